@@ -1,0 +1,114 @@
+"""What every command shares: database and data-directory options, output modes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from harvester.config import data_dir, database_url
+from harvester.storage.blobs import BlobStore
+from harvester.storage.db import ensure_schema, make_engine, mask_url
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Exit codes: 0 success, 1 the job ran but failed (portal not crawlable, checks), 2 usage
+# errors (unknown or ambiguous names, bad arguments), 3 another run holds the lock.
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
+
+
+@dataclass
+class Env:
+    """The resolved environment of one command invocation."""
+
+    db_url: str
+    data_dir: Path
+    engine: Engine
+    blobs: BlobStore
+    quiet: bool
+    as_json: bool
+    console: Console
+
+    def say(self, *objects: Any, **kwargs: Any) -> None:
+        """Human output (suppressed by --quiet and --json)."""
+        if not self.quiet and not self.as_json:
+            self.console.print(*objects, **kwargs)
+
+    def emit_json(self, payload: Any) -> None:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def database_options(func: F) -> F:
+    """Add --db and --data-dir."""
+    func = click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Working data directory (blobs, default SQLite). Default: $HARVESTER_DATA_DIR or ./harvester-data.",
+    )(func)
+    func = click.option(
+        "--db",
+        "db",
+        default=None,
+        metavar="URL",
+        help="Database URL (sqlite:///file or postgresql+psycopg://…). Default: $HARVESTER_DATABASE_URL or a SQLite file in the data directory.",
+    )(func)
+    return func
+
+
+def output_options(func: F) -> F:
+    """Add --quiet and --json."""
+    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(func)
+    func = click.option("--quiet", "-q", is_flag=True, help="Only errors.")(func)
+    return func
+
+
+def open_env(db: str | None, data_directory: Path | None, quiet: bool = False, as_json: bool = False) -> Env:
+    """Resolve the data directory and database, upgrading an empty or old schema."""
+    directory = data_dir(data_directory)
+    url = database_url(db, directory)
+    console = Console(stderr=as_json)
+    try:
+        ensure_schema(url)
+        engine = make_engine(url)
+    except Exception as exc:
+        raise click.ClickException(f"cannot open database {mask_url(url)}: {exc}") from exc
+    return Env(
+        db_url=url,
+        data_dir=directory,
+        engine=engine,
+        blobs=BlobStore(directory / "blobs"),
+        quiet=quiet,
+        as_json=as_json,
+        console=console,
+    )
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print an error to stderr and exit with `code`."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def handles_interrupt(func: F) -> F:
+    """Turn Ctrl-C into a clean exit with code 130 after the command's own cleanup."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("interrupted: the run is recorded as interrupted; run again to resume", err=True)
+            raise SystemExit(130) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,120 @@
+"""What a run found, per portal: reports per body and year, documents, checks, failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from harvester.storage.models import ParseResult, Portal, Report, ReportVersion, VersionDocument
+
+
+def latest_version(session: Session, report_id: int) -> ReportVersion | None:
+    return session.scalars(
+        select(ReportVersion)
+        .where(ReportVersion.report_id == report_id)
+        .order_by(ReportVersion.id.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_parse(session: Session, version_id: int) -> ParseResult | None:
+    return session.scalars(
+        select(ParseResult)
+        .where(ParseResult.version_id == version_id)
+        .order_by(ParseResult.parsed_at.desc(), ParseResult.id.desc())
+        .limit(1)
+    ).first()
+
+
+def report_rows(session: Session, portal_id: int, run_id: int | None = None) -> list[dict[str, Any]]:
+    rows = []
+    reports = session.scalars(
+        select(Report).where(Report.portal_id == portal_id).order_by(Report.agency, Report.year)
+    )
+    for report in reports:
+        version = latest_version(session, report.id)
+        parse = latest_parse(session, version.id) if version else None
+        n_docs = (
+            session.scalar(
+                select(func.count()).select_from(VersionDocument).where(VersionDocument.version_id == version.id)
+            )
+            if version
+            else 0
+        )
+        record = parse.record if parse else {}
+        failed = [c["rule"] for c in (parse.checks if parse else []) if not c["ok"]]
+        if run_id is not None and report.first_seen_run == run_id:
+            status = "new"
+        elif run_id is not None and version is not None and version.run_id == run_id:
+            status = "changed"
+        else:
+            status = "unchanged"
+        n_versions = session.scalar(
+            select(func.count()).select_from(ReportVersion).where(ReportVersion.report_id == report.id)
+        )
+        rows.append(
+            {
+                "agency": report.agency,
+                "year": report.year,
+                "title": report.title,
+                "era": record.get("era"),
+                "documents": n_docs,
+                "versions": n_versions,
+                "tables": bool(record.get("applications") or record.get("proactive")),
+                "failed_checks": sorted(set(failed)),
+                "warnings": len(parse.warnings or []) if parse else 0,
+                "status": status,
+                "url": report.url,
+            }
+        )
+    return rows
+
+
+def portal_summary(
+    session: Session, portal_ids: list[int], run_id: int | None, failures: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    out = []
+    for pid in portal_ids:
+        portal = session.get(Portal, pid)
+        if portal is None:
+            continue
+        out.append(
+            {
+                "county": portal.county,
+                "province": portal.province,
+                "prefecture": portal.prefecture,
+                "adcode": portal.adcode,
+                "home_url": portal.home_url,
+                "reports": report_rows(session, pid, run_id),
+                "failures": [f for f in failures if f.get("portal") in (portal.county, pid)],
+            }
+        )
+    return out
+
+
+def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
+    for portal in summary:
+        table = Table(
+            title=f"{portal['province']} {portal['prefecture'] or ''} {portal['county']} — {len(portal['reports'])} reports",
+            title_justify="left",
+        )
+        for col in ("body", "year", "era", "docs", "versions", "failed checks", "status"):
+            table.add_column(col, overflow="fold")
+        for row in portal["reports"]:
+            table.add_row(
+                row["agency"] or "?",
+                str(row["year"] or "?"),
+                row["era"] or ("—" if not row["tables"] else "?"),
+                str(row["documents"]),
+                str(row["versions"]),
+                ", ".join(row["failed_checks"]) or ("no tables" if not row["tables"] else "none"),
+                row["status"],
+            )
+        console.print(table)
+        for failure in portal["failures"]:
+            where = failure.get("url") or ""
+            console.print(f"[red]failure[/red] {where} {failure.get('reason', failure)}")
