@@ -16,7 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvester.document import Document
-from harvester.normalize import NORMALIZER_VERSION, NormalizeError, normalize_bytes, normalize_isolated
+from harvester.normalize import (
+    NORMALIZER_VERSION,
+    NormalizeError,
+    normalize_bytes,
+    normalize_isolated,
+)
 from harvester.parser import PARSER_VERSION, parse_document
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument

@@ -72,3 +72,4 @@ def main() -> None:
 
 
 # Commands are registered below, one module each (or in LAZY_COMMANDS above).
+main.lazy["db"] = "harvester.cli.db:db"; LAZY_HELP["db"] = "Create, upgrade or inspect the database schema."  # noqa: E702

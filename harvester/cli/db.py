@@ -1,0 +1,87 @@
+"""`harvester db`: create, upgrade, inspect and downgrade the database schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harvester.config import data_dir, database_url
+from harvester.storage.db import current_revision, downgrade, head_revision, mask_url, upgrade
+
+
+def _db_options(func):  # type: ignore[no-untyped-def]
+    func = click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Working data directory (the default SQLite file lives here).",
+    )(func)
+    return click.option(
+        "--db",
+        "db",
+        default=None,
+        metavar="URL",
+        help="Database URL. Default: $HARVESTER_DATABASE_URL or a SQLite file in the data directory.",
+    )(func)
+
+
+def _url(db: str | None, directory: Path | None) -> str:
+    if db:
+        return db
+    return database_url(None, data_dir(directory))
+
+
+@click.group("db")
+def db() -> None:
+    """Manage the database schema (Alembic migrations).
+
+    \b
+    Examples:
+      harvester db upgrade                       # create or upgrade the default database
+      harvester db current --db postgresql+psycopg://user@host/harvester
+      harvester db downgrade base                # drop every harvester table
+    """
+
+
+@db.command("upgrade")
+@_db_options
+def upgrade_command(db: str | None, data_dir: Path | None) -> None:
+    """Apply every pending migration (creates the schema in an empty database)."""
+    url = _url(db, data_dir)
+    try:
+        revision = upgrade(url, "head")
+    except Exception as exc:
+        raise click.ClickException(f"upgrading {mask_url(url)} failed: {exc}") from exc
+    click.echo(f"{mask_url(url)}: at revision {revision} (head {head_revision()})")
+
+
+@db.command("current")
+@_db_options
+def current_command(db: str | None, data_dir: Path | None) -> None:
+    """Show the database's schema revision and whether it is up to date."""
+    url = _url(db, data_dir)
+    try:
+        revision = current_revision(url)
+    except Exception as exc:
+        raise click.ClickException(
+            f"reading the revision of {mask_url(url)} failed: {exc}"
+        ) from exc
+    head = head_revision()
+    state = "up to date" if revision == head else f"behind head {head}; run `harvester db upgrade`"
+    click.echo(f"{mask_url(url)}: {revision or 'empty (no schema)'} — {state}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@_db_options
+def downgrade_command(revision: str, db: str | None, data_dir: Path | None) -> None:
+    """Undo migrations down to REVISION (`base` removes every harvester table and its data)."""
+    url = _url(db, data_dir)
+    try:
+        reached = downgrade(url, revision)
+    except Exception as exc:
+        raise click.ClickException(
+            f"downgrading {mask_url(url)} to {revision} failed: {exc}"
+        ) from exc
+    click.echo(f"{mask_url(url)}: at revision {reached}")

@@ -1,0 +1,84 @@
+"""Scrapy settings of the harvester project (scrapy.cfg names this module).
+
+Polite by default: robots.txt obeyed, one request at a time per host with a delay and
+AutoThrottle, retries with backoff on 429 (Retry-After honoured) and 5xx, size limits and
+timeouts. The browser (Chromium through scrapy-playwright) is used only by requests that
+carry meta playwright=True.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "harvester"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Safari/537.36 harvester/0.1 (+https://github.com/harvester-reports)"
+)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+}
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
+# Keep truncated bodies (flagged "dataloss") so they are recorded as incomplete.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 120.0
+# Challenge answers reach the spider, which retries them in the browser; 304 answers
+# conditional requests.
+HTTPERROR_ALLOWED_CODES = [304, 412, 521]
+REDIRECT_MAX_TIMES = 10
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "pipelines.retry.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "pipelines.cookies.OfflineCookiesMiddleware": 700,
+    "pipelines.fetches.FetchRecorderMiddleware": 950,
+}
+ITEM_PIPELINES = {"pipelines.reports.StoreReportPipeline": 300}
+EXTENSIONS = {"pipelines.outcomes.PortalOutcomes": 500}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 45_000
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False

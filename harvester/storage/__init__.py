@@ -1,0 +1,1 @@
+"""Storage with provenance: database models, migrations plumbing, content-addressed blobs."""

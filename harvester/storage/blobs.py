@@ -1,0 +1,98 @@
+"""Content-addressed raw bytes on disk: <root>/ab/cd/<sha256>, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BlobError(Exception):
+    """A blob is missing, corrupt, or its name is not a sha256."""
+
+
+class BlobStore:
+    """Stores each distinct byte string once, named by its SHA-256.
+
+    Writes go to a temporary file in the target directory, are fsynced, then renamed into
+    place (and the directory fsynced), so a crash never leaves a partial blob under its
+    final name. Reads verify the hash.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def path(self, sha: str) -> Path:
+        """Where the blob with this hash lives (whether or not it exists)."""
+        if not SHA256_RE.match(sha or ""):
+            raise BlobError(f"expected a 64-character lowercase hex sha256, got {sha!r}")
+        return self.root / sha[:2] / sha[2:4] / sha
+
+    def exists(self, sha: str) -> bool:
+        return self.path(sha).is_file()
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store `data`; return (sha256, created). An existing intact blob is kept as is."""
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha)
+        if target.is_file() and self.verify(sha):
+            return sha, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{sha[:16]}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp_name, 0o444)
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_dir(target.parent)
+        return sha, True
+
+    def get(self, sha: str) -> bytes:
+        """The blob's bytes; raises BlobError if missing or if the content does not match."""
+        target = self.path(sha)
+        try:
+            data = target.read_bytes()
+        except FileNotFoundError:
+            raise BlobError(f"blob {sha} not found: expected a file at {target}") from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha:
+            raise BlobError(
+                f"blob {target} is corrupt: expected sha256 {sha}, content hashes to {actual}"
+            )
+        return data
+
+    def verify(self, sha: str) -> bool:
+        """True when the blob exists and its content still hashes to its name."""
+        target = self.path(sha)
+        digest = hashlib.sha256()
+        try:
+            with target.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return False
+        return digest.hexdigest() == sha
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,260 @@
+"""The database schema: what was crawled, fetched, stored, versioned and parsed.
+
+Every table here is created and changed only by the Alembic migrations in ``migrations/``;
+``tests/test_migrations.py`` fails when the two disagree. See docs/storage.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from harvester.storage.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RUN_KINDS = ("scrape", "crawl", "reparse", "demo")
+RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
+FETCH_VIA = ("http", "browser")
+DOCUMENT_ROLES = ("page", "attachment")
+PORTAL_SOURCES = ("seed", "user")
+PORTAL_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt", "generic")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+        list[str]: JSON(),
+        list[dict[str, Any]]: JSON(),
+    }
+
+
+class Portal(Base):
+    """One county-level government portal in the registry."""
+
+    __tablename__ = "portal"
+    __table_args__ = (
+        UniqueConstraint("adcode"),
+        UniqueConstraint("province", "prefecture", "county"),
+        CheckConstraint(_in("source", PORTAL_SOURCES), name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adcode: Mapped[str | None] = mapped_column(String(6))
+    province: Mapped[str] = mapped_column(String(64))
+    prefecture: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str] = mapped_column(String(64), index=True)
+    home_url: Mapped[str | None] = mapped_column(Text)
+    column_urls: Mapped[list[str]] = mapped_column(default=list)
+    family: Mapped[str | None] = mapped_column(String(16))
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    needs_browser: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    allowed_hosts: Mapped[list[str]] = mapped_column(default=list)
+    selectors: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(8), default="seed")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Portal {self.id} {self.province}/{self.prefecture or '-'}/{self.county}>"
+
+
+class CrawlRun(Base):
+    """One invocation of scrape, crawl, reparse or demo, with its outcome."""
+
+    __tablename__ = "crawl_run"
+    __table_args__ = (
+        CheckConstraint(_in("kind", RUN_KINDS), name="kind"),
+        CheckConstraint(_in("outcome", RUN_OUTCOMES), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    code_version: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+
+
+class PortalRun(Base):
+    """What one run did on one portal; no report found is a failure with a reason."""
+
+    __tablename__ = "portal_run"
+    __table_args__ = (UniqueConstraint("run_id", "portal_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id", ondelete="CASCADE"), index=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portal.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    reports_found: Mapped[int] = mapped_column(Integer, default=0)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Blob(Base):
+    """Raw bytes, stored once by content under <data dir>/blobs/ab/cd/<sha256>."""
+
+    __tablename__ = "blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(128))
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Fetch(Base):
+    """One HTTP exchange (or browser page load), successful or not."""
+
+    __tablename__ = "fetch"
+    __table_args__ = (
+        CheckConstraint(_in("via", FETCH_VIA), name="via"),
+        Index("ix_fetch_url_hash", "url_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id", ondelete="SET NULL"), index=True
+    )
+    portal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    url_sha256: Mapped[str] = mapped_column(String(64))
+    final_url: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(8), default="GET")
+    status: Mapped[int | None] = mapped_column(Integer)
+    request_headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    response_headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"), index=True)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    via: Mapped[str] = mapped_column(String(8), default="http")
+    referer: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Report(Base):
+    """One annual report: an agency's report for a year, as found on a portal."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("portal_id", "agency", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portal.id", ondelete="CASCADE"))
+    agency: Mapped[str] = mapped_column(String(255))
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    first_seen_run: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id", ondelete="SET NULL")
+    )
+    last_seen_run: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id", ondelete="SET NULL")
+    )
+
+
+class ReportVersion(Base):
+    """One distinct content of a report: its documents' hashes, in order."""
+
+    __tablename__ = "report_version"
+    __table_args__ = (UniqueConstraint("report_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+
+
+class VersionDocument(Base):
+    """A document (article page or attachment) of a report version, with its provenance."""
+
+    __tablename__ = "version_document"
+    __table_args__ = (
+        UniqueConstraint("version_id", "position"),
+        CheckConstraint(_in("role", DOCUMENT_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("report_version.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), index=True)
+    fetch_id: Mapped[int | None] = mapped_column(ForeignKey("fetch.id", ondelete="SET NULL"))
+    media_type: Mapped[str | None] = mapped_column(String(128))
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    fetched_at: Mapped[datetime | None] = mapped_column()
+
+
+class ParseResult(Base):
+    """The normalised documents and parsed record of a version, by one parser version."""
+
+    __tablename__ = "parse_result"
+    __table_args__ = (UniqueConstraint("version_id", "parser_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("report_version.id", ondelete="CASCADE"))
+    parser_version: Mapped[str] = mapped_column(String(32))
+    normalizer_version: Mapped[str] = mapped_column(String(32))
+    parsed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    normalised: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    record: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    warnings: Mapped[list[str]] = mapped_column(default=list)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class RunLock(Base):
+    """A named lock: one crawl at a time per database."""
+
+    __tablename__ = "run_lock"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,545 @@
+"""Operations on the database that spiders, pipelines and commands share.
+
+Every "get or create" here relies on a unique constraint and a savepoint: the insert is
+tried, and when another transaction got there first (IntegrityError) the savepoint is
+rolled back and the existing row is read. Two crawlers storing the same report at the
+same moment therefore end with one row, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from harvester.storage.blobs import BlobStore
+from harvester.storage.models import (
+    DOCUMENT_ROLES,
+    FETCH_VIA,
+    RUN_KINDS,
+    RUN_OUTCOMES,
+    Blob,
+    CrawlRun,
+    Fetch,
+    ParseResult,
+    PortalRun,
+    Report,
+    ReportVersion,
+    RunLock,
+    VersionDocument,
+)
+from harvester.storage.sniff import sniff_media_type
+from harvester.storage.types import utcnow
+
+T = TypeVar("T")
+
+LOCK_STALE_AFTER = timedelta(minutes=30)
+INSERT_ATTEMPTS = 5
+
+
+def _insert_or_get(
+    session: Session, make: Callable[[], T], find: Callable[[], T | None]
+) -> tuple[T, bool]:
+    """Insert the row `make()` builds in a savepoint; on a unique clash return `find()`."""
+    last_error: IntegrityError | None = None
+    for _ in range(INSERT_ATTEMPTS):
+        existing = find()
+        if existing is not None:
+            return existing, False
+        try:
+            with session.begin_nested():
+                row = make()
+                session.add(row)
+                session.flush()
+            return row, True
+        except IntegrityError as exc:  # someone else inserted it between find() and flush()
+            last_error = exc
+    raise RuntimeError(
+        f"expected to insert or find the row after {INSERT_ATTEMPTS} attempts, "
+        f"the insert kept clashing: {last_error}"
+    )
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+def start_run(
+    session: Session, kind: str, arguments: dict[str, Any], code_version: str
+) -> CrawlRun:
+    """Record that a run started (outcome ``running``); the row has its id on return."""
+    if kind not in RUN_KINDS:
+        raise ValueError(f"expected run kind one of {RUN_KINDS}, got {kind!r}")
+    run = CrawlRun(
+        kind=kind,
+        arguments=dict(arguments),
+        code_version=code_version,
+        started_at=utcnow(),
+        outcome="running",
+        counts={},
+        failures=[],
+        pid=os.getpid(),
+        host=socket.gethostname(),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    run: CrawlRun,
+    outcome: str,
+    counts: dict[str, Any],
+    failures: list[dict[str, Any]],
+) -> CrawlRun:
+    """Record how a run ended: outcome, counts and every failure with its reason."""
+    if outcome not in RUN_OUTCOMES or outcome == "running":
+        raise ValueError(
+            f"expected a final outcome (ok, partial, failed, interrupted) for run {run.id}, got {outcome!r}"
+        )
+    run.outcome = outcome
+    run.counts = dict(counts)
+    run.failures = [dict(f) for f in failures]
+    run.finished_at = utcnow()
+    session.flush()
+    return run
+
+
+def start_portal_run(session: Session, run_id: int, portal_id: int) -> PortalRun:
+    """The PortalRun of this portal in this run, created on first call."""
+
+    def find() -> PortalRun | None:
+        return session.scalar(
+            select(PortalRun).where(PortalRun.run_id == run_id, PortalRun.portal_id == portal_id)
+        )
+
+    portal_run, _ = _insert_or_get(
+        session,
+        lambda: PortalRun(
+            run_id=run_id,
+            portal_id=portal_id,
+            outcome="running",
+            reports_found=0,
+            documents=0,
+            failures=[],
+            started_at=utcnow(),
+        ),
+        find,
+    )
+    return portal_run
+
+
+def finish_portal_run(
+    session: Session,
+    portal_run: PortalRun,
+    *,
+    reports_found: int,
+    documents: int,
+    failures: Iterable[Mapping[str, Any]] = (),
+    outcome: str | None = None,
+) -> PortalRun:
+    """Close a portal's run. Without an explicit outcome: ``ok`` when reports were found,
+    else ``failed`` with the reason recorded (a portal that yields no report is a failure)."""
+    recorded = [dict(f) for f in failures]
+    if outcome is None:
+        outcome = "ok" if reports_found > 0 else "failed"
+    if reports_found == 0 and outcome != "ok" and not any("reason" in f for f in recorded):
+        recorded.append({"url": None, "reason": "no annual report found on the portal"})
+    portal_run.outcome = outcome
+    portal_run.reports_found = reports_found
+    portal_run.documents = documents
+    portal_run.failures = list(portal_run.failures or []) + recorded
+    portal_run.finished_at = utcnow()
+    session.flush()
+    return portal_run
+
+
+# --- fetches and blobs -------------------------------------------------------------------
+
+
+def expected_length_from_headers(headers: Mapping[str, Any]) -> int | None:
+    """The body length the server announced, when it describes the bytes we hold.
+
+    None when there is no Content-Length, it is not a number, or the body was compressed
+    in transit (Content-Encoding) and has been decoded since.
+    """
+    lowered = _lowered(headers)
+    encoding = _header_text(lowered.get("content-encoding")).strip().lower()
+    if encoding and encoding != "identity":
+        return None
+    raw = _header_text(lowered.get("content-length")).strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _lowered(headers: Mapping[Any, Any]) -> dict[str, Any]:
+    """Header names (str or bytes, as Scrapy gives them) in lower case."""
+    return {_header_text(k).lower(): v for k, v in headers.items()}
+
+
+def _header_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def store_blob(
+    session: Session, blobs: BlobStore, data: bytes, declared_type: str | None = None
+) -> tuple[Blob, bool]:
+    """Write bytes to the blob store and make sure their Blob row exists."""
+    sha, _ = blobs.put(data)
+    return _insert_or_get(
+        session,
+        lambda: Blob(
+            sha256=sha,
+            size=len(data),
+            media_type=sniff_media_type(data, declared_type),
+            stored_at=utcnow(),
+        ),
+        lambda: session.get(Blob, sha),
+    )
+
+
+def record_fetch(
+    session: Session,
+    blobs: BlobStore,
+    *,
+    run_id: int | None,
+    portal_id: int | None,
+    url: str,
+    final_url: str | None,
+    method: str,
+    status: int | None,
+    request_headers: dict[str, Any] | None,
+    response_headers: dict[str, Any] | None,
+    fetched_at: datetime,
+    duration_ms: int | None,
+    body: bytes | None,
+    expected_length: int | None,
+    via: str,
+    referer: str | None,
+    error: str | None,
+) -> Fetch:
+    """Record one HTTP exchange and keep its body.
+
+    The body is stored (and ``complete`` is True) only when it arrived in full: a body
+    shorter or longer than `expected_length` (the server's Content-Length) is recorded with
+    ``complete=False`` and ``error="truncated: got N of M bytes"`` and no Blob. A 304 is
+    ``not_modified`` with no body.
+    """
+    if via not in FETCH_VIA:
+        raise ValueError(f"expected via one of {FETCH_VIA} for {url}, got {via!r}")
+    not_modified = status == 304
+    sha: str | None = None
+    complete = False
+    size = len(body) if body is not None else None
+    problems = [error] if error else []
+    if body is not None and not not_modified:
+        if expected_length is not None and len(body) != expected_length:
+            problems.insert(0, f"truncated: got {len(body)} of {expected_length} bytes")
+        else:
+            content_type = _header_text(_lowered(response_headers or {}).get("content-type"))
+            blob, _ = store_blob(session, blobs, body, content_type or None)
+            sha = blob.sha256
+            complete = True
+    fetch = Fetch(
+        run_id=run_id,
+        portal_id=portal_id,
+        url=url,
+        url_sha256=url_hash(url),
+        final_url=final_url,
+        method=method.upper(),
+        status=status,
+        request_headers=_jsonable_headers(request_headers),
+        response_headers=_jsonable_headers(response_headers),
+        fetched_at=fetched_at,
+        duration_ms=duration_ms,
+        bytes=size,
+        sha256=sha,
+        complete=complete,
+        via=via,
+        referer=referer,
+        error="; ".join(problems) or None,
+        not_modified=not_modified,
+    )
+    session.add(fetch)
+    session.flush()
+    return fetch
+
+
+def url_hash(url: str) -> str:
+    """The indexed key of a URL (URLs can be longer than an index entry may be)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def last_complete_fetch(session: Session, url: str) -> Fetch | None:
+    """The newest fetch of `url` whose body was stored in full (for ETag / If-Modified-Since)."""
+    return session.scalar(
+        select(Fetch)
+        .where(Fetch.url_sha256 == url_hash(url), Fetch.url == url, Fetch.complete.is_(True))
+        .order_by(Fetch.fetched_at.desc(), Fetch.id.desc())
+        .limit(1)
+    )
+
+
+def _jsonable_headers(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in (headers or {}).items():
+        name = _header_text(key)
+        if isinstance(value, list | tuple):
+            values = [_header_text(v) for v in value]
+            result[name] = values[0] if len(values) == 1 else values
+        else:
+            result[name] = _header_text(value)
+    return result
+
+
+# --- reports and versions ----------------------------------------------------------------
+
+
+def content_hash(document_hashes: Iterable[str]) -> str:
+    """SHA-256 over the documents' hashes in order: the identity of a version's content."""
+    return hashlib.sha256("\n".join(document_hashes).encode("ascii")).hexdigest()
+
+
+def store_report_version(
+    session: Session,
+    *,
+    portal_id: int,
+    agency: str,
+    year: int,
+    title: str | None,
+    url: str | None,
+    run_id: int | None,
+    documents: list[dict[str, Any]],
+) -> tuple[Report, ReportVersion, bool]:
+    """Record that a report was seen with these documents; returns (report, version, created).
+
+    The report is identified by (portal, agency, year). A new version is created only when
+    the ordered document hashes differ from every stored version of the report; earlier
+    versions are kept. Calling it again with the same content changes nothing but the
+    report's ``last_seen_run``. Every document must already be a stored blob.
+    """
+    if not agency:
+        raise ValueError(
+            f"expected the issuing agency of the {year} report at {url}, got {agency!r}"
+        )
+    if not documents:
+        raise ValueError(
+            f"expected at least one document for the {year} report of {agency} at {url}"
+        )
+    for index, doc in enumerate(documents):
+        if not doc.get("sha256"):
+            raise ValueError(
+                f"expected the sha256 of a stored blob for document {index} ({doc.get('url')}) "
+                f"of the {year} report of {agency}, got {doc.get('sha256')!r}"
+            )
+        if doc.get("role") not in DOCUMENT_ROLES:
+            raise ValueError(
+                f"expected role one of {DOCUMENT_ROLES} for document {doc.get('url')}, got {doc.get('role')!r}"
+            )
+    digest = content_hash(doc["sha256"] for doc in documents)
+
+    report, report_created = _insert_or_get(
+        session,
+        lambda: Report(
+            portal_id=portal_id,
+            agency=agency,
+            year=year,
+            title=title,
+            url=url,
+            first_seen_run=run_id,
+            last_seen_run=run_id,
+        ),
+        lambda: session.scalar(
+            select(Report).where(
+                Report.portal_id == portal_id, Report.agency == agency, Report.year == year
+            )
+        ),
+    )
+    if not report_created:
+        if run_id is not None:
+            report.last_seen_run = run_id
+        if title:
+            report.title = title
+        if url:
+            report.url = url
+        session.flush()
+
+    def make_version() -> ReportVersion:
+        version = ReportVersion(
+            report_id=report.id, content_hash=digest, created_at=utcnow(), run_id=run_id
+        )
+        session.add(version)
+        session.flush()
+        for position, doc in enumerate(documents):
+            session.add(
+                VersionDocument(
+                    version_id=version.id,
+                    position=position,
+                    role=doc["role"],
+                    url=doc["url"],
+                    final_url=doc.get("final_url"),
+                    sha256=doc["sha256"],
+                    fetch_id=doc.get("fetch_id"),
+                    media_type=doc.get("media_type"),
+                    bytes=doc.get("bytes"),
+                    fetched_at=doc.get("fetched_at"),
+                )
+            )
+        return version
+
+    version, created = _insert_or_get(
+        session,
+        make_version,
+        lambda: session.scalar(
+            select(ReportVersion).where(
+                ReportVersion.report_id == report.id, ReportVersion.content_hash == digest
+            )
+        ),
+    )
+    return report, version, created
+
+
+def store_parse_result(
+    session: Session,
+    version: ReportVersion,
+    *,
+    parser_version: str,
+    normalizer_version: str,
+    normalised: dict[str, Any],
+    record: dict[str, Any],
+    checks: list[dict[str, Any]],
+    warnings: list[str],
+    ok: bool,
+    error: str | None,
+) -> ParseResult:
+    """Store the parse of a version by a parser version, replacing an earlier one of the same."""
+    values = {
+        "normalizer_version": normalizer_version,
+        "parsed_at": utcnow(),
+        "normalised": normalised,
+        "record": record,
+        "checks": list(checks),
+        "warnings": list(warnings),
+        "ok": bool(ok),
+        "error": error,
+    }
+    result, created = _insert_or_get(
+        session,
+        lambda: ParseResult(version_id=version.id, parser_version=parser_version, **values),
+        lambda: session.scalar(
+            select(ParseResult).where(
+                ParseResult.version_id == version.id, ParseResult.parser_version == parser_version
+            )
+        ),
+    )
+    if not created:
+        for key, value in values.items():
+            setattr(result, key, value)
+        session.flush()
+    return result
+
+
+# --- locks -------------------------------------------------------------------------------
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lock_is_stale(
+    lock: RunLock, *, now: datetime | None = None, stale_after: timedelta = LOCK_STALE_AFTER
+) -> bool:
+    """A lock is stale when its process is dead on this host, or (held from another host,
+    where we cannot look) when its heartbeat is older than `stale_after`."""
+    if lock.host == socket.gethostname() and lock.pid is not None:
+        return not pid_alive(lock.pid)
+    return (now or utcnow()) - lock.heartbeat_at > stale_after
+
+
+def acquire_lock(
+    session: Session,
+    name: str,
+    holder: str,
+    *,
+    pid: int | None = None,
+    host: str | None = None,
+    stale_after: timedelta = LOCK_STALE_AFTER,
+) -> bool:
+    """Take the named lock for `holder`; False when someone else holds a live lock.
+
+    The lock belongs to this process (`pid`, `host` default to ours). A stale lock is taken
+    over with a compare-and-set update, so two contenders cannot both win. The caller's
+    transaction must commit for others to see the lock.
+    """
+    pid = os.getpid() if pid is None else pid
+    host = socket.gethostname() if host is None else host
+    now = utcnow()
+    lock, created = _insert_or_get(
+        session,
+        lambda: RunLock(
+            name=name, holder=holder, pid=pid, host=host, acquired_at=now, heartbeat_at=now
+        ),
+        lambda: session.get(RunLock, name, populate_existing=True),
+    )
+    if created:
+        return True
+    if lock.holder == holder and lock.pid == pid and lock.host == host:
+        lock.heartbeat_at = now
+        session.flush()
+        return True
+    if not lock_is_stale(lock, now=now, stale_after=stale_after):
+        return False
+    taken = session.execute(
+        update(RunLock)
+        .where(
+            RunLock.name == name,
+            RunLock.holder == lock.holder,
+            RunLock.heartbeat_at == lock.heartbeat_at,
+        )
+        .values(holder=holder, pid=pid, host=host, acquired_at=now, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(lock)
+    return taken.rowcount == 1
+
+
+def heartbeat_lock(session: Session, name: str, holder: str) -> bool:
+    """Refresh the lock's heartbeat; False when `holder` no longer holds it."""
+    result = session.execute(
+        update(RunLock)
+        .where(RunLock.name == name, RunLock.holder == holder)
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_lock(session: Session, name: str, holder: str) -> bool:
+    """Release the lock if `holder` holds it; True when it was released."""
+    lock = session.get(RunLock, name, populate_existing=True)
+    if lock is None or lock.holder != holder:
+        return False
+    session.delete(lock)
+    session.flush()
+    return True

@@ -1,0 +1,1 @@
+"""Alembic migrations for the harvester database (run them with `harvester db upgrade`)."""

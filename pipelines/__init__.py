@@ -1,0 +1,1 @@
+"""Record every fetch with its bytes, assemble reports and versions, record portal outcomes."""
