@@ -10,14 +10,17 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvester.crawling import run_crawl
 from harvester.parser import PARSER_VERSION
 from harvester.processing import ProcessCounts, process_versions
+from harvester.progress import run_with_progress
 from harvester.storage.db import session_scope
 from harvester.storage.models import (
     CrawlRun,
@@ -49,6 +52,13 @@ class JobResult:
     @property
     def failed_portals(self) -> list[int]:
         return [pid for pid, outcome in self.portal_outcomes.items() if outcome != "ok"]
+
+
+def crawl_log_path(data_dir: Any, run_id: int) -> Path:
+    """Where the crawl process of a run writes its Scrapy log."""
+    directory = Path(data_dir) / "logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"run-{run_id}.log"
 
 
 def pending_versions(session: Session, portal_ids: list[int]) -> list[ReportVersion]:
@@ -87,6 +97,7 @@ def run_job(
     since_year: int | None = None,
     distributed: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    console: Console | None = None,
 ) -> JobResult:
     """Crawl the portals, parse what is new, record the run; raises LockedError when busy."""
     holder = f"pid {os.getpid()} on {socket.gethostname()}"
@@ -95,14 +106,28 @@ def run_job(
             raise LockedError(_lock_message(session))
         run = start_run(session, kind, arguments, code_version())
         run_id = run.id
+        close_abandoned_runs(session, run_id)
     outcome = "failed"
     counts: dict[str, Any] = {}
     failures: list[dict[str, Any]] = []
     portal_outcomes: dict[int, str] = {}
     exit_code = -1
     try:
-        exit_code = run_crawl(
-            db_url, data_dir, portal_ids, run_id, since_year=since_year, distributed=distributed
+        log_path = crawl_log_path(data_dir, run_id)
+        exit_code = run_with_progress(
+            lambda: run_crawl(
+                db_url,
+                data_dir,
+                portal_ids,
+                run_id,
+                since_year=since_year,
+                distributed=distributed,
+                settings={"LOG_FILE": str(log_path)},
+            ),
+            engine,
+            run_id,
+            len(portal_ids),
+            console,
         )
         with session_scope(engine) as session:
             parsed: ProcessCounts = process_versions(
@@ -121,6 +146,7 @@ def run_job(
             "failed_checks": parsed.failed_checks,
             "unreadable_documents": parsed.unreadable_documents,
             "crawl_exit_code": exit_code,
+            "crawl_log": str(log_path),
         }
         failures.extend(parsed.failures)
         ok_portals = counts["portals_ok"]
@@ -139,6 +165,34 @@ def run_job(
             finish_run(session, run, outcome, counts, failures)
             release_lock(session, LOCK_NAME, holder)
     return JobResult(run_id, outcome, exit_code, counts, failures, portal_outcomes)
+
+
+def close_abandoned_runs(session: Session, current_run_id: int) -> list[int]:
+    """Mark runs left "running" by a process that died as "interrupted", with the reason.
+
+    Called while holding the crawl lock, so no other run of this database is alive. What
+    such a run stored stays; the current run fetches the rest (known pages conditionally).
+    """
+    abandoned = list(
+        session.scalars(
+            select(CrawlRun).where(CrawlRun.outcome == "running", CrawlRun.id != current_run_id)
+        )
+    )
+    for run in abandoned:
+        run.outcome = "interrupted"
+        run.failures = [
+            *(run.failures or []),
+            {
+                "reason": "the run's process ended (killed or crashed) before it finished; "
+                f"resumed by run {current_run_id}"
+            },
+        ]
+        for portal_run in session.scalars(
+            select(PortalRun).where(PortalRun.run_id == run.id, PortalRun.outcome == "running")
+        ):
+            portal_run.outcome = "interrupted"
+    session.flush()
+    return [run.id for run in abandoned]
 
 
 def _lock_message(session: Session) -> str:

@@ -45,6 +45,10 @@ LAZY_COMMANDS = {
     "export": "harvester.cli.export:export",
     "reparse": "harvester.cli.reparse:reparse",
     "status": "harvester.cli.status:status",
+    "parse": "harvester.cli.parse:parse",
+    "portals": "harvester.cli.portals:portals",
+    "worker": "harvester.cli.worker:worker",
+    "db": "harvester.cli.db:db",
 }
 LAZY_HELP = {
     "scrape": "Scrape one county now: find its 年报 column, fetch, parse, check.",
@@ -53,6 +57,10 @@ LAZY_HELP = {
     "export": "Export parsed reports as JSONL, CSV or Parquet.",
     "reparse": "Normalise and parse stored raw bytes again (no re-crawl).",
     "status": "Portals, recent runs, reports, failing portals and why.",
+    "parse": "Parse one local report file (txt, html, docx, doc, pdf) to a JSON record.",
+    "portals": "Inspect and correct the portal registry (list, show, add, set).",
+    "worker": "A distributed crawl worker sharing a run's queue through Redis.",
+    "db": "Create, upgrade or inspect the database schema.",
 }
 
 
@@ -69,7 +77,3 @@ def main() -> None:
       harvester crawl --province 安徽省  # the scheduled incremental job
       harvester parse report.pdf      # one local file to a JSON record
     """
-
-
-# Commands are registered below, one module each (or in LAZY_COMMANDS above).
-main.lazy["db"] = "harvester.cli.db:db"; LAZY_HELP["db"] = "Create, upgrade or inspect the database schema."  # noqa: E702

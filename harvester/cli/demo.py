@@ -31,6 +31,11 @@ def _register(session, portal: dict) -> int:
         )
         session.add(row)
     row.home_url = portal["home_url"]
+    # What the world's registry row fixes (a column URL, an encoding, …); the rest — family,
+    # whether a browser is needed — the crawl finds out and remembers by itself.
+    for key, value in (portal.get("registry") or {}).items():
+        if hasattr(Portal, key):
+            setattr(row, key, value)
     row.notes = f"demo: local portal world ({portal.get('family')} style)"
     row.enabled = True
     session.flush()

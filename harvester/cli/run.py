@@ -18,7 +18,7 @@ from harvester.cli.common import (
     output_options,
 )
 from harvester.jobs import JobResult, LockedError, run_job
-from harvester.registry import resolve, seed_registry
+from harvester.registry import resolve, same_province, seed_registry
 from harvester.storage.db import session_scope
 from harvester.storage.models import Portal
 from harvester.summary import portal_summary, render_summary
@@ -70,6 +70,7 @@ def _run(env: Env, kind: str, arguments: dict, portal_ids: list[int], since_year
             since_year=since_year,
             distributed=distributed,
             progress=None if env.quiet or env.as_json else (lambda title: env.console.log(f"parsed {title}")),
+            console=None if env.quiet or env.as_json else env.console,
         )
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -166,9 +167,11 @@ def crawl(
     _ensure_registry(env)
     with session_scope(env.engine) as session:
         query = select(Portal).where(Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != "")
-        if province:
-            query = query.where(Portal.province == province)
-        portals = list(session.scalars(query.order_by(Portal.id)))
+        portals = [
+            p
+            for p in session.scalars(query.order_by(Portal.id))
+            if not province or same_province(province, p.province)
+        ]
         if only:
             wanted: set[int] = set()
             for name in only:
