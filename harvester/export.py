@@ -46,11 +46,13 @@ def _object_properties(schema: dict[str, Any], node: dict[str, Any]) -> list[str
         node = schema.get("$defs", schema.get("definitions", {}))[ref]
     if "properties" in node:
         return list(node["properties"])
+    # Both templates' columns (a 2019 and a 2021 row of section 二 differ): the union.
+    props: list[str] = []
     for alt in node.get("anyOf", []) + node.get("oneOf", []):
-        props = _object_properties(schema, alt) if isinstance(alt, dict) else []
-        if props:
-            return props
-    return []
+        for prop in _object_properties(schema, alt) if isinstance(alt, dict) else []:
+            if prop not in props:
+                props.append(prop)
+    return props
 
 
 @cache

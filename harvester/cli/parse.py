@@ -1,0 +1,99 @@
+"""`harvester parse FILE`: one local document to its JSON record (no database needed)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_FAILED = 1
+TEXT_SUFFIXES = {".txt", ".text"}
+
+
+def _decode(data: bytes) -> str | None:
+    """Text of a .txt file (UTF-8, else GB18030), or None when it is not text at all."""
+    if b"\x00" in data[:4096]:
+        return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(EXIT_FAILED)
+
+
+def _is_report(record: dict[str, Any]) -> bool:
+    tables = any(record.get(k) for k in ("proactive", "applications", "review_litigation"))
+    return bool(tables or record.get("era") or (record.get("title") and record.get("year")))
+
+
+def record_of_file(path: Path, **context: Any) -> dict[str, Any]:
+    """The record of a local file; raises click-friendly SystemExit on unreadable input."""
+    from harvester.parser import parse_document, parse_text
+
+    data = path.read_bytes()
+    if not data.strip():
+        _fail(f"{path}: the file is empty")
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        text = _decode(data)
+        if text is None:
+            _fail(f"{path}: not a text file (binary content or unknown encoding)")
+        assert text is not None
+        return parse_text(text, **context)
+    try:
+        from harvester.normalize import NormalizeError, normalize_bytes
+    except ImportError as exc:  # the normaliser is part of the package; say so if it is broken
+        _fail(f"{path}: cannot read {path.suffix or 'this'} files: harvester.normalize unavailable ({exc})")
+        raise  # unreachable
+    try:
+        doc = normalize_bytes(data, filename=path.name)
+    except NormalizeError as exc:
+        _fail(f"{path}: not a readable document: {exc.reason}")
+        raise  # unreachable
+    return parse_document(doc, **context)
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the record only (one JSON object, no summary).")
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@click.option("--county", default=None, help="County to record (e.g. 寿县).")
+@click.option("--adcode", default=None, help="6-digit division code to record.")
+@click.option("--url", default=None, help="Source URL to record.")
+def parse(file: Path, as_json: bool, quiet: bool, county: str | None, adcode: str | None, url: str | None) -> None:
+    """Parse one report file (.txt, .html, .docx, .doc, .pdf, …) and print its JSON record.
+
+    The record follows the public schema (docs/record-schema.md). A summary of the era,
+    failed checks and warnings goes to stderr unless --json or --quiet.
+
+    \b
+    Examples:
+      harvester parse report.pdf
+      harvester parse report.txt --json | jq .applications.received
+    """
+    record = record_of_file(file, county=county, adcode=adcode, url=url)
+    if not _is_report(record):
+        reasons = "; ".join(record.get("warnings", [])[:3]) or "no title, year or tables"
+        _fail(f"{file}: does not look like a 政府信息公开工作年度报告 ({reasons})")
+    indent = None if as_json else 2
+    sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=indent) + "\n")
+    if not (as_json or quiet):
+        failed = [c["rule"] for c in record["checks"] if not c["ok"]]
+        click.echo(
+            f"{record.get('agency')} {record.get('year')}: era {record.get('era')}, "
+            f"{len(record['checks'])} checks ({len(failed)} failed{': ' + ', '.join(failed) if failed else ''}), "
+            f"{len(record['warnings'])} warnings",
+            err=True,
+        )
+
+
+if __name__ == "__main__":
+    parse()

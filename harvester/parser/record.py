@@ -1,0 +1,114 @@
+"""Assembling the record: metadata, sections, checks, warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harvester.document import Document
+from harvester.parser import metadata as meta
+from harvester.parser.checks import run_checks
+from harvester.parser.era import detect_era
+from harvester.parser.sections import fallback_four, read_applications, read_proactive, read_review
+from harvester.parser.segment import section_ranges
+from harvester.parser.tokens import Token
+from harvester.parser.version import PARSER_VERSION
+
+
+def _lines(tokens: list[Token]) -> list[str]:
+    return [t.text for t in tokens if t.kind == "text" and not t.cell]
+
+
+def _choose_era(tokens: list[Token], ranges: dict[str, tuple[int, int]]) -> tuple[str | None, str, str | None]:
+    """(era for the record, evidence, template to read the tables with)."""
+    era, evidence = detect_era(tokens)
+    if era in ("2019", "2021"):
+        return era, evidence, era
+    if era == "legacy":
+        return era, evidence, None
+    if "three" in ranges:  # tables without enough labels: read with the template that fits
+        best = None
+        for template in ("2021", "2019"):
+            rows, _, _ = read_applications(tokens, ranges["three"], template)
+            filled = sum(1 for r in (rows or {}).values() if any(v is not None for v in r.values()))
+            if rows is not None and (best is None or filled > best[0]):
+                best = (filled, template)
+        if best and best[0] >= 20:  # a full section 三: its （六） rows tell the template
+            return best[1], f"section 三 laid out as the {best[1]} template ({best[0]} rows)", best[1]
+        if best:
+            return None, evidence, best[1]
+    return None, evidence, None
+
+
+def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any]) -> dict[str, Any]:
+    warnings: list[str] = list(doc.warnings) if doc else []
+    lines = _lines(tokens)
+    title = ctx.get("title") or (doc.title if doc and doc.title else None) or meta.find_title(lines)
+    identity = meta.title_identity(title) if title else None
+    if identity is None:  # a page title such as 政府信息公开_某县人民政府: ask the text itself
+        text_title = meta.find_title(lines)
+        identity = meta.title_identity(text_title) if text_title else None
+        title = title or text_title
+    year = identity[1] if identity else None
+    stated = meta.report_year_from_text(lines)
+    if year is None:
+        year = stated
+        if year is None:
+            warnings.append("report year not found in the title or the 统计期限 sentence")
+    elif stated is not None and stated != year:
+        warnings.append(f"title says {year} but the 统计期限 sentence says {stated}; kept the title's")
+    agency = ctx.get("agency") or (identity[0] if identity else None)
+    if agency is None and doc and doc.metadata.get("发布机构"):
+        agency = doc.metadata["发布机构"]
+    if agency is None:
+        agency = meta.signature_body(lines)
+    published = None
+    for source in (ctx.get("published"), doc.published if doc else None):
+        if source and published is None:
+            published = meta.iso_date(source)
+            if published is None:
+                warnings.append(f"publication date {source!r} is not a date; ignored")
+    published = published or meta.published_from_text(lines)
+
+    ranges, seg_warnings = section_ranges(tokens)
+    warnings.extend(seg_warnings)
+    era, evidence, template = _choose_era(tokens, ranges)
+    record: dict[str, Any] = {
+        "county": ctx.get("county"),
+        "adcode": ctx.get("adcode"),
+        "agency": agency,
+        "year": year,
+        "era": era,
+        "title": title,
+        "url": ctx.get("url"),
+        "published": published,
+        "documents": list(ctx.get("documents") or []),
+    }
+    if era is None:
+        warnings.append(f"era unknown: {evidence}")
+    if template is not None:
+        if era is None:
+            warnings.append(f"tables read with the {template} template (best fit)")
+        if "two" in ranges:
+            proactive, w = read_proactive(tokens, ranges["two"], template)
+            warnings.extend(w)
+            if proactive:
+                record["proactive"] = proactive
+        after = ranges["two"][0] if "two" in ranges else 0
+        if "three" in ranges:
+            apps, w, after = read_applications(tokens, ranges["three"], template)
+            warnings.extend(w)
+            if apps:
+                record["applications"] = apps
+        span = ranges.get("four") or fallback_four(tokens, after)
+        if span:
+            review, w = read_review(tokens, span)
+            warnings.extend(w)
+            if review:
+                record["review_litigation"] = review
+    for key, label in (("proactive", "二"), ("applications", "三"), ("review_litigation", "四")):
+        if key not in record and era in ("2019", "2021"):
+            warnings.append(f"section {label}: no table found")
+    record["checks"] = run_checks(record)
+    record["warnings"] = warnings
+    record["parser_version"] = PARSER_VERSION
+    return record

@@ -1,0 +1,123 @@
+"""Readers: every serialisation of a report becomes one stream of tokens.
+
+A token is a piece of text (a label, a heading, a prose line), a value (a number or an
+amount), a blank cell, or the end of a row. Readers exist for Document grids (merged
+cells included) and for plain text in the shapes real reports take: one cell per line
+(rows separated by blank lines), tab-separated rows, pipe rows, and PDF text where a row
+is one line ending in numbers. Word artefacts and page-number lines are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harvester.document import Document, Table
+from harvester.parser.values import clean, is_blank_mark, is_value
+
+_NOISE = re.compile(r"\[(bookmark|image|footnote|comment)[^\]]*\]", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(
+    r"^\s*([-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
+_WS = re.compile(r"[ \u00a0\u2000-\u200b\u3000]+")
+
+
+@dataclass(slots=True)
+class Token:
+    kind: str  # "text" | "value" | "blank" | "end"
+    text: str = ""
+    cell: bool = False  # a table cell (as opposed to a free line of text)
+    span: bool = False  # the blank copy of a merged cell
+    grid: bool = False  # from a Document grid: the cell's column position is trustworthy
+
+
+END = "end"
+
+
+def cell_token(text: str, *, span: bool = False) -> Token:
+    if span:
+        return Token("blank", "", cell=True, span=True)
+    if is_blank_mark(text):
+        return Token("blank", text, cell=True)
+    if is_value(text):
+        return Token("value", text, cell=True)
+    return Token("text", text.strip(), cell=True)
+
+
+def grid_tokens(table: Table) -> list[Token]:
+    """Tokens of a rectangular grid: merged copies are blank span tokens, rows end with END."""
+    out: list[Token] = []
+    for row in table.rows:
+        for cell in row:
+            token = cell_token(cell.text, span=cell.merged)
+            token.grid = True
+            out.append(token)
+        out.append(Token(END))
+    return out
+
+
+def _free_line(line: str) -> list[Token]:
+    """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
+    stripped = line.strip(" \t\u00a0\u3000")
+    if not stripped:
+        return [Token(END)]
+    parts = _WS.split(stripped)
+    n_values = 0
+    while n_values < len(parts) and is_value(parts[len(parts) - 1 - n_values]):
+        n_values += 1
+    if n_values == len(parts) or (n_values and len(parts) - n_values >= 1):
+        label = " ".join(parts[: len(parts) - n_values])
+        values = parts[len(parts) - n_values :]
+        if n_values and _looks_like_row(label, values):
+            out = [Token("text", label)] if label else []
+            out.extend(Token("value", v, cell=True) for v in values)
+            out.append(Token(END))
+            return out
+    return [Token("text", stripped), Token(END)]
+
+
+def _looks_like_row(label: str, values: list[str]) -> bool:
+    """A PDF row: a short label (or none) followed by numbers, not a sentence ending in one."""
+    if not label:
+        return True
+    return len(clean(label)) <= 60 and not label.rstrip().endswith(("：", ":", "，", ","))
+
+
+def _pipe_cells(line: str) -> list[str]:
+    cells = line.split("|")
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return cells
+
+
+def text_tokens(text: str) -> list[Token]:
+    """Tokens of plain text in any of the shapes above (the shape is decided per line)."""
+    out: list[Token] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _NOISE.sub("", raw)
+        if _PAGE_NUMBER.match(line):
+            continue
+        if line.startswith("\t") and line.count("\t") == 1:
+            out.append(cell_token(line[1:]))  # one cell per line
+        elif "\t" in line:
+            out.extend(cell_token(c) for c in line.split("\t"))
+            out.append(Token(END))
+        elif line.count("|") >= 2:
+            out.extend(cell_token(c) for c in _pipe_cells(line))
+            out.append(Token(END))
+        else:
+            out.extend(_free_line(line))
+    return out
+
+
+def document_tokens(doc: Document) -> list[Token]:
+    out: list[Token] = []
+    for block in doc.blocks:
+        if block.kind == "table" and block.table is not None:
+            out.append(Token(END))
+            out.extend(grid_tokens(block.table))
+        else:  # a paragraph may itself hold text-table lines: no END of its own
+            out.extend(text_tokens(block.text))
+    return out

@@ -1,0 +1,88 @@
+"""Cell values: counts, signed changes and money, read as printed (never rescaled silently)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+_FULLWIDTH = str.maketrans(
+    "０１２３４５６７８９＋－．，",
+    "0123456789+-.,",
+)
+_SPACES = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+_NUMBER = re.compile(r"^[+\-]?(\d+(\.\d+)?|\d{1,3}(,\d{3})+(\.\d+)?)$")
+_COUNT_UNIT = re.compile(r"(?<=\d)(件|条|个|项|次|人次|家)$")
+_MONEY = re.compile(r"^(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?)(亿元|万元|元|亿|万)$")
+# Cells that mean "nothing entered": read as blank (null), never as zero.
+_BLANK_MARKS = {"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", "null", "/-"}
+UNIT_FACTORS = {"亿元": 10**8, "亿": 10**8, "万元": 10**4, "万": 10**4, "元": 1}
+
+
+@lru_cache(maxsize=16384)
+def clean(text: str) -> str:
+    """A cell's text without any whitespace, with full-width digits and signs made ASCII."""
+    return _SPACES.sub("", text.translate(_FULLWIDTH)).replace("−", "-").replace("﹢", "+")
+
+
+def _strip_count_unit(c: str) -> str:
+    """`24件` → `24`: a count printed with its unit."""
+    return _COUNT_UNIT.sub("", c)
+
+
+def is_blank_mark(text: str) -> bool:
+    return clean(text) in _BLANK_MARKS
+
+
+def is_value(text: str) -> bool:
+    """True for a cell that holds a number or an amount of money."""
+    c = clean(text)
+    return bool(_NUMBER.match(c) or _MONEY.match(c) or _NUMBER.match(_strip_count_unit(c)))
+
+
+def _to_number(text: str) -> int | float:
+    d = Decimal(text.replace(",", ""))
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def parse_number(text: str) -> int | float | None:
+    """The number in a cell (`+325` → 325, `-14` → -14, `12,513` → 12513); None if blank."""
+    c = clean(text)
+    if c in _BLANK_MARKS:
+        return None
+    m = _MONEY.match(c)
+    if m:
+        c = m.group(1)
+    c = _strip_count_unit(c)
+    if not _NUMBER.match(c):
+        return None
+    try:
+        return _to_number(c)
+    except InvalidOperation:
+        return None
+
+
+def parse_money(text: str, header_unit: str | None = None) -> tuple[str | None, int | float | None, str | None]:
+    """(amount_raw, amount_yuan, note) of a money cell.
+
+    The unit printed in the cell wins; else the unit printed in the column header; else the
+    amount in yuan is unknown (None) and the note says so.
+    """
+    raw = _SPACES.sub(" ", text).strip()
+    c = clean(text)
+    if c in _BLANK_MARKS:
+        return None, None, None
+    m = _MONEY.match(c)
+    if m:
+        amount = Decimal(m.group(1).replace(",", "")) * UNIT_FACTORS[m.group(2)]
+        return raw, _as_number(amount), None
+    if _NUMBER.match(c):
+        if header_unit in UNIT_FACTORS:
+            amount = Decimal(c.replace(",", "")) * UNIT_FACTORS[header_unit]
+            return raw, _as_number(amount), f"unit {header_unit} taken from the column header"
+        return raw, None, f"amount {raw!r} has no unit; amount_yuan left null"
+    return raw, None, f"amount {raw!r} is not a number"
+
+
+def _as_number(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() else float(d)

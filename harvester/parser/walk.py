@@ -1,0 +1,97 @@
+"""Walking the token stream: find each template row by its label, in order, and read the
+values that follow it."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from harvester.parser.tokens import END, Token
+from harvester.parser.values import clean
+
+MAX_LABEL = 80
+MAX_SKIP = 14  # tokens of text between a label and its first value (PDF label fragments)
+MAX_ENDS = 30  # line or row ends between a label and its first value
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def label_matches(token: Token, patterns: tuple[str, ...]) -> bool:
+    if token.kind != "text":
+        return False
+    c = clean(token.text)
+    return len(c) <= MAX_LABEL and any(_compiled(p).search(c) for p in patterns)
+
+
+def find_label(tokens: list[Token], start: int, end: int, patterns: tuple[str, ...]) -> int | None:
+    for i in range(start, end):
+        if label_matches(tokens[i], patterns):
+            return i
+    return None
+
+
+def values_after(
+    tokens: list[Token], i: int, end: int, expected: int, stops: tuple[str, ...]
+) -> tuple[list[Token], int]:
+    """The value and blank cells of the row whose label is tokens[i]; (cells, next index).
+
+    Text before the first value is skipped (label fragments, group labels); the row ends at
+    the end of its line or row once a value was read, at text after the values, or at the
+    label of another row.
+    """
+    cells: list[Token] = []
+    started = False
+    skipped = 0
+    ends = 0
+    j = i + 1
+    while j < end:
+        t = tokens[j]
+        if t.kind == "value":
+            started = True
+            cells.append(t)
+        elif t.kind == "blank":
+            cells.append(t)
+        elif t.kind == END:
+            if started or (cells and len(cells) >= expected):
+                break
+            ends += 1
+            if ends > MAX_ENDS:
+                break
+        else:  # text
+            if started or label_matches(t, stops):
+                break
+            skipped += 1
+            if skipped > MAX_SKIP:
+                break
+        j += 1
+    return cells, j
+
+
+def trim(cells: list[Token], expected: int) -> list[Token]:
+    """Drop blanks at the row's ends that are label spans or trailing artefacts.
+
+    In a grid a row that has the expected number of cells is kept as is (its blanks are
+    blank cells); in text a blank at either end cannot be placed and is dropped.
+    """
+    out = list(cells)
+    grid = bool(out) and all(c.grid for c in out)
+    if grid and len(out) == expected:
+        return out
+    while out and out[0].kind == "blank" and out[0].span and len(out) > expected:
+        out.pop(0)
+    while out and out[-1].kind == "blank" and out[-1].span and len(out) > expected:
+        out.pop()
+    if grid and len(out) == expected:
+        return out
+    while out and out[0].kind == "blank":
+        out.pop(0)
+    while out and out[-1].kind == "blank":
+        out.pop()
+    return out
+
+
+def cell_texts(cells: list[Token]) -> list[str]:
+    return [c.text if c.kind == "value" else "" for c in cells]
