@@ -11,6 +11,8 @@ from spiders.families.base import PageRequest, Walk
 
 RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 TOTAL = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
+# The jpage script's own count, when the datastore does not carry <totalrecord>.
+SCRIPT_TOTAL = re.compile(r"""\btotalRecord\b['"]?\s*[:=]\s*['"]?(\d+)""", re.I)
 NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.S | re.I)
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 GROUP_SIZE = 45
@@ -66,7 +68,7 @@ def proxy_requests(url: str, params: dict[str, str], start: int, total: int) -> 
 
 def walk_hanweb(url: str, text: str) -> Walk:
     links = records(text, url)
-    total_m = TOTAL.search(text)
+    total_m = TOTAL.search(text) or SCRIPT_TOTAL.search(text)
     total = int(total_m.group(1)) if total_m else None
     pages: list[PageRequest] = []
     if "<datastore" in text.lower() and total is not None and total > len(links):

@@ -1,0 +1,174 @@
+"""The local portal world: county portals in the styles of real content systems, on 127.0.0.1.
+
+    world = start_world(cache_dir=Path(".cache/world"))
+    for spec in world.portals:
+        spec["home_url"], spec["family"], spec["expected"]   # [{"agency", "year"}, …]
+    world.stop()
+
+One portal per seed county (寿县 Lonsun, 象山县 Hanweb JCMS, 沂源县 Shandong platform,
+大荔县 VSB, 舞阳县 TRS), a Guangdong gkmlpt county, a GBK portal with a wrong HTTP
+charset on one page, a portal whose 年报 list only JavaScript renders and one behind a 412
+JavaScript cookie challenge (both need Chromium). Each portal has home page, menus, the
+four standard disclosure columns, look-alike columns, per-body (and some per-year)
+sub-columns, paginated lists with non-report items, and attachments behind real download
+mechanics (302 downloaders, GBK and RFC 5987 Content-Disposition names). Every answer has
+an ETag and Last-Modified and honours If-None-Match / If-Modified-Since with 304.
+
+Portals (kind → spec family, expected reports): 寿县 lonsun 23, 象山县 hanweb 24, 沂源县
+shandong 23, 大荔县 vsb 23, 舞阳县 trs 23, 新丰县 gkmlpt 19, 石门县 gbk→generic 9, 德清县
+jslist→generic 6, 临朐县 challenge→generic 5. Each county government list also links the
+prefecture's report on http://something.invalid/ (never to be followed).
+
+`expected` lists exactly the (agency, year) pairs a crawl must store for the portal:
+the agency as the report's title names its issuing body ("寿县人民政府", "寿县教育局").
+
+`start_world(generated=N)` adds N small portals cycling the six families (HTML reports
+only, no LibreOffice) for benchmarks. Faults (5xx bursts, timeouts, resets, truncated
+bodies, 429 with Retry-After, redirect loops) are described in `harvester.world.faults`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from harvester.world.catalog import BUILDERS, PROFILES, SPEC_FAMILY, generated_profiles
+from harvester.world.content import ContentFactory, PortalPlan, Profile, Renderer
+from harvester.world.server import PortalServer, Site, key_of, serve_site
+
+DEFAULT_SEED = 20240601
+CACHE_ENV = "HARVESTER_WORLD_CACHE"  # default cache_dir when none is given
+
+
+class World:
+    """Running portals: `portals` (specs), `sites`, and fault switches."""
+
+    def __init__(self) -> None:
+        self.portals: list[dict[str, Any]] = []
+        self.sites: list[Site] = []
+        self.plans: list[PortalPlan] = []
+        self.servers: list[PortalServer] = []
+        self._tmp: Path | None = None
+
+    # -- lookup -----------------------------------------------------------------------------
+    def index(self, portal: int | str) -> int:
+        """A portal's index from its index, county name or home URL."""
+        if isinstance(portal, int):
+            return portal
+        for i, spec in enumerate(self.portals):
+            if portal in (spec["name"], spec["home_url"], spec["home_url"].rstrip("/")):
+                return i
+        raise KeyError(f"no portal {portal!r} in the world")
+
+    def url(self, portal: int | str, path: str) -> str:
+        return self.portals[self.index(portal)]["home_url"].rstrip("/") + path
+
+    # -- faults -------------------------------------------------------------------------------
+    def set_fault(self, portal: int | str, path: str, spec: str | None) -> None:
+        """Switch a fault on (`spec`, see harvester.world.faults) or off (None) for a path."""
+        self.sites[self.index(portal)].faults.set(
+            key_of(path) if not path.endswith("*") else path, spec
+        )
+
+    def clear_faults(self) -> None:
+        for site in self.sites:
+            site.faults.clear()
+
+    def hits(self, portal: int | str, path: str) -> int:
+        """How many requests a path of a portal has had."""
+        return self.sites[self.index(portal)].faults.hits(key_of(path))
+
+    # -- life ---------------------------------------------------------------------------------
+    def stop(self) -> None:
+        # Shut the servers down side by side: each shutdown waits for its poll loop.
+        stoppers = [threading.Thread(target=server.shutdown) for server in self.servers]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
+        for server in self.servers:
+            server.server_close()
+        self.servers.clear()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    close = stop
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _spec(plan: PortalPlan, kind: str, home_url: str) -> dict[str, Any]:
+    return {
+        "name": plan.county,
+        "county": plan.county,
+        "province": plan.province,
+        "prefecture": plan.prefecture,
+        "adcode": plan.adcode,
+        "family": SPEC_FAMILY.get(kind, kind),
+        "kind": kind,
+        "home_url": home_url,
+        "registry": {},
+        "expected": plan.expected(),
+    }
+
+
+def start_world(
+    cache_dir: Path | None = None,
+    port: int = 0,
+    *,
+    generated: int = 0,
+    faults: dict[str, str] | None = None,
+    seed: int = DEFAULT_SEED,
+    special: bool = True,
+    base: bool = True,
+) -> World:
+    """Build and serve the world; `port` 0 picks free ports, else portals use port, port+1 …
+
+    `base=False` leaves out the nine built portals (only `generated` ones), `special=False`
+    the GBK, script-list and challenge portals. `cache_dir` keeps LibreOffice conversions between runs (when None: $HARVESTER_WORLD_CACHE,
+    else a temporary directory removed by `stop`); `faults` maps paths to fault specs on every portal.
+    """
+    world = World()
+    if cache_dir is None and os.environ.get(CACHE_ENV):
+        cache_dir = Path(os.environ[CACHE_ENV])
+    if cache_dir is None:
+        world._tmp = Path(tempfile.mkdtemp(prefix="harvester-world-"))
+        cache_dir = world._tmp
+    renderer = Renderer(Path(cache_dir))
+    factory = ContentFactory(renderer, seed)
+    profiles: list[Profile] = [
+        p for p in PROFILES if base and (special or p.family not in SPEC_FAMILY)
+    ]
+    plans = [factory.plan(p) for p in profiles]
+    renderer.convert_pending()
+    cheap = ContentFactory(renderer, seed + 1, html_only=True)
+    gen = generated_profiles(generated, seed)
+    plans += [cheap.plan(p) for p in gen]
+    try:
+        for n, plan in enumerate(plans):
+            site = BUILDERS[plan.family](plan)
+            for path, spec in (faults or {}).items():
+                site.faults.set(key_of(path) if not path.endswith("*") else path, spec)
+            server = serve_site(site, port=port + n if port else 0)
+            world.servers.append(server)
+            world.sites.append(site)
+            world.plans.append(plan)
+            world.portals.append(
+                _spec(plan, plan.family, f"http://127.0.0.1:{server.server_address[1]}/")
+            )
+    except BaseException:
+        world.stop()
+        raise
+    return world
+
+
+__all__ = ["World", "start_world"]
