@@ -9,12 +9,64 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 SETTINGS_MODULE = "harvester.scrapy_settings"
 SETTINGS_ENV = "HARVESTER_SCRAPY_SETTINGS"  # JSON object of extra Scrapy settings
+# The database URL reaches the child through the environment, not its command line (which
+# any user of the machine can read in `ps`), when it carries a password.
+DB_URL_ENV = "HARVESTER_DATABASE_URL"
+REDIS_URL_ENV = "HARVESTER_REDIS_URL"  # with --distributed: the shared scheduler's Redis
+
+
+def url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password or None
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: nothing to hide
+        return None
+
+
+def scrub(text: str, password: str | None) -> str:
+    """`text` with every occurrence of the password replaced by ***."""
+    if not password:
+        return text
+    from urllib.parse import quote
+
+    for form in {password, quote(password, safe="")}:
+        text = text.replace(form, "***")
+    return text
+
+
+class PasswordScrubber(logging.Filter):
+    """Removes the database password from every log line (messages and tracebacks)."""
+
+    def __init__(self, password: str) -> None:
+        super().__init__()
+        self.password = password
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage(), self.password)
+        record.args = ()
+        if record.exc_info:
+            record.exc_text = scrub(
+                "".join(traceback.format_exception(*record.exc_info)).rstrip(), self.password
+            )
+            record.exc_info = None
+        return True
+
+
+def install_scrubber(password: str | None) -> None:
+    if not password:
+        return
+    scrubber = PasswordScrubber(password)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(scrubber)
 
 
 def parse_setting(text: str) -> tuple[str, object]:
@@ -29,12 +81,17 @@ def parse_setting(text: str) -> tuple[str, object]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harvester.crawl_process", description=__doc__)
-    parser.add_argument("--db-url", required=True)
+    parser.add_argument("--db-url", help=f"database URL (default: ${DB_URL_ENV})")
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument("--portal-ids", required=True, help="comma-separated portal ids")
     parser.add_argument("--run-id", required=True, type=int)
     parser.add_argument("--since-year", type=int)
-    parser.add_argument("--redis-url", help="share the scheduler through Redis (scrapy-redis)")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help=f"share the scheduler through Redis (scrapy-redis) at ${REDIS_URL_ENV}",
+    )
+    parser.add_argument("--redis-url", help=f"Redis URL (default: ${REDIS_URL_ENV})")
     parser.add_argument(
         "-s", "--set", dest="settings", action="append", type=parse_setting, default=[]
     )
@@ -62,24 +119,68 @@ def crawl_settings(extra: dict[str, object], redis_url: str | None, run_id: int 
             },
             priority="cmdline",
         )
+        extensions = dict(settings.getdict("EXTENSIONS"))
+        extensions["pipelines.distributed.SharedRunKeeper"] = 600
+        settings.set("EXTENSIONS", extensions, priority="cmdline")
     return settings
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    db_url = args.db_url or os.environ.get(DB_URL_ENV)
+    if not db_url:
+        print(f"expected --db-url or ${DB_URL_ENV}, got neither", file=sys.stderr)
+        return 2
+    if args.distributed and not args.redis_url:
+        args.redis_url = os.environ.get(REDIS_URL_ENV)
+        if not args.redis_url:
+            print(f"--distributed expects ${REDIS_URL_ENV} or --redis-url", file=sys.stderr)
+            return 2
+    password = url_password(db_url)
+    redis_password = url_password(args.redis_url) if args.redis_url else None
+    try:
+        return _crawl(args, db_url, password)
+    except Exception as exc:  # noqa: BLE001 - reported without the password, exit 1
+        from harvester.storage.db import mask_url
+
+        message = f"crawl of {mask_url(db_url)} failed: {type(exc).__name__}: {exc}"
+        print(scrub(scrub(message, password), redis_password), file=sys.stderr)
+        return 1
+
+
+def _check_database(db_url: str) -> None:
+    """Fail early, with the URL masked, when the database cannot be reached."""
+    from sqlalchemy import text
+
+    from harvester.storage.db import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+
+
+def _crawl(args: argparse.Namespace, db_url: str, password: str | None) -> int:
     from scrapy.crawler import CrawlerProcess
 
     from spiders.reports import AnnualReportSpider
 
+    _check_database(db_url)
+
     process = CrawlerProcess(crawl_settings(dict(args.settings), args.redis_url, args.run_id))
+    install_scrubber(password)
+    install_scrubber(url_password(args.redis_url) if args.redis_url else None)
     crawler = process.create_crawler(AnnualReportSpider)
     process.crawl(
         crawler,
-        db_url=args.db_url,
+        db_url=db_url,
         data_dir=str(args.data_dir),
         portal_ids=args.portal_ids,
         run_id=str(args.run_id),
         since_year=str(args.since_year or ""),
+        distributed="1" if args.redis_url else "",
     )
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None

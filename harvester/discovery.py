@@ -73,7 +73,9 @@ ARTICLE_URL = re.compile(
     re.I,
 )
 # Bodies that publish their own 年报 (a sibling column named so is taken as a sub-column).
-STRONG_BODY = re.compile(r"(人民政府|政府|办公室|局|委员会|委|镇|乡|街道|办事处|管委会)$")
+STRONG_BODY = re.compile(
+    r"(人民政府|政府|办公室|局|委员会|委|镇|乡|街道|办事处|管委会|(?:管理|服务|事务|保障)中心)$"
+)
 DOCUMENT_EXTENSIONS = (
     ".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".rtf", ".ofd", ".zip", ".rar",
     ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".txt",
@@ -321,15 +323,19 @@ def find_subcolumns(
     seen: set[str] = set()
     for link in extract_links(html, column_url):
         url = link.url
-        if url in seen or urldefrag(url)[0] == urldefrag(column_url)[0]:
-            continue
+        here, there = urlsplit(url), urlsplit(column_url)
+        if url in seen or (here.netloc, here.path) == (there.netloc, there.path):
+            continue  # the column itself (another page of it, a breadcrumb back to it)
         if (
             not host_allowed(url, home_url, allowed_hosts)
             or is_document_url(url)
             or is_article_url(url)
         ):
             continue
-        if is_lookalike(link.text, url) or is_pagination_text(link.text):
+        if is_pagination_text(link.text):
+            continue
+        # A body named like a look-alike publication (县住房公积金管理中心) is still a body.
+        if is_lookalike(link.text, url) and not STRONG_BODY.search(clean_text(link.text)):
             continue
         path = urlsplit(url).path
         under = (

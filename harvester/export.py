@@ -1,9 +1,16 @@
-"""Exported records: JSONL per the public record schema, and a flat CSV/Parquet layout."""
+"""Exported records: JSONL per the public record schema, and a flat CSV/Parquet layout.
+
+The flat layout (docs/export.md) has one row per report version: the record's metadata,
+one column per table cell named `section.row.column` (derived from the shipped JSON
+Schema, rows in the printed template's order), then a summary of checks, warnings and
+documents. `flat_columns()` is the single source of the column list.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -12,11 +19,54 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from harvester.storage.models import ParseResult, Portal, Report, ReportVersion
-from harvester.summary import latest_parse
+from harvester.storage.models import Portal, Report, ReportVersion
+from harvester.summary import latest_parse, latest_version
 
-META_COLUMNS = ["county", "adcode", "agency", "year", "era", "title", "url", "published", "parser_version"]
+META_COLUMNS = [
+    "county",
+    "adcode",
+    "agency",
+    "year",
+    "era",
+    "title",
+    "url",
+    "published",
+    "parser_version",
+]
+TAIL_COLUMNS = ["checks_failed", "warnings", "documents", "sha256"]
 SECTIONS = ("proactive", "applications", "review_litigation")
+# Section 三 rows as the template prints them (the 2021 （六） rows right after the 2019 one);
+# rows the schema has and this list lacks keep the schema's order, after these.
+APPLICATION_ROWS = (
+    "received",
+    "carried_over",
+    "disclosed",
+    "partially_disclosed",
+    "withheld_state_secret",
+    "withheld_prohibited_by_law",
+    "withheld_security_stability",
+    "withheld_third_party",
+    "withheld_internal_affairs",
+    "withheld_process_info",
+    "withheld_enforcement_file",
+    "withheld_query_matter",
+    "unavailable_not_held",
+    "unavailable_needs_creation",
+    "unavailable_unclear",
+    "rejected_petition",
+    "rejected_duplicate",
+    "rejected_publication",
+    "rejected_excessive",
+    "rejected_confirmation",
+    "other",
+    "other_no_correction",
+    "other_unpaid_fee",
+    "other_misc",
+    "handled_total",
+    "carried_forward",
+)
+CARRYOVER_RULE = "carryover_matches_previous_year"
+BATCH = 200
 
 
 @cache
@@ -25,57 +75,96 @@ def record_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = record_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def validate_record(record: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when the record breaks the public contract."""
-    jsonschema.validate(record, record_schema())
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
+    if error is not None:
+        raise error
 
 
-def _section_columns(schema: dict[str, Any], section: str) -> list[str]:
-    """Dotted column names of a section, in the schema's order (rows × columns)."""
-    node = schema["properties"][section]
-    columns: list[str] = []
-    for row, row_schema in node.get("properties", {}).items():
-        for col in _object_properties(schema, row_schema):
-            columns.append(f"{section}.{row}.{col}")
-    return columns
-
-
-def _object_properties(schema: dict[str, Any], node: dict[str, Any]) -> list[str]:
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in node:
         ref = node["$ref"].split("/")[-1]
-        node = schema.get("$defs", schema.get("definitions", {}))[ref]
+        return schema.get("$defs", schema.get("definitions", {}))[ref]
+    return node
+
+
+def _object_properties(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{column: its schema} of a row object; for a row whose columns differ between the two
+    templates (anyOf/oneOf), the union of both."""
+    node = _resolve(schema, node)
     if "properties" in node:
-        return list(node["properties"])
-    # Both templates' columns (a 2019 and a 2021 row of section 二 differ): the union.
-    props: list[str] = []
+        return dict(node["properties"])
+    props: dict[str, dict[str, Any]] = {}
     for alt in node.get("anyOf", []) + node.get("oneOf", []):
-        for prop in _object_properties(schema, alt) if isinstance(alt, dict) else []:
-            if prop not in props:
-                props.append(prop)
+        if isinstance(alt, dict):
+            for name, prop in _object_properties(schema, alt).items():
+                props.setdefault(name, prop)
     return props
 
 
+def _section_rows(schema: dict[str, Any], section: str) -> list[str]:
+    rows = list(schema["properties"][section].get("properties", {}))
+    if section == "applications":
+        known = [r for r in APPLICATION_ROWS if r in rows]
+        rows = known + [r for r in rows if r not in known]
+    return rows
+
+
 @cache
-def flat_columns() -> list[str]:
+def _cell_types() -> dict[str, str]:
+    """{`section.row.column`: "number" | "string"} in column order."""
     schema = record_schema()
-    columns = list(META_COLUMNS)
+    types: dict[str, str] = {}
     for section in SECTIONS:
-        columns.extend(_section_columns(schema, section))
-    columns += ["checks_failed", "warnings", "documents", "sha256"]
-    return columns
+        node = schema["properties"][section].get("properties", {})
+        for row in _section_rows(schema, section):
+            for col, prop in _object_properties(schema, node[row]).items():
+                kinds = prop.get("type", [])
+                kinds = [kinds] if isinstance(kinds, str) else kinds
+                types[f"{section}.{row}.{col}"] = "string" if "string" in kinds else "number"
+    return types
+
+
+@cache
+def _flat_columns() -> tuple[str, ...]:
+    return (*META_COLUMNS, *_cell_types(), *TAIL_COLUMNS)
+
+
+def flat_columns() -> list[str]:
+    """Every column of the CSV/Parquet layout, in order."""
+    return list(_flat_columns())
+
+
+def column_kind(column: str) -> str:
+    """ "integer" (year), "number" (table cells) or "string" (everything else)."""
+    if column == "year":
+        return "integer"
+    return _cell_types().get(column, "string")
 
 
 def flatten(record: dict[str, Any]) -> dict[str, Any]:
-    """One CSV row: metadata, every table cell as `section.row.column`, check summary."""
+    """One CSV row: metadata, every table cell as `section.row.column`, check summary.
+
+    A cell the report leaves blank, or a table the report does not have, is None (an empty
+    CSV cell), never 0.
+    """
     row: dict[str, Any] = {key: record.get(key) for key in META_COLUMNS}
-    for column in flat_columns():
-        parts = column.split(".")
-        if len(parts) != 3:
-            continue
-        section, key, col = parts
-        value = ((record.get(section) or {}).get(key) or {})
+    for column in _cell_types():
+        section, key, col = column.split(".")
+        value = (record.get(section) or {}).get(key)
         row[column] = value.get(col) if isinstance(value, dict) else None
-    row["checks_failed"] = ";".join(sorted({c["rule"] for c in record.get("checks", []) if not c["ok"]}))
+    row["checks_failed"] = ";".join(
+        sorted({c["rule"] for c in record.get("checks", []) if not c.get("ok")})
+    )
     row["warnings"] = " | ".join(record.get("warnings", []))
     docs = record.get("documents", [])
     row["documents"] = " ".join(d["url"] for d in docs)
@@ -83,26 +172,237 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def carryover_check(record: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any] | None:
+    """二、上年结转 of this report against 四、结转下年度继续办理 of the same agency's report for
+    the previous year, per applicant column; None when no column can be compared."""
+    this = (record.get("applications") or {}).get("carried_over")
+    before = (previous.get("applications") or {}).get("carried_forward")
+    if not isinstance(this, dict) or not isinstance(before, dict):
+        return None
+    compared = 0
+    bad: list[str] = []
+    for column, value in this.items():
+        prior = before.get(column)
+        if isinstance(value, int | float) and isinstance(prior, int | float):
+            compared += 1
+            if value != prior:
+                bad.append(
+                    f"{column}: 上年结转 {value} ≠ {previous.get('year')} 结转下年度 {prior}"
+                )
+    if not compared:
+        return None
+    ok = not bad
+    return {
+        "rule": CARRYOVER_RULE,
+        "ok": ok,
+        "message": f"{CARRYOVER_RULE}: {compared} evaluated, all hold"
+        if ok
+        else f"{CARRYOVER_RULE}: " + "; ".join(bad),
+        "detail": {"evaluated": compared, "violations": bad, "previous_year": previous.get("year")},
+    }
+
+
+@dataclass
+class ExportStats:
+    """What iter_records saw besides the records it yielded."""
+
+    versions: int = 0
+    unparsed: list[str] = field(default_factory=list)
+
+
+def _previous_record(
+    session: Session, report: Report, cache_: dict[tuple[int, str, int], dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    key = (report.portal_id, report.agency, report.year - 1)
+    if key not in cache_:
+        previous = session.scalar(
+            select(Report).where(
+                Report.portal_id == report.portal_id,
+                Report.agency == report.agency,
+                Report.year == report.year - 1,
+            )
+        )
+        version = latest_version(session, previous.id) if previous else None
+        parse = latest_parse(session, version.id) if version else None
+        cache_[key] = parse.record if parse else None
+    return cache_[key]
+
+
 def iter_records(
     session: Session,
     *,
     counties: list[str] | None = None,
+    portal_ids: list[int] | None = None,
     years: list[int] | None = None,
     all_versions: bool = False,
+    stats: ExportStats | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Parsed records, newest version per report unless `all_versions`."""
-    query = select(Report, Portal).join(Portal, Portal.id == Report.portal_id)
+    """Parsed records, the newest version of each report unless `all_versions` (then every
+    version, newest first), each from the newest parse of that version.
+
+    `counties` are exact county names or adcodes, `portal_ids` portal keys; both narrow the
+    selection. A version never parsed is not yielded but counted in `stats.unparsed`. The
+    cross-report check `carryover_matches_previous_year` is added when the previous year's
+    report of the same agency on the same portal is stored and parsed.
+    """
+    stats = stats if stats is not None else ExportStats()
+    query = select(Report.id).join(Portal, Portal.id == Report.portal_id)
     if counties:
-        query = query.where((Portal.county.in_(counties)) | (Portal.adcode.in_(counties)))
+        query = query.where(Portal.county.in_(counties) | Portal.adcode.in_(counties))
+    if portal_ids is not None:
+        query = query.where(Portal.id.in_(portal_ids))
     if years:
         query = query.where(Report.year.in_(years))
-    for report, _portal in session.execute(query.order_by(Portal.adcode, Report.agency, Report.year)):
-        versions = list(
-            session.scalars(
-                select(ReportVersion).where(ReportVersion.report_id == report.id).order_by(ReportVersion.id.desc())
+    query = query.order_by(Portal.adcode, Portal.county, Report.agency, Report.year, Report.id)
+    report_ids = list(session.scalars(query))
+    previous_cache: dict[tuple[int, str, int], dict[str, Any] | None] = {}
+    for start in range(0, len(report_ids), BATCH):
+        for report_id in report_ids[start : start + BATCH]:
+            report = session.get(Report, report_id)
+            assert report is not None
+            versions = list(
+                session.scalars(
+                    select(ReportVersion)
+                    .where(ReportVersion.report_id == report.id)
+                    .order_by(ReportVersion.id.desc())
+                )
             )
+            for version in versions if all_versions else versions[:1]:
+                stats.versions += 1
+                parse = latest_parse(session, version.id)
+                if parse is None:
+                    stats.unparsed.append(f"{report.agency} {report.year} (version {version.id})")
+                    continue
+                record = dict(parse.record)
+                previous = _previous_record(session, report, previous_cache)
+                check = carryover_check(record, previous) if previous else None
+                if check is not None:
+                    record["checks"] = [
+                        *(c for c in record.get("checks", []) if c.get("rule") != CARRYOVER_RULE),
+                        check,
+                    ]
+                yield record
+        session.expunge_all()
+
+
+# --- the data dictionary of the flat layout (docs/export.md) ------------------------------
+
+APPLICANT_LABELS = {
+    "natural_person": "自然人",
+    "commercial": "商业企业",
+    "research": "科研机构",
+    "nonprofit": "社会公益组织",
+    "legal_service": "法律服务机构",
+    "other_org": "其他",
+    "total": "总计",
+}
+REVIEW_LABELS = {
+    "review": "行政复议",
+    "litigation_direct": "行政诉讼 · 未经复议直接起诉",
+    "litigation_after_review": "行政诉讼 · 复议后起诉",
+}
+META_MEANINGS = {
+    "county": "the portal's county-level name (寿县)",
+    "adcode": "6-digit administrative division code, empty when unknown",
+    "agency": "the issuing body (寿县人民政府)",
+    "year": "the report year (the year reported on)",
+    "era": "template: 2019, 2021, legacy or empty",
+    "title": "the report title as published",
+    "url": "the article page (or the document itself when linked directly)",
+    "published": "publication date YYYY-MM-DD, empty when unknown",
+    "parser_version": "version of the parser that produced the record",
+    "checks_failed": "rules of the failed checks, `;`-separated, sorted (empty: every evaluated check holds)",
+    "warnings": "the record's warnings, ` | `-separated",
+    "documents": "URLs of the version's documents (article page, attachments), space-separated, in order",
+    "sha256": "SHA-256 of each document's stored bytes, space-separated, same order as `documents`",
+}
+
+
+def _cell_meanings() -> dict[str, tuple[str, str]]:
+    """{column: (templates, meaning)} for every table cell column."""
+    from harvester.parser.template import RESULT_COLUMNS as RESULTS
+    from harvester.parser.template import T2_ITEMS, T3_ROWS, T4_HEADERS
+
+    out: dict[str, tuple[str, str]] = {}
+    for column in _cell_types():
+        section, row, col = column.split(".")
+        eras: list[str] = []
+        meaning = ""
+        if section == "applications":
+            for era, specs in T3_ROWS.items():
+                for spec in specs:
+                    if spec.key == row:
+                        eras.append(era)
+                        meaning = f"三 {spec.label} · {APPLICANT_LABELS.get(col, col)}"
+        elif section == "review_litigation":
+            eras = ["2019", "2021"]
+            meaning = f"四 {REVIEW_LABELS.get(row, row)} · {dict(zip(RESULTS, T4_HEADERS, strict=True)).get(col, col)}"
+        else:
+            for era, items in T2_ITEMS.items():
+                for item in items:
+                    if item.key != row:
+                        continue
+                    headers = dict(zip(item.columns, item.headers, strict=True))
+                    if col in headers:
+                        eras.append(era)
+                        meaning = f"二 {item.label} · {headers[col]}"
+                    elif col.startswith("amount_") and "amount" in headers:
+                        eras.append(era)
+                        how = (
+                            "as printed, with its unit"
+                            if col == "amount_raw"
+                            else "in yuan (empty when no unit is printed)"
+                        )
+                        meaning = f"二 {item.label} · {headers['amount']} {how}"
+        out[column] = ("both" if len(eras) > 1 else (eras[0] if eras else "?"), meaning)
+    return out
+
+
+def column_dictionary() -> list[dict[str, str]]:
+    """Every flat column with its type, template and meaning, in order."""
+    cells = _cell_meanings()
+    rows = []
+    for column in flat_columns():
+        template, meaning = cells.get(column, ("", META_MEANINGS.get(column, "")))
+        rows.append(
+            {
+                "column": column,
+                "kind": column_kind(column),
+                "template": template,
+                "meaning": meaning,
+            }
         )
-        for version in versions if all_versions else versions[:1]:
-            parse: ParseResult | None = latest_parse(session, version.id)
-            if parse is not None:
-                yield parse.record
+    return rows
+
+
+DOC_START = "<!-- columns:start (generated by `python -m harvester.export docs/export.md`) -->"
+DOC_END = "<!-- columns:end -->"
+
+
+def columns_markdown() -> str:
+    lines = ["| # | column | type | template | meaning |", "|---|---|---|---|---|"]
+    for n, row in enumerate(column_dictionary(), 1):
+        lines.append(
+            f"| {n} | `{row['column']}` | {row['kind']} | {row['template']} | {row['meaning']} |"
+        )
+    return "\n".join(lines)
+
+
+def update_doc(path: str) -> None:
+    """Rewrite the generated column table of docs/export.md from flat_columns()."""
+    from pathlib import Path
+
+    doc = Path(path)
+    text = doc.read_text("utf-8")
+    head, _, rest = text.partition(DOC_START)
+    _, _, tail = rest.partition(DOC_END)
+    doc.write_text(f"{head}{DOC_START}\n{columns_markdown()}\n{DOC_END}{tail}", "utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 2:
+        update_doc(sys.argv[1])
+    else:
+        print(columns_markdown())

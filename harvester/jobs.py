@@ -98,6 +98,7 @@ def run_job(
     distributed: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     console: Console | None = None,
+    crawl_settings: dict[str, Any] | None = None,
 ) -> JobResult:
     """Crawl the portals, parse what is new, record the run; raises LockedError when busy."""
     holder = f"pid {os.getpid()} on {socket.gethostname()}"
@@ -122,7 +123,7 @@ def run_job(
                 run_id,
                 since_year=since_year,
                 distributed=distributed,
-                settings={"LOG_FILE": str(log_path)},
+                settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
             ),
             engine,
             run_id,

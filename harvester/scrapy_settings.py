@@ -46,12 +46,17 @@ RETRY_BACKOFF_MAX = 120.0
 # conditional requests.
 HTTPERROR_ALLOWED_CODES = [304, 412, 521]
 REDIRECT_MAX_TIMES = 10
+# .invalid names fail without a DNS query; private addresses only for registry hosts.
+TWISTED_DNS_RESOLVER = "pipelines.resolver.GuardedResolver"
+DNS_TIMEOUT = 20
 
 DOWNLOADER_MIDDLEWARES = {
+    "pipelines.slots.HostPortSlotMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "pipelines.retry.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "pipelines.cookies.OfflineCookiesMiddleware": 700,
+    "pipelines.guards.RedirectGuardMiddleware": 650,
     "pipelines.fetches.FetchRecorderMiddleware": 950,
 }
 ITEM_PIPELINES = {"pipelines.reports.StoreReportPipeline": 300}
@@ -82,3 +87,5 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 45_000
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP endpoint would let anyone on the machine drive the crawl.
+REMOTE_CONTROL_ENABLED = False

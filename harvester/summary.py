@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from harvester.storage.models import ParseResult, Portal, Report, ReportVersion, VersionDocument
+from harvester.storage.models import (
+    ParseResult,
+    Portal,
+    PortalRun,
+    Report,
+    ReportVersion,
+    VersionDocument,
+)
+
+# A report "has tables" when any of sections 二, 三, 四 was read (as harvester.processing counts).
+TABLE_KEYS = ("proactive", "applications", "review_litigation")
 
 
 def latest_version(session: Session, report_id: int) -> ReportVersion | None:
@@ -22,15 +33,19 @@ def latest_version(session: Session, report_id: int) -> ReportVersion | None:
 
 
 def latest_parse(session: Session, version_id: int) -> ParseResult | None:
+    """The newest parse of a version (the normalised documents are loaded only on access)."""
     return session.scalars(
         select(ParseResult)
+        .options(defer(ParseResult.normalised))
         .where(ParseResult.version_id == version_id)
         .order_by(ParseResult.parsed_at.desc(), ParseResult.id.desc())
         .limit(1)
     ).first()
 
 
-def report_rows(session: Session, portal_id: int, run_id: int | None = None) -> list[dict[str, Any]]:
+def report_rows(
+    session: Session, portal_id: int, run_id: int | None = None
+) -> list[dict[str, Any]]:
     rows = []
     reports = session.scalars(
         select(Report).where(Report.portal_id == portal_id).order_by(Report.agency, Report.year)
@@ -40,7 +55,9 @@ def report_rows(session: Session, portal_id: int, run_id: int | None = None) -> 
         parse = latest_parse(session, version.id) if version else None
         n_docs = (
             session.scalar(
-                select(func.count()).select_from(VersionDocument).where(VersionDocument.version_id == version.id)
+                select(func.count())
+                .select_from(VersionDocument)
+                .where(VersionDocument.version_id == version.id)
             )
             if version
             else 0
@@ -54,7 +71,9 @@ def report_rows(session: Session, portal_id: int, run_id: int | None = None) -> 
         else:
             status = "unchanged"
         n_versions = session.scalar(
-            select(func.count()).select_from(ReportVersion).where(ReportVersion.report_id == report.id)
+            select(func.count())
+            .select_from(ReportVersion)
+            .where(ReportVersion.report_id == report.id)
         )
         rows.append(
             {
@@ -64,7 +83,7 @@ def report_rows(session: Session, portal_id: int, run_id: int | None = None) -> 
                 "era": record.get("era"),
                 "documents": n_docs,
                 "versions": n_versions,
-                "tables": bool(record.get("applications") or record.get("proactive")),
+                "tables": any(record.get(key) for key in TABLE_KEYS),
                 "failed_checks": sorted(set(failed)),
                 "warnings": len(parse.warnings or []) if parse else 0,
                 "status": status,
@@ -74,14 +93,36 @@ def report_rows(session: Session, portal_id: int, run_id: int | None = None) -> 
     return rows
 
 
+def _portal_failures(
+    session: Session,
+    portal: Portal,
+    run_id: int | None,
+    failures: list[dict[str, Any]],
+    name_is_unique: bool,
+) -> list[dict[str, Any]]:
+    """The failures of a run that concern this portal. They name the portal by county (or by
+    id); when two portals of the run share a county name (朝阳区), the portal's own
+    PortalRun record says which failures are its."""
+    if name_is_unique or run_id is None:
+        return [f for f in failures if f.get("portal") in (portal.county, portal.id)]
+    own = [f for f in failures if f.get("portal") == portal.id]
+    portal_run = session.scalar(
+        select(PortalRun).where(PortalRun.run_id == run_id, PortalRun.portal_id == portal.id)
+    )
+    if portal_run is not None:
+        own += [{"portal": portal.county, **f} for f in portal_run.failures or []]
+    return own
+
+
 def portal_summary(
     session: Session, portal_ids: list[int], run_id: int | None, failures: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    """Per portal: where it is, its reports (see report_rows) and the run's failures on it."""
+    portals = [p for p in (session.get(Portal, pid) for pid in portal_ids) if p is not None]
+    names = Counter(p.county for p in portals)
     out = []
-    for pid in portal_ids:
-        portal = session.get(Portal, pid)
-        if portal is None:
-            continue
+    for portal in portals:
+        pid = portal.id
         out.append(
             {
                 "county": portal.county,
@@ -90,7 +131,9 @@ def portal_summary(
                 "adcode": portal.adcode,
                 "home_url": portal.home_url,
                 "reports": report_rows(session, pid, run_id),
-                "failures": [f for f in failures if f.get("portal") in (portal.county, pid)],
+                "failures": _portal_failures(
+                    session, portal, run_id, failures, names[portal.county] == 1
+                ),
             }
         )
     return out

@@ -78,15 +78,25 @@ def _proactive(rng: random.Random, era: str) -> dict[str, Any]:
     return out
 
 
-def _applications(rng: random.Random, era: str) -> dict[str, Any]:
+def _applications(
+    rng: random.Random,
+    era: str,
+    carried_over: list[int] | None = None,
+    carried_forward: list[int] | None = None,
+) -> dict[str, Any]:
     keys = [s.key for s in T3_ROWS[era]]
     results = [k for k in keys if k not in ("received", "carried_over", "handled_total", "carried_forward")]
     cols: dict[str, list[int]] = {k: [] for k in keys}
-    for _ in range(6):
+    for column in range(6):
         res = {k: _count(rng, 30 if k in ("disclosed", "unavailable_not_held") else 8) for k in results}
+        forward = carried_forward[column] if carried_forward else _count(rng, 5)
+        if carried_over:
+            over = carried_over[column]
+            # 一 + 二 = 七 + 四 with 一 >= 0: more requests disclosed when needed.
+            res["disclosed"] += max(0, over - sum(res.values()) - forward)
+        else:
+            over = min(_count(rng, 5), sum(res.values()) + forward)
         handled = sum(res.values())
-        forward = _count(rng, 5)
-        over = min(_count(rng, 5), handled + forward)
         received = handled + forward - over
         for k in results:
             cols[k].append(res[k])
@@ -106,9 +116,20 @@ def _review(rng: random.Random) -> dict[str, Any]:
 
 
 def random_record(
-    rng: random.Random, era: str, *, agency: str, year: int, county: str | None = None
+    rng: random.Random,
+    era: str,
+    *,
+    agency: str,
+    year: int,
+    county: str | None = None,
+    carried_over: list[int] | None = None,
+    carried_forward: list[int] | None = None,
 ) -> dict[str, Any]:
-    """A record of the given era ("2019" or "2021") whose numbers satisfy every check."""
+    """A record of the given era ("2019" or "2021") whose numbers satisfy every check.
+
+    `carried_over` / `carried_forward` (six applicant columns) fix 上年结转 and 结转下年度,
+    so a series of one body's reports agrees from year to year.
+    """
     if era not in ("2019", "2021"):
         raise ValueError(f"era must be '2019' or '2021', not {era!r}")
     published = f"{year + 1}-{rng.randint(1, 3):02d}-{rng.randint(1, 28):02d}"
@@ -123,7 +144,7 @@ def random_record(
         "published": published,
         "documents": [],
         "proactive": _proactive(rng, era),
-        "applications": _applications(rng, era),
+        "applications": _applications(rng, era, carried_over, carried_forward),
         "review_litigation": _review(rng),
     }
     record["checks"] = run_checks(record)

@@ -9,13 +9,14 @@ Content-Length is stored as incomplete.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import time
 import zlib
 from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from harvester.storage.repo import record_fetch
@@ -52,21 +53,59 @@ def selected_request_headers(request: Request) -> dict[str, str]:
     return out
 
 
-def decoded_body(body: bytes, encoding: str) -> bytes:
-    """The body without its transfer compression; the raw body when it cannot be decoded."""
+class BodyTooLarge(Exception):
+    """A compressed body that expands past the size limit (a decompression bomb)."""
+
+
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
+    """zlib/gzip decompression that stops at `limit` bytes of output."""
+    out = bytearray()
+    data = body
+    while data:
+        inflater = zlib.decompressobj(wbits)
+        while data:
+            chunk = inflater.decompress(data, 1 << 20)
+            out += chunk
+            if len(out) > limit:
+                raise BodyTooLarge(f"decompresses to more than {limit} bytes")
+            data = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+        if not inflater.eof:
+            break
+        data = inflater.unused_data  # gzip members may follow one another
+        if wbits != 47:
+            break
+    return bytes(out)
+
+
+def decoded_body(body: bytes, encoding: str, limit: int = 200 * 1024 * 1024) -> bytes:
+    """The body without its transfer compression; the raw body when it cannot be decoded.
+
+    Raises BodyTooLarge when the decoded body would exceed `limit` bytes (a gzip bomb):
+    decompression stops there instead of filling memory.
+    """
     encoding = encoding.lower().strip()
     try:
         if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
+            return _inflate(body, 47, limit)  # 32 + 15: gzip or zlib header
         if encoding == "deflate":
             try:
-                return zlib.decompress(body)
+                return _inflate(body, zlib.MAX_WBITS, limit)
             except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)
+                return _inflate(body, -zlib.MAX_WBITS, limit)
         if encoding == "br":
             import brotli  # type: ignore[import-not-found]
 
-            return brotli.decompress(body)
+            decoder = brotli.Decompressor()
+            out = bytearray()
+            for start in range(0, len(body), 1 << 16):
+                out += decoder.process(body[start : start + (1 << 16)])
+                if len(out) > limit:
+                    raise BodyTooLarge(f"decompresses to more than {limit} bytes")
+            return bytes(out)
+    except BodyTooLarge:
+        raise
     except Exception:  # noqa: BLE001 - truncated or mislabelled: keep the raw bytes
         return body
     return body
@@ -80,12 +119,25 @@ def _first_url(request: Request) -> str:
 class FetchRecorderMiddleware:
     """Records each exchange through `harvester.storage.repo.record_fetch`."""
 
-    def process_request(self, request: Request, spider: Spider) -> None:
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FetchRecorderMiddleware:
+        return cls(crawler)
+
+    def _spider(self, spider: Spider | None) -> Any:
+        return spider or getattr(self.crawler, "spider", None)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
         request.meta["_fetch_started"] = time.monotonic()
         request.meta["_fetch_started_at"] = utcnow()
         return None
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        spider = self._spider(spider)
         store = getattr(spider, "store", None)
         if store is None or request.meta.get("skip_fetch_record"):
             return response
@@ -97,7 +149,24 @@ class FetchRecorderMiddleware:
         if encoding and "playwright" not in request.meta:
             if "dataloss" not in response.flags:
                 expected = None  # Content-Length counts compressed bytes
-            body = decoded_body(body, encoding)
+            limit = spider.crawler.settings.getint("DOWNLOAD_MAXSIZE") or 200 * 1024 * 1024
+            try:
+                body = decoded_body(body, encoding, limit)
+            except BodyTooLarge as exc:
+                reason = f"{encoding} body {exc} (DOWNLOAD_MAXSIZE): decompression bomb refused"
+                self._record(
+                    spider,
+                    request,
+                    url=_first_url(request),
+                    final_url=response.url,
+                    status=response.status,
+                    response_headers=headers,
+                    body=None,
+                    expected_length=None,
+                    error=reason,
+                )
+                request.meta["skip_fetch_record_exception"] = True
+                raise IgnoreRequest(reason) from None
         if request.meta.get("playwright"):
             expected = None  # a rendered page, not the transferred bytes
         if "dataloss" in response.flags and expected is None:
@@ -135,9 +204,14 @@ class FetchRecorderMiddleware:
                 return response.replace(body=body, headers=_without_encoding(response))
         return response
 
-    def process_exception(self, request: Request, exception: BaseException, spider: Spider) -> None:
+    def process_exception(
+        self, request: Request, exception: BaseException, spider: Spider | None = None
+    ) -> None:
+        spider = self._spider(spider)
         if getattr(spider, "store", None) is None:
             return None
+        if request.meta.pop("skip_fetch_record_exception", False):
+            return None  # already recorded with its response
         self._record(
             spider,
             request,

@@ -62,7 +62,15 @@ def _year_from_url(url: str) -> int | None:
 
 
 class StoreReportPipeline:
-    def process_item(self, item: dict[str, Any], spider: Spider) -> dict[str, Any]:
+    def __init__(self, crawler: Any = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StoreReportPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
+        spider = spider or self.crawler.spider
         agency, year = report_identity(item)
         state = spider.portal_state(item["portal_id"])
         if not agency or not year:

@@ -1,4 +1,8 @@
-"""Retries with exponential backoff; a 429/503 answer's Retry-After is honoured."""
+"""Retries with exponential backoff; a 429/503 answer's Retry-After is honoured.
+
+A truncated body (fewer bytes than its Content-Length, flagged "dataloss") is retried
+too: the fetch recorder (closer to the downloader) has already recorded it as incomplete.
+"""
 
 from __future__ import annotations
 
@@ -37,12 +41,20 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
 
-    async def process_response(self, request: Request, response: Response, spider: Spider):  # noqa: ANN201
-        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+    async def process_response(  # noqa: ANN201
+        self, request: Request, response: Response, spider: Spider | None = None
+    ):
+        truncated = "dataloss" in response.flags
+        if request.meta.get("dont_retry") or not (
+            truncated or response.status in self.retry_http_codes
+        ):
             return response
-        reason = f"HTTP {response.status}"
+        reason = "truncated body" if truncated else f"HTTP {response.status}"
         retry = get_retry_request(
-            request, spider=spider, reason=reason, max_retry_times=self.max_retry_times
+            request,
+            spider=spider or self.crawler.spider,
+            reason=reason,
+            max_retry_times=self.max_retry_times,
         )
         if retry is None:
             return response

@@ -10,7 +10,11 @@ from lxml import html as lxml_html
 from harvester.discovery import Link, clean_text, is_document_url
 from spiders.families.trs import CREATE_PAGE
 
-ONCLICK_URL = re.compile(r"""['"]([^'"]+\.(?:pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar))['"]""", re.I)
+# Scanned reports are published as images too (opened by onclick or a downloader).
+ONCLICK_URL = re.compile(
+    r"""['"]([^'"]+\.(?:pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar|jpe?g|png|gif|bmp|tiff?))['"]""",
+    re.I,
+)
 
 
 def _viewer_target(url: str) -> str | None:
@@ -23,7 +27,7 @@ def _viewer_target(url: str) -> str | None:
 
 
 DOWNLOAD_PATH = re.compile(r"(download|downfile|attach|fujian|getfile)", re.I)
-DOCUMENT_NAME = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar)$", re.I)
+DOCUMENT_NAME = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar|jpe?g|png|gif|bmp|tiff?)$", re.I)
 
 
 def _named_download(url: str, text: str) -> bool:

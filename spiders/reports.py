@@ -101,6 +101,7 @@ class AnnualReportSpider(scrapy.Spider):
         portal_ids: str = "",
         run_id: str = "0",
         since_year: str = "",
+        distributed: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -111,6 +112,8 @@ class AnnualReportSpider(scrapy.Spider):
             )
         self.run_id = int(run_id)
         self.since_year = int(since_year) if since_year else None
+        # Several worker processes share this run's queue (scrapy-redis): outcomes are merged.
+        self.distributed = bool(distributed)
         self.store = CrawlStore(db_url, data_dir)
         ids = [int(p) for p in str(portal_ids).split(",") if p.strip()]
         self.states: dict[int, PortalState] = {
@@ -138,7 +141,18 @@ class AnnualReportSpider(scrapy.Spider):
             dont_filter=bool(meta.pop("dont_filter", False)),
         )
         _with_cookies(request, state)
+        if not meta.get("playwright"):
+            # Home, column and list pages are asked for conditionally too: a 304 is read
+            # from the stored copy, so an unchanged portal costs almost no bytes.
+            request = self._conditional(request)
         return request
+
+    def _page_text(self, response: Response, state: PortalState) -> str:
+        """A home or list page's text; a 304 answer's from the previous fetch's blob."""
+        previous = response.meta.get("previous")
+        if response.status == 304 and previous:
+            return _text(response, self.store.blobs.get(previous["sha256"]), state.portal.encoding)
+        return _text(response, encoding=state.portal.encoding)
 
     def _conditional(self, request: Request) -> Request:
         """Ask again only if changed: validators from the last fetch of this URL."""
@@ -177,7 +191,7 @@ class AnnualReportSpider(scrapy.Spider):
             if portal.column_urls:
                 for url in portal.column_urls:
                     state.columns.append(url)
-                    yield self._request(url, self.parse_list, state, kind="html", depth=0)
+                    yield self._request(url, self.parse_list, state, kind="html", column_depth=0)
             elif portal.home_url:
                 yield self._request(portal.home_url, self.parse_home, state, hub_depth=0, home=True)
             else:
@@ -190,12 +204,14 @@ class AnnualReportSpider(scrapy.Spider):
         if self._is_challenge(response):
             yield self._browser_retry(response, state)
             return
+        if self._challenge_failed(response, state):
+            return
         moved_to = urlsplit(response.url).netloc
         if response.meta.get("home") and moved_to != urlsplit(state.portal.home_url).netloc:
             # The portal moved (its home page redirects to another host): follow it there.
             self.logger.warning("portal %s moved to %s", state.portal.name, response.url)
             state.portal.allowed_hosts.append(moved_to)
-        html = _text(response, encoding=state.portal.encoding)
+        html = self._page_text(response, state)
         if discovery.page_is_report_column(html, response.url):
             if response.url not in state.columns:
                 state.columns.append(response.url)
@@ -217,7 +233,7 @@ class AnnualReportSpider(scrapy.Spider):
                 "; ".join(cand.reasons),
             )
             yield self._request(
-                cand.url, self.parse_list, state, kind="html", depth=0, column_text=cand.text
+                cand.url, self.parse_list, state, kind="html", column_depth=0, column_text=cand.text
             )
         if state.columns:
             return
@@ -235,8 +251,10 @@ class AnnualReportSpider(scrapy.Spider):
         if self._is_challenge(response):
             yield self._browser_retry(response, state)
             return
+        if self._challenge_failed(response, state):
+            return
         state.list_pages += 1
-        html = _text(response, encoding=state.portal.encoding)
+        html = self._page_text(response, state)
         kind = meta.get("kind", "html")
         family = state.portal.family
         if family in (None, "", "generic"):
@@ -265,7 +283,9 @@ class AnnualReportSpider(scrapy.Spider):
             if self.allowed(state, link.url) and self._is_report_candidate(link)
         ]
         subcolumns = []
-        depth = meta.get("depth", 0)
+        # Not meta["depth"]: Scrapy's DepthMiddleware owns that key and counts every hop
+        # from the home page, which would use up the sub-column levels before the column.
+        depth = meta.get("column_depth", 0)
         if kind == "html" and depth < MAX_SUBCOLUMN_DEPTH:
             subcolumns = discovery.find_subcolumns(
                 html, response.url, state.portal.home_url, state.portal.allowed_hosts
@@ -296,7 +316,7 @@ class AnnualReportSpider(scrapy.Spider):
                 year_hint=discovery.year_hint(link.text) or year_hint,
                 referer_list=response.url,
             )
-            yield self._conditional(request)
+            yield request  # conditional (see _request)
         for page in walk.pages:
             if not self.allowed(state, page.url):
                 continue
@@ -305,12 +325,19 @@ class AnnualReportSpider(scrapy.Spider):
                 self.parse_list,
                 state,
                 kind=page.kind,
-                depth=depth,
+                column_depth=depth,
                 body_hint=body_hint,
                 year_hint=year_hint,
                 page_of=response.url,
             )
         for sub in subcolumns:
+            # The same sub-column is linked from many pages (a side tree on every list); it
+            # is read again when reached by a shorter path, whose depth leaves room for its
+            # own sub-columns (the duplicate filter would keep the first, deeper visit).
+            known = state.subcolumn_depth.get(sub.url)
+            if known is not None and known <= depth + 1:
+                continue
+            state.subcolumn_depth[sub.url] = depth + 1
             sub_body = sub.text if discovery.looks_like_body(sub.text) else body_hint
             sub_year = (
                 discovery.year_hint(sub.text)
@@ -322,9 +349,10 @@ class AnnualReportSpider(scrapy.Spider):
                 self.parse_list,
                 state,
                 kind="html",
-                depth=depth + 1,
+                column_depth=depth + 1,
                 body_hint=sub_body,
                 year_hint=sub_year,
+                dont_filter=known is not None,
             )
 
     def _is_report_candidate(self, link: Link) -> bool:
@@ -345,6 +373,8 @@ class AnnualReportSpider(scrapy.Spider):
         state = self.states[meta["portal_id"]]
         if self._is_challenge(response):
             yield self._browser_retry(response, state)
+            return
+        if self._challenge_failed(response, state):
             return
         document, body = self._document(response, "page")
         if document is None:
@@ -495,6 +525,24 @@ class AnnualReportSpider(scrapy.Spider):
     # -- browser and failures -------------------------------------------------------------
     def _is_challenge(self, response: Response) -> bool:
         return response.status in CHALLENGE_STATUSES and not response.meta.get("playwright")
+
+    def _challenge_failed(self, response: Response, state: PortalState) -> bool:
+        """A challenge answer even in the browser: recorded as the page's failure.
+
+        The browser reports the first navigation's status; a challenge it passed (script
+        sets a cookie and reloads) leaves the real page behind. A page still without any
+        link or text is the challenge itself."""
+        if response.status not in CHALLENGE_STATUSES:
+            return False
+        body = response.body.decode("utf-8", "replace")
+        visible = re.sub(r"<script.*?</script>|<[^>]+>|\s+", "", body, flags=re.S | re.I)
+        if re.search(r"<a\s", body, re.I) or len(visible) >= 200:
+            return False
+        reason = f"anti-bot challenge not passed in the browser: HTTP {response.status}"
+        if response.meta.get("home"):
+            state.home_error = f"{reason} ({response.url})"
+        state.fail(reason, response.url)
+        return True
 
     def _browser_retry(
         self, response: Response, state: PortalState, js_list: bool = False

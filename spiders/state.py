@@ -25,6 +25,7 @@ class PortalState:
     learnt_browser: bool = False
     detected_family: str | None = None
     browser_cookies: dict[str, str] = field(default_factory=dict)
+    subcolumn_depth: dict[str, int] = field(default_factory=dict)  # url → least depth asked
 
     def fail(self, reason: str, url: str | None = None) -> None:
         entry: dict[str, Any] = {"reason": reason}

@@ -47,7 +47,13 @@ def db() -> None:
 @db.command("upgrade")
 @_db_options
 def upgrade_command(db: str | None, data_dir: Path | None) -> None:
-    """Apply every pending migration (creates the schema in an empty database)."""
+    """Apply every pending migration (creates the schema in an empty database).
+
+    \b
+    Examples:
+      harvester db upgrade
+      harvester db upgrade --db postgresql+psycopg://user@host/harvester
+    """
     url = _url(db, data_dir)
     try:
         revision = upgrade(url, "head")
@@ -59,7 +65,13 @@ def upgrade_command(db: str | None, data_dir: Path | None) -> None:
 @db.command("current")
 @_db_options
 def current_command(db: str | None, data_dir: Path | None) -> None:
-    """Show the database's schema revision and whether it is up to date."""
+    """Show the database's schema revision and whether it is up to date.
+
+    \b
+    Examples:
+      harvester db current
+      harvester db current --data-dir /srv/harvester
+    """
     url = _url(db, data_dir)
     try:
         revision = current_revision(url)
@@ -76,7 +88,13 @@ def current_command(db: str | None, data_dir: Path | None) -> None:
 @click.argument("revision")
 @_db_options
 def downgrade_command(revision: str, db: str | None, data_dir: Path | None) -> None:
-    """Undo migrations down to REVISION (`base` removes every harvester table and its data)."""
+    """Undo migrations down to REVISION (`base` removes every harvester table and its data).
+
+    \b
+    Examples:
+      harvester db downgrade base --db sqlite:///scratch.sqlite
+      harvester db downgrade base        # drop every harvester table
+    """
     url = _url(db, data_dir)
     try:
         reached = downgrade(url, revision)

@@ -57,7 +57,15 @@ def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> None:
         env.say(f"database: {env.db_url.split('@')[-1]}   blobs: {env.blobs.root}")
 
 
-def _run(env: Env, kind: str, arguments: dict, portal_ids: list[int], since_year: int | None, distributed=None) -> JobResult:
+def _run(
+    env: Env,
+    kind: str,
+    arguments: dict,
+    portal_ids: list[int],
+    since_year: int | None,
+    distributed: dict | None = None,
+    crawl_settings: dict | None = None,
+) -> JobResult:
     try:
         return run_job(
             env.engine,
@@ -71,6 +79,7 @@ def _run(env: Env, kind: str, arguments: dict, portal_ids: list[int], since_year
             distributed=distributed,
             progress=None if env.quiet or env.as_json else (lambda title: env.console.log(f"parsed {title}")),
             console=None if env.quiet or env.as_json else env.console,
+            crawl_settings=crawl_settings,
         )
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)

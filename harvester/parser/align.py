@@ -49,8 +49,9 @@ def candidates(values: list[Any]) -> list[tuple[list[Any], str]]:
             row = [v for i, v in enumerate(values) if i not in drop]
             out.append((row, "dropped extra cell(s) " + ", ".join(str(values[d]) for d in drop)))
     else:
-        row = (list(values) + [None] * WIDTH)[:WIDTH]
-        out.append((row, "too far from 7 cells to place; read left to right"))
+        # No placement can be justified: the cells stay null (never a guessed column).
+        shown = ", ".join(str(v) for v in values)
+        out.append(([None] * WIDTH, f"{n} numbers ({shown}) cannot be placed in 7 cells; left null"))
     groups: dict[tuple[Any, ...], list[str]] = {}
     for row, note in out:
         groups.setdefault(tuple(row), []).append(note)

@@ -41,6 +41,14 @@ def _choose_era(tokens: list[Token], ranges: dict[str, tuple[int, int]]) -> tupl
 
 def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any]) -> dict[str, Any]:
     warnings: list[str] = list(doc.warnings) if doc else []
+    if doc is not None and doc.ocr_used:
+        warnings.insert(
+            0,
+            "OCR: every value of this record was read by OCR from images of the report; "
+            "check them against the source before use",
+        )
+    elif doc is not None and doc.needs_ocr:
+        warnings.insert(0, "OCR needed: the report's tables are images and no OCR was run")
     lines = _lines(tokens)
     title = ctx.get("title") or (doc.title if doc and doc.title else None) or meta.find_title(lines)
     identity = meta.title_identity(title) if title else None

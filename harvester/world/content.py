@@ -88,6 +88,13 @@ def _synth() -> tuple[Callable[..., dict], Callable[[dict], Document]] | None:
     return random_record, report_document
 
 
+def carried_forward_of(county: str, agency: str, year: int) -> list[int]:
+    """结转下年度 of a body's report (six applicant columns), the same whichever report asks:
+    a body's reports agree from one year to the next, as real ones should."""
+    rng = random.Random(f"{county}|{agency}|{year}|carried")
+    return [rng.randint(0, 5) for _ in range(6)]
+
+
 def era_of(year: int) -> str:
     return "2019" if year <= 2020 else "2021"
 
@@ -99,7 +106,15 @@ def generated_document(
     synth = _synth()
     if synth is not None:
         random_record, report_document = synth
-        record = random_record(rng, era_of(year), agency=agency, year=year, county=county)
+        record = random_record(
+            rng,
+            era_of(year),
+            agency=agency,
+            year=year,
+            county=county,
+            carried_over=carried_forward_of(county, agency, year - 1),
+            carried_forward=carried_forward_of(county, agency, year),
+        )
         doc = report_document(record)
         doc.title = title
         if doc.blocks and doc.blocks[0].kind == "heading":

@@ -1,0 +1,73 @@
+"""`harvester worker --redis URL`: join distributed crawl runs announced in Redis.
+
+Start one or more on each crawling machine, each with the same database and a data
+directory on storage shared with the coordinator (blobs are named by their hash, so
+several machines can write one store). Then `harvester crawl --distributed --redis URL`
+announces a run; every worker joins it with its own crawl process, sharing the request
+queue and duplicate filter, and the coordinator returns when all of them have finished.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harvester.cli.common import database_options, handles_interrupt, open_env
+from harvester.storage.db import mask_url
+
+
+@click.command()
+@click.option(
+    "--redis",
+    "redis_url",
+    default="redis://127.0.0.1:6379/0",
+    show_default=True,
+    help="Redis URL shared with `harvester crawl --distributed`.",
+)
+@click.option("--once", is_flag=True, help="Exit after crawling one run.")
+@click.option(
+    "--idle-exit",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Exit after this long without a run to join (default: wait forever).",
+)
+@database_options
+@handles_interrupt
+def worker(
+    redis_url: str, once: bool, idle_exit: float | None, db: str | None, data_dir: Path | None
+) -> None:
+    """Join distributed crawl runs (scrapy-redis) as one more crawling process.
+
+    \b
+    Examples:
+      harvester worker --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://u@10.0.0.5/harvester
+      harvester worker --once --idle-exit 600
+    """
+    from harvester.crawling import run_worker
+
+    env = open_env(db, data_dir)
+    env.engine.dispose()
+    click.echo(
+        f"worker on {mask_url(redis_url)}, database {mask_url(env.db_url)}, data {env.data_dir}",
+        err=True,
+    )
+    try:
+        code = run_worker(
+            redis_url,
+            env.db_url,
+            env.data_dir,
+            once=once,
+            idle_timeout=idle_exit,
+            say=lambda text: click.echo(text, err=True),
+        )
+    except Exception as exc:  # redis unreachable and the like: say so, without passwords
+        raise click.ClickException(
+            f"worker stopped: {type(exc).__name__}: {exc}".replace(redis_url, mask_url(redis_url))
+        ) from exc
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    worker()

@@ -1,0 +1,226 @@
+"""Distributed crawling: a real redis-server, the coordinator's crawl process plus a
+`harvester worker` process sharing one queue and one database, against the same local
+portals crawled by one process. Both must store exactly the same reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from portal_server import PortalServer, county_site, page
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from harvester.crawling import JOB_KEY, redis_client, run_crawl
+from harvester.storage.db import make_engine, session_scope, upgrade_to_head
+from harvester.storage.models import Fetch, Portal, PortalRun, Report, ReportVersion
+from harvester.storage.repo import start_run
+
+REDIS_ENV = "HARVESTER_TEST_REDIS"
+YEARS = (2023, 2022, 2021, 2020)
+FAST = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    # Each process takes only a few requests at a time from the shared queue.
+    "CONCURRENT_REQUESTS": 2,
+    "RETRY_BACKOFF_BASE": 0.1,
+    "LOG_LEVEL": "WARNING",
+    "DOWNLOAD_HANDLERS": {
+        "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+        "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+    },
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get(REDIS_ENV):
+            pytest.fail(
+                f"{REDIS_ENV} is set but redis-server is not installed: "
+                "install it (apt-get install redis-server, scripts/setup.sh)"
+            )
+        pytest.skip(f"redis-server is not installed (set {REDIS_ENV}=1 to make this a failure)")
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis_client(url)
+                break
+            except Exception:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def add_portals(engine: Engine, servers: list[PortalServer]) -> list[int]:
+    with session_scope(engine) as session:
+        portals = [
+            Portal(province="分布省", county=f"{i}县", home_url=s.url)
+            for i, s in enumerate(servers)
+        ]
+        session.add_all(portals)
+        session.flush()
+        return [p.id for p in portals]
+
+
+def new_run(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return start_run(session, "crawl", {}, "test").id
+
+
+def stored_reports(engine: Engine) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """Reports by (county, agency, year): URL and each version's ordered document hashes."""
+    out = {}
+    with session_scope(engine) as session:
+        for report, county in session.execute(
+            select(Report, Portal.county).join(Portal, Portal.id == Report.portal_id)
+        ):
+            versions = session.scalars(
+                select(ReportVersion).where(ReportVersion.report_id == report.id)
+            ).all()
+            out[(county, report.agency, report.year)] = {
+                "url": report.url.split("/", 3)[-1],
+                "versions": sorted(v.content_hash for v in versions),
+            }
+    return out
+
+
+def test_two_workers_store_what_one_process_stores(
+    redis_url: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sites = [county_site(f"{name}县", YEARS) for name in ("甲", "乙", "丙", "丁")]
+    nothing = {"/": page('<a href="/xwzx/">新闻中心</a>'), "/xwzx/": page("<p>新闻</p>")}
+    servers = [PortalServer(site, latency=0.15) for site in [*sites, nothing]]
+    try:
+        # One process.
+        single_url = f"sqlite:///{tmp_path / 'single.sqlite'}"
+        upgrade_to_head(single_url)
+        single = make_engine(single_url)
+        single_ids = add_portals(single, servers)
+        code = run_crawl(
+            single_url, tmp_path / "single", single_ids, new_run(single), settings=FAST
+        )
+        assert code == 0
+
+        # The coordinator's crawl process and one `harvester worker`, one shared database.
+        upgrade_to_head(database_url)
+        shared = make_engine(database_url)
+        ids = add_portals(shared, servers)
+        data_dir = tmp_path / "shared"
+        worker_env = {
+            **os.environ,
+            "HARVESTER_SCRAPY_SETTINGS": json.dumps({"USER_AGENT": "harvester-test worker"}),
+        }
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "harvester.cli.worker",
+                "--redis",
+                redis_url,
+                "--once",
+                "--idle-exit",
+                "60",
+                "--db",
+                database_url,
+                "--data-dir",
+                str(data_dir),
+            ],
+            env=worker_env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.5)  # the worker is polling Redis for a run
+        monkeypatch.setenv(
+            "HARVESTER_SCRAPY_SETTINGS", json.dumps({"USER_AGENT": "harvester-test coordinator"})
+        )
+        run_id = new_run(shared)
+        started = time.monotonic()
+        code = run_crawl(
+            database_url,
+            data_dir,
+            ids,
+            run_id,
+            distributed={"redis_url": redis_url},
+            settings=FAST,
+        )
+        assert code == 0
+        _out, worker_log = worker.communicate(timeout=60)
+        assert worker.returncode == 0, worker_log
+        assert f"joining run {run_id}" in worker_log
+        assert time.monotonic() - started < 90
+    finally:
+        for server in servers:
+            server.stop()
+
+    # The same reports, versions and documents.
+    expected = stored_reports(single)
+    assert len(expected) == len(sites) * len(YEARS)
+    assert stored_reports(shared) == expected
+    with session_scope(shared) as session:
+        agents = {
+            f.request_headers.get("User-Agent")
+            for f in session.scalars(select(Fetch).where(Fetch.run_id == run_id))
+        }
+        runs = session.scalars(select(PortalRun).where(PortalRun.run_id == run_id)).all()
+    # Both processes fetched part of the run.
+    assert agents == {"harvester-test worker", "harvester-test coordinator"}
+    # Outcomes merged over the workers: the portal without a 年报 column is a failure with
+    # its reason, the others are ok with all their reports.
+    assert sorted((r.outcome, r.reports_found) for r in runs) == [
+        ("failed", 0),
+        *[("ok", len(YEARS))] * len(sites),
+    ]
+    (failed,) = [r for r in runs if r.outcome == "failed"]
+    assert failed.failures[0]["reason"] == "no 年报 column found"
+    # Every page was fetched once over the two workers (shared duplicate filter).
+    for server in servers:
+        pages = {p: n for p, n in server.hits.items() if p != "/robots.txt"}
+        assert all(n == 2 for n in pages.values()), pages  # one single run + one shared run
+    # The run's keys are gone from Redis.
+    client = redis_client(redis_url)
+    assert client.get(JOB_KEY) is None
+    assert list(client.scan_iter(f"harvester:run{run_id}:*")) == []
