@@ -75,6 +75,29 @@ def _normalise(doc: VersionDocument, blobs: BlobStore) -> NormalisedDocument:
     return NormalisedDocument(doc, normalised, None)
 
 
+def joined_pages(pages: list[Document]) -> Document:
+    """An article split over several pages (TRS t…_1.html) as one document, in order."""
+    first = pages[0]
+    return Document(
+        blocks=[block for page in pages for block in page.blocks],
+        title=first.title,
+        published=first.published,
+        metadata=dict(first.metadata),
+        attachments=[a for page in pages for a in page.attachments],
+        source_format=first.source_format,
+        warnings=[w for page in pages for w in page.warnings]
+        + [f"article joined from {len(pages)} pages"],
+    )
+
+
+def parse_candidates(normalised: list[NormalisedDocument]) -> list[Document]:
+    """What to parse: the article (its pages joined) and each attachment on its own."""
+    pages = [n.normalised for n in normalised if n.document.role == "page" and n.normalised]
+    others = [n.normalised for n in normalised if n.document.role != "page" and n.normalised]
+    joined = [joined_pages(pages)] if len(pages) > 1 else pages
+    return joined + others
+
+
 def _table_score(record: dict[str, Any]) -> int:
     score = sum(1 for key in TABLE_KEYS if record.get(key))
     return score * 10 + (1 if record.get("era") else 0)
@@ -130,10 +153,8 @@ def parse_version(
         "published": page.published if page else None,
     }
     best: dict[str, Any] | None = None
-    for item in normalised:
-        if item.normalised is None:
-            continue
-        record = parse_document(item.normalised, **context)
+    for candidate in parse_candidates(normalised):
+        record = parse_document(candidate, **context)
         if best is None or _table_score(record) > _table_score(best):
             best = record
     if best is None:

@@ -926,3 +926,38 @@ def test_since_year_takes_only_newer_reports(
     assert {r.year for r in reports_of(engine, ids["generic"]).values()} == {2023}
     assert "/zwgk/nb/c/3101.html" not in [p for p, _c in log]  # the 2022 report is not fetched
     assert portal_run(engine, run_id, ids["generic"]).outcome == "ok"
+
+
+SEED_DIR = Path(__file__).parent / "fixtures" / "seeds"
+SECTIONS = ("proactive", "applications", "review_litigation")
+
+
+def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) -> None:
+    """Crawled, normalised and parsed, each seed report in the world gives exactly the
+    numbers of the real report (every cell of sections 二, 三 and 四)."""
+    from harvester.parser import parse_text
+    from harvester.processing import process_versions
+    from harvester.summary import latest_parse
+    from harvester.world.catalog import PROFILES
+
+    engine, blobs = world_crawl["engine"], world_crawl["blobs"]
+    with session_scope(engine) as session:
+        process_versions(session, blobs, list(session.scalars(select(ReportVersion))))
+    seeds = [(p.county, p.seed) for p in PROFILES if p.seed is not None]
+    assert len(seeds) == 5
+    for county, seed in seeds:
+        text = next(SEED_DIR.glob(f"{seed.seed}_*.txt")).read_text(encoding="utf-8")
+        truth = parse_text(text)
+        with session_scope(engine) as session:
+            report = session.scalars(
+                select(Report)
+                .join(Portal, Portal.id == Report.portal_id)
+                .where(Portal.county == county, Report.agency == seed.agency, Report.year == seed.year)
+            ).one()
+            version = session.scalars(
+                select(ReportVersion).where(ReportVersion.report_id == report.id)
+            ).one()
+            record = latest_parse(session, version.id).record
+        for section in SECTIONS:
+            assert record.get(section) == truth.get(section), (county, seed.seed, section)
+        assert record["era"] == truth["era"]

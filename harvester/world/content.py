@@ -58,26 +58,21 @@ def seed_text(name: str) -> str:
     raise FileNotFoundError(f"no seed {name!r} in {SEED_DIR}")
 
 
-def seed_document(text: str, title: str) -> Document:
-    """A seed report as published: its lines as paragraphs, tab-separated runs as tables."""
-    blocks: list[Block] = [Block("heading", title, level=1)]
-    rows: list[list[str]] = []
+def seed_document(text: str, title: str, agency: str, year: int) -> Document:
+    """A seed report as published: the real report's tables laid out as the template is.
 
-    def flush() -> None:
-        if rows:
-            blocks.append(Block("table", table=Table.from_texts([list(r) for r in rows])))
-            rows.clear()
+    The seed is a real report as plain text; the parser (whose reading of every seed is
+    asserted cell by cell in tests/test_parser_seeds.py) gives its numbers, and the page
+    shows them as the HTML / Word tables real portals publish.
+    """
+    from harvester.parser import parse_text
+    from harvester.synth import report_document
 
-    for raw in text.splitlines():
-        line = re.sub(r"\[bookmark:[^\]]*\]", "", raw).rstrip()
-        if "\t" in line:
-            rows.append([c.strip() for c in line.split("\t")])
-            continue
-        flush()
-        if line.strip():
-            blocks.append(Block("paragraph", line.strip()))
-    flush()
-    return Document(blocks=blocks, title=title, source_format="text")
+    record = parse_text(text)
+    record.update(title=title, agency=agency, year=year)
+    doc = report_document(record)
+    doc.title = title
+    return doc
 
 
 def _synth() -> tuple[Callable[..., dict], Callable[[dict], Document]] | None:
@@ -616,7 +611,7 @@ class ContentFactory:
         )
 
     def seed_report(self, profile: Profile, seed: SeedReport) -> Item:
-        doc = seed_document(seed_text(seed.seed), seed.title)
+        doc = seed_document(seed_text(seed.seed), seed.title, seed.agency, seed.year)
         body = fragment_html(doc)
         files = [
             FileAsset(f"{seed.title}.{ext}", ext, self.renderer.want(doc, ext), how)
@@ -624,9 +619,10 @@ class ContentFactory:
         ]
         pages: list[str] = []
         if seed.split:
-            paragraphs = body.split("\n")
-            half = len(paragraphs) // 2
-            body, pages = "\n".join(paragraphs[:half]), ["\n".join(paragraphs[half:])]
+            # Split between blocks (a table never straddles two pages), as TRS does.
+            half = len(doc.blocks) // 2
+            body = fragment_html(Document(blocks=doc.blocks[:half], title=doc.title))
+            pages = [fragment_html(Document(blocks=doc.blocks[half:], title=doc.title))]
         return Item(
             self._next_uid(),
             "report",
