@@ -3,4 +3,4 @@
 # PostgreSQL server URL (scripts/pg-test-server.sh starts one) to run it against PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 -m pytest -q -p no:cacheprovider "$@"
+exec python3 -m pytest -q -p no:cacheprovider --durations=15 "$@"

@@ -131,7 +131,10 @@ class AnnualReportSpider(scrapy.Spider):
         self, url: str, callback: Any, state: PortalState, *, browser: bool = False, **meta: Any
     ) -> Request:
         meta = {"portal_id": state.portal.id, "page_url": url, **meta}
-        if browser or state.portal.needs_browser:
+        # A family's JSON / XML API answers data, not a page: plain HTTP (with the
+        # browser's cookies) even on a browser portal, or Chromium would wrap it in HTML.
+        api = meta.get("kind") in families.API_WALKERS
+        if (browser or state.portal.needs_browser) and not api:
             meta.update(_browser_meta())
         request = Request(
             url,
@@ -264,11 +267,15 @@ class AnnualReportSpider(scrapy.Spider):
         # The URL as requested keeps its fragment (gkmlpt's annualreport#<col>).
         asked = meta.get("page_url") or response.url
         walk_url = asked if urldefrag(asked)[0] == urldefrag(response.url)[0] else response.url
-        walk = (
-            families.API_WALKERS[kind](walk_url, html)
-            if kind in families.API_WALKERS
-            else families.walk(family, walk_url, html)
-        )
+        try:
+            walk = (
+                families.API_WALKERS[kind](walk_url, html)
+                if kind in families.API_WALKERS
+                else families.walk(family, walk_url, html)
+            )
+        except (ValueError, SyntaxError) as exc:  # unreadable JSON / XML: recorded, not dropped
+            state.fail(f"list answer not readable as {kind}: {exc}", response.url)
+            return
         body_hint = meta.get("body_hint")
         year_hint = meta.get("year_hint")
         links = walk.links

@@ -63,3 +63,18 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def blob_store(tmp_path: Path) -> BlobStore:
     return BlobStore(tmp_path / "blobs")
+
+
+DATABASE_FIXTURES = {"database_url", "engine", "session", "cli_env"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Against PostgreSQL, run the tests that use a database; the rest (parser,
+    normalisation, world, discovery) touch no database and already ran against SQLite."""
+    if _pg_server_url() is None or os.environ.get("HARVESTER_TEST_ALL") == "1":
+        return
+    keep = [i for i in items if DATABASE_FIXTURES & set(getattr(i, "fixturenames", ()))]
+    dropped = [i for i in items if i not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

@@ -961,3 +961,31 @@ def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) 
         for section in SECTIONS:
             assert record.get(section) == truth.get(section), (county, seed.seed, section)
         assert record["era"] == truth["era"]
+
+
+def test_browser_portal_still_reads_its_json_list_api(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """A portal the registry marks as needing the browser: its pages are rendered in
+    Chromium, but its list API (gkmlpt JSON) is fetched as data, and every report found."""
+    from harvester.world import start_world
+
+    world = start_world(cache_dir=tmp_path / "world", generated=6, base=False, special=False)
+    try:
+        spec = next(p for p in world.portals if p["family"] == "gkmlpt")
+        with session_scope(engine) as session:
+            portal = Portal(
+                province="世界省", county=spec["name"], home_url=spec["home_url"], needs_browser=True
+            )
+            session.add(portal)
+            session.flush()
+            portal_id = portal.id
+        run_id = crawl(engine, database_url, tmp_path, [portal_id])
+    finally:
+        world.stop()
+    found = {(r.agency, r.year) for r in reports_of(engine, portal_id).values()}
+    assert found == _expected_pairs(spec)
+    assert portal_run(engine, run_id, portal_id).outcome == "ok"
+    with session_scope(engine) as session:
+        via = set(session.scalars(select(Fetch.via).where(Fetch.run_id == run_id)))
+    assert via == {"browser", "http"}  # pages in Chromium, the JSON API over HTTP
