@@ -15,6 +15,7 @@ random generator, so a world is the same on every start.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -85,9 +86,36 @@ def _synth() -> tuple[Callable[..., dict], Callable[[dict], Document]] | None:
 
 def carried_forward_of(county: str, agency: str, year: int) -> list[int]:
     """结转下年度 of a body's report (six applicant columns), the same whichever report asks:
-    a body's reports agree from one year to the next, as real ones should."""
+    a body's reports agree from one year to the next, as real ones should — the generated
+    reports beside a seed (a real report) take its 上年结转 and 结转下年度."""
+    known = seed_carries().get((county, agency, year))
+    if known is not None:
+        return known
     rng = random.Random(f"{county}|{agency}|{year}|carried")
     return [rng.randint(0, 5) for _ in range(6)]
+
+
+@functools.cache
+def seed_carries() -> dict[tuple[str, str, int], list[int]]:
+    """(county, agency, year) → 结转下年度 fixed by the seed reports of the catalog."""
+    from harvester.parser import parse_text
+    from harvester.parser.template import APPLICANT_COLUMNS
+    from harvester.world.catalog import PROFILES
+
+    carries: dict[tuple[str, str, int], list[int]] = {}
+    for profile in PROFILES:
+        if profile.seed is None:
+            continue
+        seed = profile.seed
+        rows = parse_text(seed_text(seed.seed)).get("applications") or {}
+
+        def columns(row: str, rows: dict = rows) -> list[int]:
+            values = rows.get(row) or {}
+            return [int(values.get(c) or 0) for c in APPLICANT_COLUMNS[:6]]
+
+        carries[(profile.county, seed.agency, seed.year)] = columns("carried_forward")
+        carries[(profile.county, seed.agency, seed.year - 1)] = columns("carried_over")
+    return carries
 
 
 def era_of(year: int) -> str:
