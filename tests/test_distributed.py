@@ -224,3 +224,61 @@ def test_two_workers_store_what_one_process_stores(
     client = redis_client(redis_url)
     assert client.get(JOB_KEY) is None
     assert list(client.scan_iter(f"harvester:run{run_id}:*")) == []
+
+
+def test_two_workers_over_the_portal_world_find_what_one_process_finds(
+    redis_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """Generated portals of the local world (every content-system family), crawled by one
+    process and by a coordinator plus a `harvester worker`: the same reports, and each
+    portal's expected set."""
+    from harvester.world import start_world
+
+    world = start_world(cache_dir=tmp_path / "world", generated=6, base=False, special=False)
+    specs = world.portals
+    try:
+
+        def register(engine: Engine) -> list[int]:
+            with session_scope(engine) as session:
+                rows = [
+                    Portal(province="分布省", county=spec["name"], home_url=spec["home_url"])
+                    for spec in specs
+                ]
+                session.add_all(rows)
+                session.flush()
+                return [p.id for p in rows]
+
+        single_url = f"sqlite:///{tmp_path / 'single.sqlite'}"
+        upgrade_to_head(single_url)
+        single = make_engine(single_url)
+        assert run_crawl(single_url, tmp_path / "one", register(single), new_run(single), settings=FAST) == 0
+
+        upgrade_to_head(database_url)
+        shared = make_engine(database_url)
+        ids = register(shared)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "harvester.cli.worker", "--redis", redis_url, "--once",
+             "--idle-exit", "60", "--db", database_url, "--data-dir", str(tmp_path / "two")],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.5)  # the worker is polling Redis for a run
+        run_id = new_run(shared)
+        code = run_crawl(
+            database_url, tmp_path / "two", ids, run_id,
+            distributed={"redis_url": redis_url}, settings=FAST,
+        )
+        assert code == 0
+        _out, worker_log = worker.communicate(timeout=60)
+        assert worker.returncode == 0 and f"joining run {run_id}" in worker_log, worker_log
+    finally:
+        world.stop()
+    expected = {
+        (spec["name"], entry["agency"], entry["year"]) for spec in specs for entry in spec["expected"]
+    }
+    one, two = stored_reports(single), stored_reports(shared)
+    assert set(one) == expected
+    assert {k: v["versions"] for k, v in two.items()} == {k: v["versions"] for k, v in one.items()}
+    with session_scope(shared) as session:
+        outcomes = session.scalars(select(PortalRun.outcome).where(PortalRun.run_id == run_id)).all()
+    assert sorted(outcomes) == ["ok"] * len(specs)
