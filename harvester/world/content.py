@@ -261,38 +261,29 @@ class Renderer:
     def _path(self, key: str, ext: str) -> Path:
         return self.cache_dir / f"{key}.{ext}"
 
-    def docx(self, doc: Document) -> bytes:
-        # Cached too: python-docx stamps times into the file, a cache keeps ETags stable.
-        key = self.doc_key(doc, "docx")
-        path = self._path(key, "docx")
+    def _cached(self, doc: Document, ext: str, make: Callable[[Document], bytes]) -> bytes:
+        """A rendered file, from the cache when made before (python-docx and others stamp
+        times into files: the cache keeps bytes, and so ETags, stable across starts)."""
+        path = self._path(self.doc_key(doc, ext), ext)
         if path.exists():
             return path.read_bytes()
+        data = make(doc)
+        path.write_bytes(data)
+        return data
+
+    def docx(self, doc: Document) -> bytes:
         from harvester.writers import render_docx
 
-        data = render_docx(doc)
-        path.write_bytes(data)
-        return data
+        return self._cached(doc, "docx", render_docx)
 
     def xlsx(self, doc: Document) -> bytes:
-        key = self.doc_key(doc, "xlsx")
-        path = self._path(key, "xlsx")
-        if path.exists():
-            return path.read_bytes()
         from harvester.writers import render_xlsx
 
-        data = render_xlsx(doc)
-        path.write_bytes(data)
-        return data
+        return self._cached(doc, "xlsx", render_xlsx)
 
     def png(self, doc: Document) -> bytes:
         """The report as a scanned-looking image (a report published only as pictures)."""
-        key = self.doc_key(doc, "png")
-        path = self._path(key, "png")
-        if path.exists():
-            return path.read_bytes()
-        data = render_png(doc)
-        path.write_bytes(data)
-        return data
+        return self._cached(doc, "png", render_png)
 
     def want(self, doc: Document, ext: str) -> Callable[[], bytes]:
         """A maker of the file; office conversions are queued for `convert_pending`."""
