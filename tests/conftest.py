@@ -65,7 +65,7 @@ def blob_store(tmp_path: Path) -> BlobStore:
     return BlobStore(tmp_path / "blobs")
 
 
-DATABASE_FIXTURES = {"database_url", "engine", "session", "cli_env"}
+DATABASE_FIXTURES = {"database_url"}  # engine, session and the CLI tests depend on it
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

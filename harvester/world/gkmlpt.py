@@ -14,16 +14,22 @@ import hashlib
 import json
 
 from harvester.world.content import Item, PortalPlan
-from harvester.world.layout import add_file, article, attachment_li, crumbs, epoch, esc, page
+from harvester.world.layout import (
+    COLUMN_NAME,
+    add_file,
+    article,
+    attachment_li,
+    crumbs,
+    epoch,
+    esc,
+    html_resource,
+    page,
+)
 from harvester.world.server import Resource, Site, WorldRequest
 
 PER_PAGE = 5
-NAME = "政府信息公开年报"
+NAME = COLUMN_NAME
 HUB = "/gkmlpt/index"
-
-
-def _html(text: str, modified: float | None = None) -> Resource:
-    return Resource(text.encode("utf-8"), modified=modified)
 
 
 class GkmlptPortal:
@@ -56,7 +62,7 @@ class GkmlptPortal:
             container='<div class="article-content">{}</div>',
             attachments="".join(lis),
         )
-        self.site.add(url, _html(html, epoch(item)))
+        self.site.add(url, html_resource(html, epoch(item)))
         return url
 
     def add_column(self, name: str, items: list[Item]) -> str:
@@ -108,7 +114,7 @@ class GkmlptPortal:
                 '<script src="/gkmlpt/static/js/annualreport.js"></script>'
             ),
         )
-        self.site.add("/gkmlpt/annualreport", _html(shell))
+        self.site.add("/gkmlpt/annualreport", html_resource(shell))
         self.site.add(
             "/gkmlpt/static/js/annualreport.js",
             Resource(b"/* renders _CONFIG.ANNUAL_REPORT */", "application/javascript"),
@@ -123,7 +129,7 @@ class GkmlptPortal:
             )
             self.site.add(
                 url,
-                _html(
+                html_resource(
                     page(
                         plan,
                         column.label,
@@ -142,10 +148,10 @@ class GkmlptPortal:
             + "</ul>",
             hub_url=HUB,
         )
-        self.site.add(HUB, _html(hub))
+        self.site.add(HUB, html_resource(hub))
         home = f'<div class="zwgk"><a href="{HUB}">政府信息公开</a></div>'
         for path in ("/", "/index.html"):
-            self.site.add(path, _html(page(plan, plan.site_name, home, hub_url=HUB)))
+            self.site.add(path, html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
         return self.site
 
 

@@ -15,16 +15,21 @@ from __future__ import annotations
 import hashlib
 
 from harvester.world.content import Body, Item, PortalPlan
-from harvester.world.layout import add_file, article, attachment_li, crumbs, epoch, esc, page
+from harvester.world.layout import (
+    add_file,
+    article,
+    attachment_li,
+    crumbs,
+    epoch,
+    esc,
+    html_resource,
+    page,
+)
 from harvester.world.server import Resource, Site, WorldRequest, not_found
 
 WEBID = "31"
 PER_PAGE = 5  # records shown per page, and embedded in the first page's datastore
 HUB_ID = 1229100000
-
-
-def _html(text: str, modified: float | None = None) -> Resource:
-    return Resource(text.encode("utf-8"), modified=modified)
 
 
 class HanwebPortal:
@@ -83,8 +88,8 @@ class HanwebPortal:
             meta={"ColumnName": column_name},
             scripts=script,
         )
-        self.site.add(f"/col/col{col}/index.html", _html(html))
-        self.site.add(f"/col/col{col}/", _html(html))
+        self.site.add(f"/col/col{col}/index.html", html_resource(html))
+        self.site.add(f"/col/col{col}/", html_resource(html))
         for item in items:
             self.add_article(col, name, item)
         return f"/col/col{col}/index.html"
@@ -114,7 +119,7 @@ class HanwebPortal:
             attachments="".join(lis),
         )
         self.site.add(
-            f"/art/{d.year}/{d.month}/{d.day}/art_{col}_{item.uid}.html", _html(html, epoch(item))
+            f"/art/{d.year}/{d.month}/{d.day}/art_{col}_{item.uid}.html", html_resource(html, epoch(item))
         )
 
     def dataproxy(self, request: WorldRequest) -> Resource | None:
@@ -179,7 +184,7 @@ class HanwebPortal:
                 hub_url=self.hub(),
                 meta={"ColumnName": name},
             )
-            self.site.add(f"/col/col{ids[body.key]}/index.html", _html(html))
+            self.site.add(f"/col/col{ids[body.key]}/index.html", html_resource(html))
         hub_links = []
         for column in plan.standard + plan.distractors:
             col = self.col_id()
@@ -194,7 +199,7 @@ class HanwebPortal:
             + "</ul>",
             hub_url=self.hub(),
         )
-        self.site.add(self.hub(), _html(hub_html))
+        self.site.add(self.hub(), html_resource(hub_html))
         news_col = self.col_id()
         self.add_list(
             news_col, "象山要闻" if "象山" in plan.county else "本地要闻", plan.news, "", "新闻中心"
@@ -204,8 +209,8 @@ class HanwebPortal:
             f'<div class="zwgk"><a href="{self.hub()}">政务公开</a></div>'
             f'<div class="zt"><a href="{hub_links[-1][0]}">政府工作报告</a></div>'
         )
-        self.site.add("/", _html(page(plan, plan.site_name, home, hub_url=self.hub())))
-        self.site.add("/index.html", _html(page(plan, plan.site_name, home, hub_url=self.hub())))
+        self.site.add("/", html_resource(page(plan, plan.site_name, home, hub_url=self.hub())))
+        self.site.add("/index.html", html_resource(page(plan, plan.site_name, home, hub_url=self.hub())))
         self.site.add_prefix("/module/web/jpage/dataproxy.jsp", self.dataproxy)
         self.site.add(
             "/module/web/jpage/jpage.js",

@@ -14,6 +14,14 @@ __all__ = ["OFFSITE", "add_file", "article", "attachment_li", "file_resource", "
 esc = html.escape
 
 
+COLUMN_NAME = "政府信息公开年报"  # the 年报 column's name on every portal of the world
+
+
+def html_resource(text: str, modified: float | None = None) -> Resource:
+    """An HTML answer; `modified` is its Last-Modified (None: not sent)."""
+    return Resource(text.encode("utf-8"), modified=modified)
+
+
 def head(
     plan: PortalPlan, title: str, meta: dict[str, str] | None = None, charset: str = "utf-8"
 ) -> str:

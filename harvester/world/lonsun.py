@@ -13,6 +13,7 @@ import hashlib
 
 from harvester.world.content import Body, Column, Item, PortalPlan
 from harvester.world.layout import (
+    COLUMN_NAME,
     add_file,
     article,
     attachment_li,
@@ -20,18 +21,15 @@ from harvester.world.layout import (
     crumbs,
     epoch,
     esc,
+    html_resource,
     page,
 )
-from harvester.world.server import Resource, Site
+from harvester.world.server import Site
 
 GOV_ORGAN = 6596111
 HUB = "/zwgk/index.html"
 PER_PAGE = 5
-NAME = "政府信息公开年报"
-
-
-def _html(text: str, modified: float | None = None) -> Resource:
-    return Resource(text.encode("utf-8"), modified=modified)
+NAME = COLUMN_NAME
 
 
 class LonsunPortal:
@@ -83,7 +81,7 @@ class LonsunPortal:
             container='<div id="zoom" class="article-content">{}</div>',
             attachments="".join(lis),
         )
-        self.site.add(url, _html(html, epoch(item)))
+        self.site.add(url, html_resource(html, epoch(item)))
         return url
 
     def add_list(
@@ -115,7 +113,7 @@ class LonsunPortal:
                 + f'<div class="left">{self.side()}</div>'
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="doc_list">{lis}</ul>{pager}</div>'
             )
-            html = _html(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
+            html = html_resource(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
             if n == 1:
                 self.site.add(col_url, html)
             self.site.add(f"{col_url}&pageIndex={n}", html)
@@ -144,15 +142,15 @@ class LonsunPortal:
             + self.side(),
             hub_url=HUB,
         )
-        self.site.add(HUB, _html(hub))
+        self.site.add(HUB, html_resource(hub))
         news_url = self.col_url(GOV_ORGAN, 4, "&catId=6001")
         self.add_list(news_url, GOV_ORGAN, "县政要闻", plan.news, "县政要闻")
         home = (
             f'<div class="news"><h3><a href="{news_url}">县政要闻</a></h3></div>'
             f'<div class="gk"><a href="{HUB}">信息公开</a><a href="{hub_links[-1][0]}">政府工作报告</a></div>'
         )
-        self.site.add("/", _html(page(plan, plan.site_name, home, hub_url=HUB)))
-        self.site.add("/index.html", _html(page(plan, plan.site_name, home, hub_url=HUB)))
+        self.site.add("/", html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
+        self.site.add("/index.html", html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
         return self.site
 
 

@@ -15,6 +15,7 @@ import json
 
 from harvester.world.content import Item, PortalPlan
 from harvester.world.layout import (
+    COLUMN_NAME,
     add_file,
     article,
     attachment_li,
@@ -22,12 +23,13 @@ from harvester.world.layout import (
     crumbs,
     epoch,
     esc,
+    html_resource,
     page,
 )
-from harvester.world.server import Resource, Site
+from harvester.world.server import Site
 
 PER_PAGE = 5
-NAME = "政府信息公开年报"
+NAME = COLUMN_NAME
 RENDER_JS = (
     "function renderDocList(docs){var ul=document.getElementById('docList');"
     "docs.forEach(function(d){var li=document.createElement('li');"
@@ -37,10 +39,6 @@ RENDER_JS = (
     "urls.forEach(function(u,i){var a=document.createElement('a');a.href=u;a.textContent=i+1;"
     "p.appendChild(a);});}"
 )
-
-
-def _html(text: str, modified: float | None = None) -> Resource:
-    return Resource(text.encode("utf-8"), modified=modified)
 
 
 def hex24(seed: str) -> str:
@@ -82,7 +80,7 @@ class ShandongPortal:
             container='<div class="article-content" id="ivs_content">{}</div>',
             attachments="".join(lis),
         )
-        self.site.add(url, _html(html, epoch(item)))
+        self.site.add(url, html_resource(html, epoch(item)))
         return url
 
     def add_list(self, channel: str, title: str, items: list[Item], side: str, column: str) -> None:
@@ -107,7 +105,7 @@ class ShandongPortal:
                 + f'<div class="left">{side}</div>'
                 + f'<div class="right"><h3>{esc(title)}</h3><ul id="docList"></ul><div id="pager"></div></div>'
             )
-            html = _html(
+            html = html_resource(
                 page(
                     self.plan,
                     title,
@@ -155,8 +153,8 @@ class ShandongPortal:
                 hub_url=self.root + "index.html",
                 meta={"ColumnName": NAME},
             )
-            self.site.add(channel, _html(html))
-            self.site.add(channel + "index.html", _html(html))
+            self.site.add(channel, html_resource(html))
+            self.site.add(channel + "index.html", html_resource(html))
             for year in body.years():
                 items = [i for i in body.items if i.year == year]
                 self.add_list(self.channel(body.key + str(year)), f"{year}年", items, side, NAME)
@@ -174,12 +172,12 @@ class ShandongPortal:
             + "</ul></div>",
             hub_url=self.root + "index.html",
         )
-        self.site.add(self.root + "index.html", _html(hub))
-        self.site.add(self.root, _html(hub))
+        self.site.add(self.root + "index.html", html_resource(hub))
+        self.site.add(self.root, html_resource(hub))
         home = f'<div class="zwgk"><a href="{self.root}index.html">政府信息公开</a></div>'
         for path in ("/", "/index.html"):
             self.site.add(
-                path, _html(page(plan, plan.site_name, home, hub_url=self.root + "index.html"))
+                path, html_resource(page(plan, plan.site_name, home, hub_url=self.root + "index.html"))
             )
         return self.site
 

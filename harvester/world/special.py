@@ -19,6 +19,7 @@ import json
 
 from harvester.world.content import Item, PortalPlan
 from harvester.world.layout import (
+    COLUMN_NAME,
     add_file,
     article,
     attachment_li,
@@ -30,7 +31,7 @@ from harvester.world.layout import (
 )
 from harvester.world.server import Resource, Site, WorldRequest
 
-NAME = "政府信息公开年报"
+NAME = COLUMN_NAME
 PER_PAGE = 4
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from harvester.world.content import Body, Column, Item, PortalPlan
 from harvester.world.layout import (
+    COLUMN_NAME,
     add_file,
     article,
     attachment_li,
@@ -17,20 +18,20 @@ from harvester.world.layout import (
     crumbs,
     epoch,
     esc,
+    html_resource,
     page,
 )
-from harvester.world.server import Resource, Site
+from harvester.world.server import DEFAULT_MODIFIED, Resource, Site
 
 HUB = "/zwgk/"
 COLUMN = "/zwgk/zfxxgknb_70772/"
 PER_PAGE = 6
-NAME = "政府信息公开年报"
+NAME = COLUMN_NAME
 
 
 def _html(text: str, modified: float | None = None) -> Resource:
-    return (
-        Resource(text.encode("utf-8"), modified=modified) if modified else Resource(text.encode())
-    )
+    """TRS stamps every page: without a modification time, the world's default one."""
+    return html_resource(text, modified or DEFAULT_MODIFIED)
 
 
 def _stamp(item: Item) -> str:

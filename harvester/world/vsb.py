@@ -14,6 +14,7 @@ import hashlib
 
 from harvester.world.content import Item, PortalPlan
 from harvester.world.layout import (
+    COLUMN_NAME,
     add_file,
     article,
     attachment_li,
@@ -22,18 +23,15 @@ from harvester.world.layout import (
     epoch,
     esc,
     file_resource,
+    html_resource,
     page,
 )
-from harvester.world.server import Resource, Site
+from harvester.world.server import Site
 
 HUB = "/zwgk.htm"
 COLUMN = "/zwgk/zfxxgknb"
 PER_PAGE = 5
-NAME = "政府信息公开年报"
-
-
-def _html(text: str, modified: float | None = None) -> Resource:
-    return Resource(text.encode("utf-8"), modified=modified)
+NAME = COLUMN_NAME
 
 
 class VsbPortal:
@@ -76,7 +74,7 @@ class VsbPortal:
             attachments="".join(lis),
             scripts='<script language="javascript" src="/system/resource/js/vsbscreen.min.js"></script>',
         )
-        self.site.add(url, _html(html, epoch(item)))
+        self.site.add(url, html_resource(html, epoch(item)))
         return url
 
     def add_list(self, stem: str, title: str, items: list[Item], side: str, column: str) -> str:
@@ -114,7 +112,7 @@ class VsbPortal:
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="list">{lis}</ul>'
                 + f'<table class="pager"><tr>{pager}</tr></table></div>'
             )
-            html = _html(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
+            html = html_resource(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
             self.site.add(first if k == 1 else f"{stem}/{total - k + 1}.htm", html)
         return first
 
@@ -150,7 +148,7 @@ class VsbPortal:
             + "</ul>",
             hub_url=HUB,
         )
-        self.site.add(HUB, _html(hub))
+        self.site.add(HUB, html_resource(hub))
         news = self.add_list(
             "/xwzx/dlyw", "大荔要闻" if "大荔" in plan.county else "要闻", plan.news, "", "要闻"
         )
@@ -159,7 +157,7 @@ class VsbPortal:
             f'<div class="zwgk"><a href="zwgk.htm">政务公开</a> <a href="zwgk/zfgzbg.htm">政府工作报告</a></div>'
         )
         for path in ("/", "/index.htm"):
-            self.site.add(path, _html(page(plan, plan.site_name, home, hub_url=HUB)))
+            self.site.add(path, html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
         return self.site
 
 
