@@ -378,3 +378,9 @@ def report_text(record: dict[str, Any], shape: str) -> str:
         else:
             lines.append(block.text)
     return "\n".join(lines) + "\n"
+
+
+def one_line_text(text: str) -> str:
+    """A report text as web archivers and browser copy-paste save it: the whole body on one
+    line, every line break and run of white space one space."""
+    return " ".join(text.split()) + "\n"

@@ -83,6 +83,32 @@ def _looks_like_row(label: str, values: list[str]) -> bool:
     return len(clean(label)) <= 60 and not label.rstrip().endswith(("：", ":", "，", ","))
 
 
+ONE_LINE_MIN = 300  # a free line this long holding table labels is a whole flattened body
+
+
+def _one_line_body(line: str) -> list[Token] | None:
+    """A report body flattened onto one line (web-archive page texts, browser copy-paste):
+    every space-separated piece becomes its own token, so headings, row labels and cells
+    are found by their labels and order instead of by line starts."""
+    if len(line) < ONE_LINE_MIN or not _ONE_LINE_MARK.search(line):
+        return None
+    out: list[Token] = []
+    for part in _WS.split(line.replace("|", " ").strip(" \t\u00a0\u3000")):
+        if not part:
+            continue
+        if is_blank_mark(part) and part.strip():
+            out.append(Token("blank", part, cell=True))
+        elif is_value(part):
+            out.append(Token("value", part, cell=True))
+        else:
+            out.append(Token("text", part))
+    out.append(Token(END))
+    return out
+
+
+_ONE_LINE_MARK = re.compile(r"第二十条|本年新收|行政复议|主动公开")
+
+
 def _pipe_cells(line: str) -> list[str]:
     cells = line.split("|")
     if cells and not cells[0].strip():
@@ -99,7 +125,10 @@ def text_tokens(text: str) -> list[Token]:
         line = _NOISE.sub("", raw)
         if _PAGE_NUMBER.match(line):
             continue
-        if line.startswith("\t") and line.count("\t") == 1:
+        one_line = _one_line_body(line) if "\t" not in line else None
+        if one_line:
+            out.extend(one_line)
+        elif line.startswith("\t") and line.count("\t") == 1:
             out.append(cell_token(line[1:]))  # one cell per line
         elif "\t" in line:
             out.extend(cell_token(c) for c in line.split("\t"))
