@@ -384,3 +384,20 @@ def one_line_text(text: str) -> str:
     """A report text as web archivers and browser copy-paste save it: the whole body on one
     line, every line break and run of white space one space."""
     return " ".join(text.split()) + "\n"
+
+
+def run_together_text(record: dict[str, Any]) -> str:
+    """The report as tab text whose section 三 rows lost their separators: each row's label
+    followed directly by its seven cells as one digit string (a flattened web table)."""
+    out: list[str] = []
+    for line in report_text(record, "tabs").split("\n"):
+        fields = line.split("\t")
+        if (
+            len(fields) >= 8
+            and all(f.strip().isdigit() for f in fields[-7:])
+            and not fields[-8].strip().isdigit()
+        ):
+            label = " ".join(f for f in fields[:-7] if f.strip())
+            line = label + "".join(f.strip() for f in fields[-7:])
+        out.append(line)
+    return "\n".join(out)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from harvester.parser.align import align
+from harvester.parser.runsplit import is_run, resolve
 from harvester.parser.template import (
     APPLICANT_COLUMNS,
     RESULT_COLUMNS,
@@ -107,6 +108,7 @@ def read_applications(
     warnings: list[str] = []
     pos = start
     found = 0
+    runs: dict[str, str] = {}
     for spec in specs:
         i, cells, nxt = _read_row(tokens, pos, end, spec.patterns, len(APPLICANT_COLUMNS), stops)
         if i is None:
@@ -115,10 +117,16 @@ def read_applications(
             continue
         if cells:
             found += 1
-        raw[spec.key] = [parse_number(t) for t in cell_texts(cells)]
+        texts = cell_texts(cells)
+        if is_run(texts):
+            runs[spec.key] = texts[0]
+        raw[spec.key] = [parse_number(t) for t in texts]
         pos = nxt
     if not found:
         return None, [], start
+    if runs:
+        raw, run_warnings = resolve(raw, runs)
+        warnings += run_warnings
     rows, align_warnings = align(raw)
     out = {k: dict(zip(APPLICANT_COLUMNS, v, strict=True)) for k, v in rows.items()}
     return out, warnings + align_warnings, pos

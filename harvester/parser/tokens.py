@@ -56,12 +56,28 @@ def grid_tokens(table: Table) -> list[Token]:
     return out
 
 
+_GLUED = re.compile(r"^(.*[^\d\s.,，:：。+\-])([0-9]{2,})$")
+
+
+def _unglue(parts: list[str]) -> list[str]:
+    """A short label with its row's digits glued on (`（一）予以公开4290260564`) becomes the
+    label and one digit string; the row reader splits the string by the table's arithmetic."""
+    out: list[str] = []
+    for part in parts:
+        m = _GLUED.match(part)
+        if m and len(m.group(1)) <= 60 and not re.search(r"\d", m.group(1)[-1]):
+            out.extend((m.group(1), m.group(2)))
+        else:
+            out.append(part)
+    return out
+
+
 def _free_line(line: str) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
     stripped = line.strip(" \t\u00a0\u3000")
     if not stripped:
         return [Token(END)]
-    parts = _WS.split(stripped)
+    parts = _unglue(_WS.split(stripped))
     n_values = 0
     while n_values < len(parts) and is_value(parts[len(parts) - 1 - n_values]):
         n_values += 1
@@ -93,7 +109,7 @@ def _one_line_body(line: str) -> list[Token] | None:
     if len(line) < ONE_LINE_MIN or not _ONE_LINE_MARK.search(line):
         return None
     out: list[Token] = []
-    for part in _WS.split(line.replace("|", " ").strip(" \t\u00a0\u3000")):
+    for part in _unglue(_WS.split(line.replace("|", " ").strip(" \t\u00a0\u3000"))):
         if not part:
             continue
         if is_blank_mark(part) and part.strip():
