@@ -59,14 +59,44 @@ def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
     return out
 
 
+def t3_missing(rows: Rows) -> dict[str, list[str]]:
+    """{rule: the null cells that kept the rule from being evaluated somewhere}."""
+    out: dict[str, list[str]] = {"t3_balance": [], "t3_handled_sum": [], "t3_row_sum": []}
+    needed = ("received", "carried_over", "handled_total", "carried_forward")
+    results = result_keys(rows)
+    for c, col in enumerate(APPLICANT_COLUMNS):
+        if all(k in rows for k in needed):
+            out["t3_balance"] += [f"applications.{k}.{col}" for k in needed if not _num(rows[k][c])]
+        if "handled_total" in rows and results:
+            out["t3_handled_sum"] += [
+                f"applications.{k}.{col}" for k in [*results, "handled_total"] if not _num(rows[k][c])
+            ]
+    for key, row in rows.items():
+        out["t3_row_sum"] += [f"applications.{key}.{col}" for col, v in zip(APPLICANT_COLUMNS, row, strict=True) if not _num(v)]
+    return out
+
+
 def t3_score(rows: Rows) -> int:
     return sum(len(bad) for _, bad in t3_violations(rows).values())
 
 
-def _entry(rule: str, evaluated: int, bad: list[str]) -> dict[str, Any]:
-    ok = not bad
-    message = f"{rule}: {evaluated} evaluated, all hold" if ok else f"{rule}: " + "; ".join(bad)
-    return {"rule": rule, "ok": ok, "message": message, "detail": {"evaluated": evaluated, "violations": bad}}
+def _entry(rule: str, evaluated: int, bad: list[str], missing: list[str] | None = None) -> dict[str, Any]:
+    """One check. `status` is "failed" when a violation was found, else "not_evaluated" when
+    an operand is null (the cells are named in detail.missing), else "ok". `ok` is false
+    only for "failed" (a not-evaluated check is not a failure, but neither is it a pass)."""
+    missing = sorted(set(missing or []))
+    if bad:
+        status = "failed"
+        message = f"{rule}: " + "; ".join(bad)
+    elif missing:
+        status = "not_evaluated"
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        message = f"{rule}: not evaluated where cells are null ({shown}); {evaluated} evaluated, all hold"
+    else:
+        status = "ok"
+        message = f"{rule}: {evaluated} evaluated, all hold"
+    detail = {"evaluated": evaluated, "violations": bad, "missing": missing}
+    return {"rule": rule, "ok": not bad, "status": status, "message": message, "detail": detail}
 
 
 def run_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,9 +104,10 @@ def run_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
     apps = record.get("applications")
     if apps:
         rows = {k: [v.get(c) for c in APPLICANT_COLUMNS] for k, v in apps.items()}
+        missing = t3_missing(rows)
         for rule, (n, bad) in t3_violations(rows).items():
-            if n:
-                checks.append(_entry(rule, n, bad))
+            if n or missing[rule]:
+                checks.append(_entry(rule, n, bad, missing[rule]))
     rl = record.get("review_litigation")
     if rl:
         for group in REVIEW_GROUPS:
@@ -85,6 +116,9 @@ def run_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
                 s = sum(cells[:4])
                 bad = [] if s == cells[4] else [f"{group}: total {cells[4]} ≠ sum {s} ({cells[:4]})"]
                 checks.append(_entry(f"t4_sum_{group}", 1, bad))
+            else:
+                nulls = [f"review_litigation.{group}.{c}" for c, v in zip(RESULT_COLUMNS, cells, strict=True) if not _num(v)]
+                checks.append(_entry(f"t4_sum_{group}", 0, [], nulls))
     n, bad = 0, []
     for where, value in _counts(record):
         if value is None:

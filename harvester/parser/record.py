@@ -7,6 +7,7 @@ from typing import Any
 from harvester.document import Document
 from harvester.parser import metadata as meta
 from harvester.parser.checks import run_checks
+from harvester.parser.completeness import completeness
 from harvester.parser.era import detect_era
 from harvester.parser.sections import fallback_four, read_applications, read_proactive, read_review
 from harvester.parser.segment import section_ranges
@@ -117,6 +118,8 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any])
         if key not in record and era in ("2019", "2021"):
             warnings.append(f"section {label}: no table found")
     record["checks"] = run_checks(record)
+    if template is not None:
+        record["completeness"] = completeness(record, template)
     record["warnings"] = warnings
     record["parser_version"] = PARSER_VERSION
     return record
