@@ -24,8 +24,35 @@ _DATE_LABEL = re.compile(r"(?:发布日期|发布时间|成文日期|日期)[:�
 _QUOTED_TITLE = re.compile(r"《([^《》]{4,60}?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:工作)?报告)》")
 
 
+_LABEL = re.compile(r"^(?:#{1,6}|>|[*_]{1,3}|(?:文章|文件|报告)?(?:标题|题目|名称)[:：]|title[:：])+", re.IGNORECASE)
+_MARKUP_END = re.compile(r"(?:[*_]{1,3}|#+)$")
+_PUBLISHER = re.compile(r"(?:发布机构|发文机关|发布单位|来源)[:：]([^\s:：，,。|]{2,30}?)(?=$|发布|成文|日期|时间|索引|文号|主题|分类|[|])")
+
+
 def squash(text: str) -> str:
     return _WS.sub("", text)
+
+
+def strip_label(text: str) -> str:
+    """A title line without its label or markup: `标题: …`, `# …`, `**…**`, `> …`."""
+    t = squash(text)
+    prev = None
+    while prev != t:
+        prev = t
+        t = _LABEL.sub("", t)
+        t = _MARKUP_END.sub("", t)
+    return t
+
+
+def publisher_from_text(lines: list[str]) -> str | None:
+    """The 发布机构 (publisher) field of a saved page's header, if the text has one."""
+    for line in lines[:60]:
+        m = _PUBLISHER.search(squash(line))
+        if m:
+            name = _agency(m.group(1))
+            if name:
+                return name
+    return None
 
 
 def _agency(name: str) -> str | None:
@@ -45,7 +72,7 @@ def title_identity(title: str) -> tuple[str, int] | None:
     A prefecture before a county-level name is dropped (宁波市象山县… → 象山县…); a title
     that puts the year first (2020年寿县政府信息公开…) names the body after the year.
     """
-    t = squash(title or "")
+    t = strip_label(title or "")
     m = _TITLE.search(t)
     if m:
         year = int(m.group("year"))
@@ -64,7 +91,7 @@ def title_identity(title: str) -> tuple[str, int] | None:
 def find_title(lines: list[str]) -> str | None:
     """The report title: a short early line naming the report (joined with the line above
     when the body's name is on a line of its own), or a title quoted in the text."""
-    head = [squash(x) for x in lines[:40]]
+    head = [strip_label(x) for x in lines[:40]]
     for i, line in enumerate(head):
         if 6 <= len(line) <= 60 and re.search(r"信息公开.{0,6}(报告|年报)$", line):
             if title_identity(line):
@@ -74,7 +101,7 @@ def find_title(lines: list[str]) -> str | None:
                 return prev + line
             return line
     for line in lines[:60]:
-        m = _QUOTED_TITLE.search(squash(line))
+        m = _QUOTED_TITLE.search(strip_label(line))
         if m:
             return m.group(1)
     return None
@@ -111,7 +138,7 @@ def _iso(y: str, m: str, d: str) -> str | None:
 
 def signature_body(lines: list[str]) -> str | None:
     """The body named on the line before the closing date, if any."""
-    stripped = [squash(x) for x in lines if squash(x)]
+    stripped = [strip_label(x) for x in lines if strip_label(x)]
     for i in range(len(stripped) - 1, 0, -1):
         if _DATE_LINE.match(stripped[i]):
             prev = stripped[i - 1]

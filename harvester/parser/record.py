@@ -70,6 +70,8 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any])
         agency = doc.metadata["发布机构"]
     if agency is None:
         agency = meta.signature_body(lines)
+    if agency is None:
+        agency = meta.publisher_from_text(lines)
     published = None
     for source in (ctx.get("published"), doc.published if doc else None):
         if source and published is None:
