@@ -19,17 +19,14 @@ from harvester.document import Document
 from harvester.normalize import (
     NORMALIZER_VERSION,
     NormalizeError,
-    normalize_bytes,
     normalize_isolated,
 )
+from harvester.normalize.core import check_size
 from harvester.parser import PARSER_VERSION, parse_document
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
 from harvester.storage.repo import store_parse_result
 
-# Formats parsed in the crawling process; the rest go through a child process with a time
-# and memory limit, so one hostile attachment cannot take the run down.
-IN_PROCESS_TYPES = {"html", "text"}
 HARD_RULES = {
     "t3_balance",
     "t3_handled_sum",
@@ -60,16 +57,20 @@ class NormalisedDocument:
 
 
 def _normalise(doc: VersionDocument, blobs: BlobStore) -> NormalisedDocument:
+    """Every document, page or attachment, is normalised in a child process within the
+    document budget (harvester.normalize.budget): one hostile file cannot take the run
+    down; over budget, it is unreadable with the reason and its stored bytes stay."""
     try:
+        if doc.bytes is not None:
+            check_size(doc.bytes)  # refused before its blob is read
         data = blobs.get(doc.sha256)
+    except NormalizeError as exc:
+        return NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")
     except Exception as exc:  # a missing or corrupt blob is a recorded failure
         return NormalisedDocument(doc, None, f"blob {doc.sha256[:12]} unreadable: {exc}")
     filename = doc.url.rsplit("/", 1)[-1] or None
     try:
-        if (doc.media_type or "").startswith("text/html") or doc.role == "page":
-            normalised = normalize_bytes(data, filename=filename, url=doc.final_url or doc.url)
-        else:
-            normalised = normalize_isolated(data, filename=filename, url=doc.final_url or doc.url)
+        normalised = normalize_isolated(data, filename=filename, url=doc.final_url or doc.url)
     except NormalizeError as exc:
         return NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")
     return NormalisedDocument(doc, normalised, None)

@@ -149,8 +149,8 @@ def test_wall_timeout_kills_child_and_its_libreoffice(
 
 
 def test_memory_limit_is_enforced(good_docx: bytes) -> None:
-    row = "<tr>" + "<td>12345</td>" * 20 + "</tr>"
-    html = ("<html><body><div class=TRS_Editor><table>" + row * 40000 + "</table></div></body></html>").encode()
+    # under every cheap limit (no table at all), but a tree far larger than 48 MB
+    html = ("<html><body><div class=TRS_Editor>" + "<p>12345 一二三</p>" * 400000 + "</div></body></html>").encode()
     started = time.monotonic()
     with pytest.raises(NormalizeError, match="memory limit exceeded"):
         normalize_isolated(html, filename="a.html", memory_mb=48, timeout=60)

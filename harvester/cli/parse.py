@@ -36,9 +36,26 @@ def _is_report(record: dict[str, Any]) -> bool:
 
 
 def record_of_file(path: Path, **context: Any) -> dict[str, Any]:
-    """The record of a local file; raises click-friendly SystemExit on unreadable input."""
+    """The record of a local file; raises click-friendly SystemExit on unreadable input.
+
+    Documents are normalised by normalize_isolated, within the same document budget as
+    the processing after a crawl (docs/crawling.md, "The document budget")."""
     from harvester.parser import parse_document, parse_text
 
+    try:
+        from harvester.normalize import NormalizeError, normalize_isolated
+        from harvester.normalize.core import check_size
+    except ImportError as exc:  # the normaliser is part of the package; say so if it is broken
+        _fail(f"{path}: cannot read {path.suffix or 'this'} files: harvester.normalize unavailable ({exc})")
+        raise  # unreachable
+    try:
+        size = path.stat().st_size
+        if size:
+            check_size(size)  # a file over the document-size limit is never read
+    except NormalizeError as exc:
+        _fail(f"{path}: not a readable document: {exc.reason}")
+    except OSError as exc:
+        _fail(f"{path}: cannot read: {exc.strerror}")
     data = path.read_bytes()
     if not data.strip():
         _fail(f"{path}: the file is empty")
@@ -49,12 +66,7 @@ def record_of_file(path: Path, **context: Any) -> dict[str, Any]:
         assert text is not None
         return parse_text(text, **context)
     try:
-        from harvester.normalize import NormalizeError, normalize_bytes
-    except ImportError as exc:  # the normaliser is part of the package; say so if it is broken
-        _fail(f"{path}: cannot read {path.suffix or 'this'} files: harvester.normalize unavailable ({exc})")
-        raise  # unreachable
-    try:
-        doc = normalize_bytes(data, filename=path.name)
+        doc = normalize_isolated(data, filename=path.name)
     except NormalizeError as exc:
         _fail(f"{path}: not a readable document: {exc.reason}")
         raise  # unreachable

@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 
 from harvester.document import Block, Document
+from harvester.normalize.budget import BUDGET
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.sniff import sniff
 
-MAX_BYTES = int(os.environ.get("HARVESTER_NORMALIZE_MAX_BYTES", str(60 * 1024 * 1024)))
+MAX_BYTES = BUDGET.max_bytes
 DECLARED = {
     ".pdf": "pdf",
     ".doc": "doc",
@@ -30,7 +31,7 @@ def check_size(size: int, limit: int | None = None) -> None:
     if size == 0:
         raise NormalizeError("empty document (0 bytes)")
     if size > limit:
-        raise NormalizeError(f"document too large: {size} bytes > limit {limit}")
+        raise NormalizeError(f"document too large: {size} bytes > limit {limit} (document-size limit)")
 
 
 def read_input(data: bytes | os.PathLike[str] | str, limit: int | None = None) -> bytes:

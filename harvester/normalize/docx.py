@@ -11,13 +11,22 @@ import re
 from lxml import etree
 
 from harvester.document import Block, Document
+from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.errors import NormalizeError
-from harvester.normalize.grid import RawCell, build_table, clean_text, drop_empty, join_lines
+from harvester.normalize.grid import (
+    RawCell,
+    TableTooLarge,
+    build_table,
+    clean_text,
+    drop_empty,
+    join_lines,
+)
 from harvester.normalize.zipguard import open_zip, read_member
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _HEADING = re.compile(r"^(heading|标题)\s*(\d)$", re.I)
+_CELL_TAG = re.compile(rb"<w:tc[\s>/]")
 
 
 def _q(tag: str) -> str:
@@ -87,9 +96,24 @@ def _children(el: etree._Element):
             yield child
 
 
-def _table(tbl: etree._Element, styles: dict[str, str], out: list[Block], depth: int) -> None:
+def _table(
+    tbl: etree._Element, styles: dict[str, str], out: list[Block], depth: int, warnings: list[str]
+) -> None:
     if depth > 20:
         raise NormalizeError("DOCX tables nested too deeply")
+    cells = sum(1 for _ in tbl.iter(_q("tc")))
+    if cells > BUDGET.max_table_cells:
+        warnings.append(table_skipped(cells))
+        return
+    try:
+        _read_table(tbl, styles, out, depth, warnings)
+    except TableTooLarge as exc:  # spans that make a grid over the limit
+        warnings.append(table_skipped(exc.cells))
+
+
+def _read_table(
+    tbl: etree._Element, styles: dict[str, str], out: list[Block], depth: int, warnings: list[str]
+) -> None:
     rows: list[list[RawCell]] = []
     vmerge: list[list[str | None]] = []  # per row, per produced cell: "restart"|"continue"|None
     nested: list[etree._Element] = []
@@ -162,7 +186,7 @@ def _table(tbl: etree._Element, styles: dict[str, str], out: list[Block], depth:
     if table is not None:
         out.append(Block("table", table=table))
     for sub in nested:
-        _table(sub, styles, out, depth + 1)
+        _table(sub, styles, out, depth + 1, warnings)
 
 
 def _sliver_columns(tbl: etree._Element) -> set[int]:
@@ -196,6 +220,9 @@ def normalize_docx(data: bytes) -> Document:
         xml = read_member(zf, "word/document.xml", "DOCX")
         styles = _styles(zf)
         images = [n for n in zf.namelist() if n.startswith("word/media/")]
+    cells = sum(1 for _ in _CELL_TAG.finditer(xml))
+    if cells > BUDGET.max_cells:
+        raise NormalizeError(cells_over("DOCX", cells))
     try:
         root = etree.fromstring(xml, _parser())
     except etree.XMLSyntaxError as exc:
@@ -204,6 +231,7 @@ def normalize_docx(data: bytes) -> Document:
     if body is None:
         raise NormalizeError("corrupt DOCX: no w:body")
     blocks: list[Block] = []
+    warnings: list[str] = []
     for el in _children(body):
         if el.tag == _q("p"):
             text = clean_text(_para_text(el).replace("\n", " "))
@@ -212,8 +240,9 @@ def normalize_docx(data: bytes) -> Document:
             level = _heading_level(el, styles)
             blocks.append(Block("heading", text, level=level) if level else Block("paragraph", text))
         elif el.tag == _q("tbl"):
-            _table(el, styles, blocks, 0)
+            _table(el, styles, blocks, 0, warnings)
     doc = Document(blocks=blocks, source_format="docx")
+    doc.warnings.extend(warnings)
     heads = [b for b in blocks if b.kind == "heading" and b.level == 1]
     first = next((b for b in blocks if b.kind != "table"), None)
     doc.title = heads[0].text if heads else (first.text if first else None)

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 
 from harvester.document import Cell, Table
+from harvester.normalize.budget import BUDGET
+from harvester.normalize.errors import NormalizeError
 
 MAX_SPAN = 200
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
@@ -17,6 +19,20 @@ class RawCell:
     text: str
     rowspan: int = 1
     colspan: int = 1
+
+
+class TableTooLarge(NormalizeError):
+    """A table over the per-table cell limit: the caller skips it with a warning."""
+
+    def __init__(self, cells: int) -> None:
+        super().__init__(f"table of {cells} cells (cell limit {BUDGET.max_table_cells} per table)")
+        self.cells = cells
+
+
+def check_cells(cells: int) -> None:
+    """Raise TableTooLarge when a table of ``cells`` grid cells is over the per-table limit."""
+    if cells > BUDGET.max_table_cells:
+        raise TableTooLarge(cells)
 
 
 def clean_text(text: str) -> str:
@@ -44,6 +60,11 @@ def build_table(rows: list[list[RawCell]]) -> Table:
     """Place cells with row/column spans into a rectangular grid (browser algorithm)."""
     grid: dict[tuple[int, int], Cell] = {}
     n_rows = len(rows)
+    check_cells(sum(len(row) for row in rows))
+    check_cells(sum(
+        max(1, min(raw.rowspan, MAX_SPAN, n_rows - r)) * max(1, min(raw.colspan, MAX_SPAN))
+        for r, row in enumerate(rows) for raw in row
+    ))  # the grid the spans make, before it is made
     width = 0
     for r, row in enumerate(rows):
         c = 0
@@ -63,6 +84,7 @@ def build_table(rows: list[list[RawCell]]) -> Table:
             width = max(width, c)
     for (_r, c) in grid:
         width = max(width, c + 1)
+    check_cells(n_rows * width)  # ragged rows are padded to a rectangle
     table_rows = [
         [grid.get((r, c)) or Cell("") for c in range(width)] for r in range(n_rows)
     ]
@@ -167,6 +189,7 @@ def _origin_exists(table: Table, o: tuple[int, int]) -> bool:
 
 def build_positioned(cells: list[tuple[int, int, int, int, str]], n_rows: int, n_cols: int) -> Table:
     """A grid from cells placed at absolute positions: (row, col, rowspan, colspan, text)."""
+    check_cells(n_rows * n_cols)
     grid: dict[tuple[int, int], Cell] = {}
     for r, c, rs, cs, text in sorted(cells):
         if (r, c) in grid:

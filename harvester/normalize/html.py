@@ -8,10 +8,19 @@ import re
 from lxml import etree
 
 from harvester.document import Block, Document, Table
+from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.charset import decode_text
 from harvester.normalize.dom import parse_html
 from harvester.normalize.errors import NormalizeError
-from harvester.normalize.grid import RawCell, build_table, clean_text, drop_empty, join_lines
+from harvester.normalize.grid import (
+    MAX_SPAN,
+    RawCell,
+    TableTooLarge,
+    build_table,
+    clean_text,
+    drop_empty,
+    join_lines,
+)
 from harvester.normalize.links import attachments_of, continuation_urls, extract_attachments
 
 CONTAINERS = (
@@ -86,15 +95,18 @@ def table_from_html(table: etree._Element) -> Table | None:
         rows.append(row)
     if not rows:
         return None
-    return drop_empty(build_table(rows))
+    try:
+        return drop_empty(build_table(rows))
+    except TableTooLarge:  # drop_large_tables removed those it could see coming
+        return None
 
 
 def _span(value: str | None) -> int:
     if not value:
         return 1
-    m = re.match(r"\s*(\d+)", value)
+    m = re.match(r"\s*(\d{1,6})", value)
     n = int(m.group(1)) if m else 1
-    return max(1, n)
+    return max(1, min(n, MAX_SPAN))
 
 
 def _is_layout_table(table: etree._Element) -> bool:
@@ -389,15 +401,45 @@ def _numbers(blocks: list[Block]) -> int:
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 MAX_HTML_BYTES = 15 * 1024 * 1024
+_CELL_TAG = re.compile(r"<t[dh][\s>/]", re.I)
+
+
+def count_cells(text: str) -> int:
+    """Table cells of an HTML text, counted on the text (before any tree is built)."""
+    return sum(1 for _ in _CELL_TAG.finditer(text))
+
+
+def drop_large_tables(tree: etree._Element, warnings: list[str]) -> None:
+    """Remove every table with more cells of its own than the per-table cell limit."""
+    for table in list(tree.iter("table")):
+        if table.getparent() is None:
+            continue
+        own = table.xpath("./tr/td | ./tr/th | ./*/tr/td | ./*/tr/th")
+        cells = len(own)
+        if cells <= BUDGET.max_table_cells:  # the grid its spans make
+            cells = sum(_span(td.get("rowspan")) * _span(td.get("colspan")) for td in own)
+        if cells > BUDGET.max_table_cells:
+            warnings.append(table_skipped(cells))
+            parent, prev, tail = table.getparent(), table.getprevious(), table.tail
+            if tail:  # the text after the table stays
+                if prev is not None:
+                    prev.tail = (prev.tail or "") + tail
+                else:
+                    parent.text = (parent.text or "") + tail
+            parent.remove(table)
 
 
 def normalize_html(data: bytes, *, url: str | None = None, media_type: str | None = None) -> Document:
     if len(data) > MAX_HTML_BYTES:
         raise NormalizeError(f"HTML page too large: {len(data)} bytes > {MAX_HTML_BYTES}")
     text, warnings = decode_text(data, media_type)
+    cells = count_cells(text)
+    if cells > BUDGET.max_cells:
+        raise NormalizeError(cells_over("HTML page", cells))
     tree = parse_html(text)
     doc = Document(source_format="html")
     doc.warnings.extend(warnings)
+    drop_large_tables(tree, doc.warnings)
     bad = text.count("\ufffd")
     if bad:
         doc.warnings.append(f"{bad} undecodable characters (U+FFFD) in the page")

@@ -1,9 +1,13 @@
-"""normalize_isolated: normalise in a forked child with CPU, memory and wall-time limits.
+"""normalize_isolated: normalise in a forked child within the document budget.
 
 The parent checks the size first (a path is stat()ed, never read, when too large), forks,
 and reads the child's JSON answer from a pipe until the wall deadline; an overrun child is
-killed with its whole process group. The memory limit is the child's current address
-space plus a budget, so a large parent process does not starve the child.
+killed with its whole process group and every converter it started. Memory is limited
+twice: the child's address space is its current size plus the budget (so a large parent
+process does not starve the child) and each converter gets the budget as its address
+space (harvester.normalize.procs.converter_limits); the parent also sums the private
+resident memory of the whole process tree a few times a second and kills the tree when
+it exceeds the budget. The budget: harvester.normalize.budget, docs/crawling.md.
 """
 
 from __future__ import annotations
@@ -20,12 +24,22 @@ import time
 from pathlib import Path
 
 from harvester.document import Document
+from harvester.normalize import budget
+from harvester.normalize.budget import BUDGET
 from harvester.normalize.core import check_size, normalize_bytes
 from harvester.normalize.errors import NormalizeError
-from harvester.normalize.procs import PGID_LOG_ENV, noted
+from harvester.normalize.procs import (
+    PGID_LOG_ENV,
+    noted,
+    private_memory,
+    process_name,
+    process_tree,
+)
 
-DEFAULT_TIMEOUT = float(os.environ.get("HARVESTER_NORMALIZE_TIMEOUT", "180"))
-DEFAULT_MEMORY_MB = int(os.environ.get("HARVESTER_NORMALIZE_MEMORY_MB", "1536"))
+DEFAULT_TIMEOUT = BUDGET.wall_seconds
+DEFAULT_MEMORY_MB = BUDGET.memory_mb
+WATCH_INTERVAL = 0.2  # seconds between two looks at the process tree's memory
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # the normalised document sent back to the parent
 
 
 def _vm(field: str = "VmSize") -> int:
@@ -39,7 +53,7 @@ def _vm(field: str = "VmSize") -> int:
 
 
 def _child(
-    write_fd: int, data: bytes | str, kwargs: dict, cpu: int, memory: int, workdir: str
+    write_fd: int, data: bytes | str, kwargs: dict, timeout: float, memory: int, workdir: str
 ) -> None:  # pragma: no cover - runs in the fork
     code = 0
     try:
@@ -49,6 +63,9 @@ def _child(
         os.environ[PGID_LOG_ENV] = os.path.join(workdir, "pgids")
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # the child's own clock ends a little before the parent kills it: it answers itself
+        budget.start_clock(timeout * 0.95 - 0.05 if timeout > 2 else timeout * 0.9, memory)
+        cpu = max(1, int(timeout))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
         limit = _vm() + memory
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -63,6 +80,8 @@ def _child(
                 answer = {"error": f"memory limit exceeded ({memory // (1024 * 1024)} MB): {exc.reason}"}
         except MemoryError:
             answer = {"error": f"memory limit exceeded ({memory // (1024 * 1024)} MB)"}
+        except RecursionError:
+            answer = {"error": "nested too deeply (object graph deeper than the recursion limit)"}
         except BaseException as exc:  # noqa: BLE001 - anything else is reported, not raised
             answer = {"error": f"{type(exc).__name__}: {exc}"[:300]}
         try:
@@ -115,33 +134,47 @@ def normalize_isolated(
 
 def _run_child(payload: bytes | str, kwargs: dict, timeout: float, memory: int, workdir: str) -> Document:
     read_fd, write_fd = os.pipe()
+    baseline = private_memory(os.getpid())  # what the child shares with us after fork
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         os.close(read_fd)
-        _child(write_fd, payload, kwargs, max(1, int(timeout)), memory, workdir)
+        _child(write_fd, payload, kwargs, timeout, memory, workdir)
     os.close(write_fd)
     chunks: list[bytes] = []
+    received = 0
     deadline = time.monotonic() + timeout
-    timed_out = False
+    over: str | None = None
+    pgids = os.path.join(workdir, "pgids")
     try:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                timed_out = True
+                over = f"normalisation timed out after {timeout:g}s (wall-time limit; child and its converters killed)"
                 break
-            ready, _, _ = select.select([read_fd], [], [], min(left, 1.0))
+            ready, _, _ = select.select([read_fd], [], [], min(left, WATCH_INTERVAL))
             if ready:
                 chunk = os.read(read_fd, 1 << 20)
                 if not chunk:
                     break
                 chunks.append(chunk)
+                received += len(chunk)
+                if received > MAX_ANSWER_BYTES:
+                    over = f"normalised document too large (answer over {MAX_ANSWER_BYTES // (1024 * 1024)} MB)"
+                    break
+            else:
+                over = _over_memory(pid, set(noted(pgids)), baseline, memory)
+                if over:
+                    break
     finally:
         os.close(read_fd)
-        if timed_out:
+        if over:
             _kill(pid)
+            for pgid in noted(pgids):
+                if _owned(pgid, workdir):
+                    _kill(pgid)
         status = _reap(pid, 10.0)
-    if timed_out:
-        raise NormalizeError(f"normalisation timed out after {timeout:g}s (child killed)")
+    if over:
+        raise NormalizeError(over)
     raw = b"".join(chunks)
     if not raw:
         raise NormalizeError(_death_reason(status, memory))
@@ -182,6 +215,21 @@ def _preload(head: bytes) -> None:
     for module in PRELOAD.get(sniff(head), ()):
         with contextlib.suppress(ImportError):  # the child reports the failure itself
             importlib.import_module(module)
+
+
+def _over_memory(pid: int, pgids: set[int], baseline: int, memory: int) -> str | None:
+    """The reason to stop when the child and its converters use more than ``memory``."""
+    tree = process_tree(pid, pgids | {pid})
+    used = {p: private_memory(p) for p in tree}
+    used[pid] = max(0, used.get(pid, 0) - baseline)
+    total = sum(used.values())
+    if total <= memory:
+        return None
+    biggest = max(used, key=lambda p: used[p])
+    return (
+        f"memory limit exceeded ({memory // (1024 * 1024)} MB): the child and its converters "
+        f"used {total // (1024 * 1024)} MB, most of it {process_name(biggest)} (killed)"
+    )
 
 
 def _owned(pid: int, workdir: str) -> bool:

@@ -1,8 +1,11 @@
 """DOC, WPS and RTF through LibreOffice (headless) to DOCX; antiword/catdoc as fallback.
 
-Every soffice run gets its own profile directory (two processes sharing one profile make
-the second exit silently), runs in its own process group with a wall timeout and a CPU
-limit, and the whole group is killed when it overruns.
+A DOC or WPS file must first be a well-formed OLE/CFB container (harvester.normalize.cfb):
+no converter is started for anything else. Every soffice run gets its own profile
+directory (two processes sharing one profile make the second exit silently), runs in its
+own process group with a wall timeout (never beyond the document's wall-time budget), a
+CPU limit and the budget's address-space limit, and the whole group is killed when it
+overruns. antiword, catdoc and tesseract run under the same limits (run_tool).
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -18,8 +20,10 @@ import tempfile
 from pathlib import Path
 
 from harvester.document import Block, Document
+from harvester.normalize.budget import memory_limit, remaining
+from harvester.normalize.cfb import check_cfb
 from harvester.normalize.errors import NormalizeError
-from harvester.normalize.procs import note_spawn
+from harvester.normalize.procs import converter_limits, note_spawn
 
 # LibreOffice filter names for the formats we write.
 EXPORT_FILTERS = {
@@ -30,25 +34,26 @@ EXPORT_FILTERS = {
     "rtf": "rtf",
     "txt": "txt:Text (encoded):UTF8",
 }
-SOFFICE_MEMORY_BYTES = 4 * 1024**3
+# LibreOffice maps ≈0.5 GB of address space for a small document: never give it less.
+SOFFICE_MIN_MEMORY = 768 * 1024 * 1024
+OFFICE_STREAMS = ("WordDocument",)
 
 
 def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def _limit_soffice(cpu_seconds: int) -> None:
-    """Run in the soffice child: CPU limit, and room for its address space."""
-    _soft, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if cpu_hard == resource.RLIM_INFINITY:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-    else:  # inside normalize_isolated's child: stay within its limit
-        resource.setrlimit(resource.RLIMIT_CPU, (min(cpu_seconds, cpu_hard), cpu_hard))
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    want = SOFFICE_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(hard, SOFFICE_MEMORY_BYTES)
-    # keep the inherited limit when it cannot be raised: soffice then fails and we report it
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+def _wall(timeout: float, what: str) -> float:
+    """``timeout`` cut to what is left of the document's wall-time budget."""
+    left = remaining(timeout)
+    if left <= 0.05:
+        raise NormalizeError(f"no time left for {what} (wall-time limit)")
+    return left
+
+
+def _timed_out(what: str, timeout: float, asked: float) -> str:
+    cut = " (wall-time limit)" if timeout < asked else ""
+    return f"{what} timed out after {timeout:.3g}s{cut}"
 
 
 def soffice_convert(
@@ -81,7 +86,7 @@ def soffice_convert(
             str(src),
         ]
         env = dict(os.environ, HOME=str(work), LANG=os.environ.get("LANG", "C.UTF-8"))
-        cpu = int(timeout) + 5
+        asked, timeout = timeout, _wall(timeout, "LibreOffice")
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -89,14 +94,14 @@ def soffice_convert(
             stderr=subprocess.PIPE,
             start_new_session=True,
             env=env,
-            preexec_fn=lambda: _limit_soffice(cpu),
+            preexec_fn=converter_limits(max(memory_limit(), SOFFICE_MIN_MEMORY), int(timeout) + 5),
         )
         note_spawn(proc.pid)
         try:
             _stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise NormalizeError(f"LibreOffice timed out after {timeout:g}s ({src_ext}→{dst_ext})") from None
+            raise NormalizeError(f"{_timed_out('LibreOffice', timeout, asked)} ({src_ext}→{dst_ext})") from None
         except BaseException:
             _kill_group(proc)
             raise
@@ -118,7 +123,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def run_tool(cmd: list[str], stdin: bytes | None, timeout: float) -> subprocess.CompletedProcess[bytes]:
-    """Run a helper tool in its own process group; kill the group on timeout."""
+    """Run a helper tool in its own process group, within the document budget (memory,
+    what is left of the wall time); kill the group on timeout."""
+    asked, timeout = timeout, _wall(timeout, cmd[0])
     proc = subprocess.Popen(
         cmd,
         env=dict(os.environ, OMP_THREAD_LIMIT="1"),  # tesseract threads only contend
@@ -126,13 +133,14 @@ def run_tool(cmd: list[str], stdin: bytes | None, timeout: float) -> subprocess.
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=converter_limits(memory_limit(), int(timeout) + 5),
     )
     note_spawn(proc.pid)
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise NormalizeError(f"{cmd[0]} timed out after {timeout:g}s") from None
+        raise NormalizeError(_timed_out(cmd[0], timeout, asked)) from None
     except BaseException:
         _kill_group(proc)
         raise
@@ -192,13 +200,20 @@ def normalize_office(data: bytes, kind: str, *, timeout: float = 120) -> Documen
     from harvester.normalize.docx import normalize_docx
 
     src_ext = {"wps": "wps", "rtf": "rtf"}.get(kind, "doc")
+    if kind == "doc":
+        check_cfb(data, OFFICE_STREAMS, word=True)
+    elif kind == "wps":
+        check_cfb(data)  # Kingsoft WPS files need not hold a WordDocument stream
     try:
         converted = soffice_convert(data, src_ext, "docx", timeout=timeout)
         doc = normalize_docx(converted)
     except NormalizeError as exc:
         if kind == "rtf":
             raise
-        doc = text_fallback(data, kind)
+        try:
+            doc = text_fallback(data, kind)
+        except NormalizeError as fallback:
+            raise NormalizeError(f"LibreOffice failed: {exc.reason}; {fallback.reason}") from None
         doc.warnings.insert(0, f"LibreOffice failed: {exc.reason}")
         return doc
     doc.source_format = kind

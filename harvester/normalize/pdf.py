@@ -4,20 +4,28 @@ Page-number lines and running headers/footers are removed, wrapped lines are joi
 paragraphs and wrapped table cells into one text. A PDF without a text layer is flagged
 ``needs_ocr``; when tesseract with ``chi_sim`` is installed its pages are OCRed
 (``ocr_used``), as text only.
+
+Within the document budget (harvester.normalize.budget): the streams' unpacked size, the
+object graph and the declared page count are checked before pdfplumber opens the file
+(harvester.normalize.pdfguard); pages are enumerated lazily up to the page limit; each
+page's form XObjects are counted before it is read; a page drawing more ruling lines than
+a report table has is not searched for tables; OCR runs only on pages that draw something,
+at most the OCR-page limit, and stops when the wall-time budget runs out.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 from harvester.document import Block, Document, Table
+from harvester.normalize.budget import BUDGET, remaining, table_skipped
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import (
     RawCell,
+    TableTooLarge,
     build_table,
     clean_text,
     join_lines,
@@ -30,11 +38,12 @@ from harvester.normalize.pdf_tables import (
     merge_split_tables,
     ruled_tables,
 )
+from harvester.normalize.pdfguard import check_forms, check_graph, check_page_count, check_streams
 
-MAX_PAGES = 300
-OCR_MAX_PAGES = 20
 OCR_DPI = 200
-OCR_BUDGET_SECONDS = 90.0
+OCR_MAX_PIXELS = 16_000_000  # a page rendered for OCR (A4 at 200 dpi is 3.9 million)
+OCR_RESERVE_SECONDS = 10.0  # of the wall time, kept for what follows the last OCR page
+MAX_RULINGS = 4000  # lines and rectangles on one page: more is no report table
 _PAGE_NO = re.compile(
     r"^[\s\-—–_·•]*(第\s*)?[0-9０-９一二三四五六七八九十]+\s*(页)?(\s*[/／共]\s*[0-9０-９]+\s*页?)?[\s\-—–_·•]*$"
     r"|^[\s\-—–]*(page|Page|PAGE)\s*\d+(\s*(of|/)\s*\d+)?[\s\-—–]*$"
@@ -65,24 +74,84 @@ class PageItems:
 # ------------------------------------------------------------------ opening
 
 
+def _precheck(data: bytes) -> None:
+    """Structure limits from pdfminer's view of the file, before pdfplumber opens it."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+
+    try:
+        doc = PDFDocument(PDFParser(io.BytesIO(data)), password="")
+    except Exception:  # noqa: BLE001 - opening again below says what is wrong
+        return
+    check_page_count(doc)
+    check_graph(doc)
+
+
+def _bounded_pages(pdf) -> list:
+    """pdfplumber pages, built lazily up to the page limit (the declared /Count can lie)."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
+
+    pages: list = []
+    doctop = 0.0
+    try:
+        for i, page in enumerate(PDFPage.create_pages(pdf.doc)):
+            if i >= BUDGET.max_pages:
+                raise NormalizeError(f"PDF has more than {BUDGET.max_pages} pages (page limit): not read")
+            p = Page(pdf, page, page_number=i + 1, initial_doctop=doctop)
+            pages.append(p)
+            doctop += p.height
+    except RecursionError:
+        raise NormalizeError("PDF page tree nested too deeply (more than the recursion limit): not read") from None
+    finally:
+        pdf._pages = pages  # pdfplumber's cache, read by pdf.pages
+    return pages
+
+
+def _close(pdf) -> None:
+    """pdf.close() without its walk of the whole page tree (it drops the cache first)."""
+    import contextlib
+
+    for page in getattr(pdf, "_pages", []):
+        with contextlib.suppress(Exception):
+            page.close()
+    with contextlib.suppress(Exception):
+        pdf.stream.close()
+
+
 def _open(data: bytes):
     import pdfplumber
 
     if b"%%EOF" not in data[-4096:]:
         raise NormalizeError("truncated PDF: no %%EOF marker at the end")
+    check_streams(data)
+    _precheck(data)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
-        _ = pdf.pages  # forces the page tree (and decryption) now
     except Exception as exc:  # pdfminer raises many types
-        chain = [exc, *[a for a in exc.args if isinstance(a, BaseException)]]
-        if exc.__cause__ is not None:
-            chain.append(exc.__cause__)
-        names = " ".join(type(e).__name__ for e in chain)
-        name = type(chain[-1]).__name__
-        if "Password" in names or "Encrypt" in names or (b"/Encrypt" in data[-65536:] or b"/Encrypt" in data[:65536]):
-            raise NormalizeError("encrypted PDF: a password is required to read it") from None
-        raise NormalizeError(f"corrupt PDF ({name}: {str(exc)[:120]})") from None
+        raise _open_error(exc, data) from None
+    try:
+        _bounded_pages(pdf)  # forces the page tree (and decryption) now
+    except NormalizeError:
+        _close(pdf)
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _close(pdf)
+        raise _open_error(exc, data) from None
     return pdf
+
+
+def _open_error(exc: Exception, data: bytes) -> NormalizeError:
+    chain = [exc, *[a for a in exc.args if isinstance(a, BaseException)]]
+    if exc.__cause__ is not None:
+        chain.append(exc.__cause__)
+    names = " ".join(type(e).__name__ for e in chain)
+    name = type(chain[-1]).__name__
+    if "Password" in names or "Encrypt" in names or (b"/Encrypt" in data[-65536:] or b"/Encrypt" in data[:65536]):
+        return NormalizeError("encrypted PDF: a password is required to read it")
+    if "RecursionError" in names:
+        return NormalizeError("PDF object graph nested too deeply (more than the recursion limit): not read")
+    return NormalizeError(f"corrupt PDF ({name}: {str(exc)[:120]})")
 
 
 # ------------------------------------------------------------------ lines
@@ -164,7 +233,12 @@ def _unruled_tables(
                 break
             j += 1
         if sum(1 for k in range(i, last + 1) if _numeric_line(lines[k])) >= 2:
-            table = _columns_table(lines[i : last + 1])
+            try:
+                table = _columns_table(lines[i : last + 1])
+            except TableTooLarge as exc:
+                rejected.append(table_skipped(exc.cells, f"columns at '{lines[i].text[:30]}'"))
+                i = last + 1
+                continue
             if _clean_columns(table):
                 found.append((i, last + 1, table))
             else:
@@ -223,8 +297,17 @@ def _has_number_row(rows: list[list[str]]) -> bool:
 # ------------------------------------------------------------------ pages
 
 
-def _page_items(page, number: int) -> PageItems:
-    parts = ruled_tables(page, number)
+def _page_items(page, number: int, warnings: list[str]) -> PageItems:
+    check_forms(page.page_obj, number)
+    rulings = len(page.lines) + len(page.rects)
+    if rulings > MAX_RULINGS:
+        warnings.append(
+            f"page {number}: {rulings} ruling lines and boxes, more than a report table has "
+            f"({MAX_RULINGS}; cell limit): no ruled tables looked for"
+        )
+        parts: list[Part] = []
+    else:
+        parts = ruled_tables(page, number, warnings)
     lines = _lines(page, [p.bbox for p in parts])
     tables = []
     for p in parts:
@@ -232,6 +315,11 @@ def _page_items(page, number: int) -> PageItems:
         if t is not None:
             tables.append((p.bbox[1], t, p))
     return PageItems(number, lines, tables, float(page.width))
+
+
+def _drawn(page) -> bool:
+    """Does the page draw anything (text, images, lines, curves)? Blank pages need no OCR."""
+    return any(page.objects.get(kind) for kind in ("char", "image", "curve", "line", "rect"))
 
 
 def _strip_furniture(pages: list[PageItems]) -> int:
@@ -294,7 +382,10 @@ def _page_blocks(p: PageItems, parts: dict[int, Part], warnings: list[str]) -> l
     rejected: list[str] = []
     unruled = _unruled_tables(lines, rejected)
     for head in rejected:
-        warnings.append(f"page {p.number}: columns at '{head}' not aligned: left as text lines")
+        if "cell limit" in head:
+            warnings.append(f"page {p.number}: {head}")
+        else:
+            warnings.append(f"page {p.number}: columns at '{head}' not aligned: left as text lines")
     items: list[tuple[float, int, list[Block]]] = []
     right = max((ln.x1 for ln in lines), default=p.width)
     taken: set[int] = set()
@@ -324,25 +415,36 @@ def _page_blocks(p: PageItems, parts: dict[int, Part], warnings: list[str]) -> l
     return [b for _top, _k, blocks in items for b in blocks]
 
 
-def _ocr_pdf(pdf, doc: Document) -> None:
+def _ocr_pdf(pages: list, doc: Document) -> None:
     if not tesseract_ready():
         doc.warnings.append("no text layer: needs OCR, but tesseract with chi_sim is not installed")
         return
+    drawn = [(number, page) for number, page in enumerate(pages, start=1) if _drawn(page)]
+    if not drawn:
+        doc.warnings.append(f"no text layer and nothing drawn on its {len(pages)} pages: no OCR")
+        return
+    limit = BUDGET.max_ocr_pages
     blocks: list[Block] = []
-    started = time.monotonic()
-    for number, page in enumerate(pdf.pages[:OCR_MAX_PAGES], start=1):
-        if time.monotonic() - started > OCR_BUDGET_SECONDS:
-            doc.warnings.append(f"OCR stopped after {number - 1} pages (time budget)")
+    for done, (number, page) in enumerate(drawn[:limit]):
+        if remaining(float("inf")) < OCR_RESERVE_SECONDS:
+            doc.warnings.append(f"OCR stopped after {done} of {len(drawn)} pages (wall-time limit)")
             break
-        img = page.to_image(resolution=OCR_DPI).original
+        img = page.to_image(resolution=_ocr_resolution(page)).original
         buf = io.BytesIO()
         img.convert("L").save(buf, format="PNG")
+        del img
         blocks.extend(ocr_blocks(ocr_png(buf.getvalue()), number))
-    if len(pdf.pages) > OCR_MAX_PAGES:
-        doc.warnings.append(f"OCR limited to the first {OCR_MAX_PAGES} of {len(pdf.pages)} pages")
+    if len(drawn) > limit:
+        doc.warnings.append(f"OCR limited to the first {limit} of {len(drawn)} pages (OCR-page limit)")
     doc.blocks = blocks
     doc.ocr_used = True
     doc.warnings.append("text from OCR: tables flattened to lines, digits may be misread")
+
+
+def _ocr_resolution(page) -> float:
+    """OCR_DPI, lowered for an oversized page so its bitmap stays under OCR_MAX_PIXELS."""
+    area = max(float(page.width) * float(page.height), 1.0) / (72.0 * 72.0)  # square inches
+    return max(1.0, min(float(OCR_DPI), (OCR_MAX_PIXELS / area) ** 0.5))
 
 
 # ------------------------------------------------------------------ entry
@@ -350,14 +452,12 @@ def _ocr_pdf(pdf, doc: Document) -> None:
 
 def normalize_pdf(data: bytes, *, ocr: bool = True) -> Document:
     pdf = _open(data)
-    with pdf:
-        n = len(pdf.pages)
-        if n == 0:
+    try:
+        all_pages = pdf.pages  # bounded by the page limit (_bounded_pages)
+        if not all_pages:
             raise NormalizeError("PDF has no pages")
         doc = Document(source_format="pdf")
-        if n > MAX_PAGES:
-            doc.warnings.append(f"only the first {MAX_PAGES} of {n} pages read")
-        pages = [_page_items(page, i) for i, page in enumerate(pdf.pages[:MAX_PAGES], start=1)]
+        pages = [_page_items(page, i, doc.warnings) for i, page in enumerate(all_pages, start=1)]
         chars = sum(len(ln.text) for p in pages for ln in p.lines) + sum(
             len(c.text) for p in pages for _top, t, _p in p.tables for row in t.rows for c in row
         )
@@ -368,7 +468,7 @@ def normalize_pdf(data: bytes, *, ocr: bool = True) -> Document:
         if chars < 20 * len(pages):
             doc.needs_ocr = True
             if ocr:
-                _ocr_pdf(pdf, doc)
+                _ocr_pdf(all_pages, doc)
             else:
                 doc.warnings.append("no text layer: needs OCR")
             return doc
@@ -378,6 +478,8 @@ def normalize_pdf(data: bytes, *, ocr: bool = True) -> Document:
         parts: dict[int, Part] = {}
         for p in pages:
             doc.blocks.extend(_page_blocks(p, parts, doc.warnings))
+    finally:
+        _close(pdf)
     merge_split_tables(doc, parts)
     first = next((b for b in doc.blocks if b.kind == "paragraph"), None)
     doc.title = first.text if first and len(first.text) <= 80 else None

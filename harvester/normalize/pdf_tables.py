@@ -7,7 +7,14 @@ import re
 from dataclasses import dataclass
 
 from harvester.document import Block, Document, Table
-from harvester.normalize.grid import build_positioned, drop_empty, join_lines
+from harvester.normalize.budget import table_skipped
+from harvester.normalize.grid import (
+    TableTooLarge,
+    build_positioned,
+    check_cells,
+    drop_empty,
+    join_lines,
+)
 
 ENUM = re.compile(r"^\s*([一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9]+[)）]|\d+[.、．])")
 NUMERIC = re.compile(r"^[+\-－]?\d[\d,，.]*(%|万元|元|亿元|件|个|项|万)?$")
@@ -38,28 +45,42 @@ class Part:
         return drop_empty(build_positioned(placed, self.n_rows, len(xs) - 1))
 
 
-def ruled_tables(page, number: int) -> list[Part]:
+def ruled_tables(page, number: int, warnings: list[str] | None = None) -> list[Part]:
+    """The ruled tables of a page; one over the per-table cell limit is skipped with a warning."""
     out = []
     for t in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
         boxes = [c for row in t.rows for c in row.cells if c is not None]
         if len(boxes) < 2:
             continue
-        texts = t.extract()
-        ys = _merge_close(sorted({round(v, 1) for c in boxes for v in (c[1], c[3])}))
-        cells: list[list] = []
-        for r_i, row in enumerate(t.rows):
-            for c_i, bbox in enumerate(row.cells):
-                if bbox is None:
-                    continue
-                text = texts[r_i][c_i] if r_i < len(texts) and c_i < len(texts[r_i]) else ""
-                r0, r1 = _index(ys, bbox[1]), _index(ys, bbox[3])
-                if r1 > r0:
-                    cells.append([r0, r1 - r0, bbox[0], bbox[2], join_lines((text or "").split("\n"))])
-        part = Part(number, tuple(t.bbox), cells, max(len(ys) - 1, 0))
-        table = part.table()
-        if table is not None and table.n_cols >= 2:
+        try:
+            part = _part(t, boxes, number)
+        except TableTooLarge as exc:
+            if warnings is not None:
+                warnings.append(table_skipped(exc.cells, f"page {number}"))
+            continue
+        if part is not None:
             out.append(part)
     return out
+
+
+def _part(t, boxes: list, number: int) -> Part | None:
+    check_cells(len(boxes))
+    texts = t.extract()
+    ys = _merge_close(sorted({round(v, 1) for c in boxes for v in (c[1], c[3])}))
+    cells: list[list] = []
+    for r_i, row in enumerate(t.rows):
+        for c_i, bbox in enumerate(row.cells):
+            if bbox is None:
+                continue
+            text = texts[r_i][c_i] if r_i < len(texts) and c_i < len(texts[r_i]) else ""
+            r0, r1 = _index(ys, bbox[1]), _index(ys, bbox[3])
+            if r1 > r0:
+                cells.append([r0, r1 - r0, bbox[0], bbox[2], join_lines((text or "").split("\n"))])
+    part = Part(number, tuple(t.bbox), cells, max(len(ys) - 1, 0))
+    table = part.table()
+    if table is not None and table.n_cols >= 2:
+        return part
+    return None
 
 
 def _merge_close(values: list[float], tol: float = 2.0) -> list[float]:

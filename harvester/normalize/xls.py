@@ -7,14 +7,16 @@ the rest are tables with their merged ranges kept.
 from __future__ import annotations
 
 import io
+import re
 import warnings as py_warnings
 
 from harvester.document import Block, Document
+from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.errors import NormalizeError
-from harvester.normalize.grid import RawCell, build_table, clean_text
-from harvester.normalize.zipguard import open_zip
+from harvester.normalize.grid import RawCell, TableTooLarge, build_table, clean_text
+from harvester.normalize.zipguard import open_zip, read_member
 
-MAX_CELLS = 2_000_000
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 
 
 def _fmt(value: object) -> str:
@@ -29,7 +31,9 @@ def _fmt(value: object) -> str:
     return clean_text(str(value))
 
 
-def _sheet_blocks(values: list[list[str]], merges: list[tuple[int, int, int, int]]) -> list[Block]:
+def _sheet_blocks(
+    values: list[list[str]], merges: list[tuple[int, int, int, int]], warnings: list[str]
+) -> list[Block]:
     """values: dense grid; merges: (r0, c0, r1, c1) inclusive."""
     origin_of: dict[tuple[int, int], tuple[int, int, int, int]] = {}
     covered: set[tuple[int, int]] = set()
@@ -98,14 +102,33 @@ def _sheet_blocks(values: list[list[str]], merges: list[tuple[int, int, int, int
                 else:
                     row.append(RawCell(values[r][c]))
             rows.append(row)
-        blocks.append(Block("table", table=build_table(rows)))
+        try:
+            blocks.append(Block("table", table=build_table(rows)))
+        except TableTooLarge as exc:
+            warnings.append(table_skipped(exc.cells))
         blocks.extend(tail)
     return blocks
 
 
+def _xlsx_cells(data: bytes) -> int:
+    """Cells of every worksheet, counted in the XML before openpyxl builds any."""
+    with open_zip(data, "XLSX") as zf:
+        names = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        return sum(sum(1 for _ in _CELL_TAG.finditer(read_member(zf, n, "XLSX"))) for n in names)
+
+
+def _too_large(name: str, n_rows: int, n_cols: int, doc: Document) -> bool:
+    """A sheet whose grid is over the per-table cell limit is skipped with a warning."""
+    if n_rows * n_cols <= BUDGET.max_table_cells:
+        return False
+    doc.warnings.append(table_skipped(n_rows * n_cols, f"sheet {name} ({n_rows}x{n_cols})"))
+    return True
+
+
 def normalize_xlsx(data: bytes) -> Document:
-    zf = open_zip(data, "XLSX")
-    zf.close()
+    cells = _xlsx_cells(data)
+    if cells > BUDGET.max_cells:
+        raise NormalizeError(cells_over("XLSX", cells))
     from openpyxl import load_workbook
 
     try:
@@ -117,11 +140,11 @@ def normalize_xlsx(data: bytes) -> Document:
     doc = Document(source_format="xlsx")
     for ws in wb.worksheets:
         n_rows, n_cols = ws.max_row or 0, ws.max_column or 0
-        if n_rows * n_cols > MAX_CELLS:
-            raise NormalizeError(f"sheet {ws.title} too large: {n_rows}x{n_cols} cells")
+        if _too_large(ws.title, n_rows, n_cols, doc):
+            continue
         values = [[_fmt(v) for v in row] for row in ws.iter_rows(values_only=True)]
         merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-        blocks = _sheet_blocks(values, merges)
+        blocks = _sheet_blocks(values, merges, doc.warnings)
         if blocks and len(wb.worksheets) > 1:
             doc.blocks.append(Block("heading", ws.title, level=2))
         doc.blocks.extend(blocks)
@@ -138,15 +161,20 @@ def normalize_xls(data: bytes) -> Document:
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors…
         raise NormalizeError(f"corrupt XLS ({type(exc).__name__}: {str(exc)[:120]})") from None
     doc = Document(source_format="xls")
+    total = 0
     try:
         sheets = book.nsheets
         for i in range(sheets):
             sh = book.sheet_by_index(i)
-            if sh.nrows * sh.ncols > MAX_CELLS:
-                raise NormalizeError(f"sheet {sh.name} too large: {sh.nrows}x{sh.ncols} cells")
+            total += sh.nrows * sh.ncols
+            if total > BUDGET.max_cells:
+                raise NormalizeError(cells_over("XLS", total))
+            if _too_large(sh.name, sh.nrows, sh.ncols, doc):
+                book.unload_sheet(i)
+                continue
             values = [[_xls_value(sh.cell(r, c), book) for c in range(sh.ncols)] for r in range(sh.nrows)]
             merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sh.merged_cells]
-            blocks = _sheet_blocks(values, merges)
+            blocks = _sheet_blocks(values, merges, doc.warnings)
             if blocks and sheets > 1:
                 doc.blocks.append(Block("heading", sh.name, level=2))
             doc.blocks.extend(blocks)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import zipfile
 
+from harvester.normalize.budget import BUDGET
 from harvester.normalize.errors import NormalizeError
 
 MAX_MEMBERS = 5000
-MAX_MEMBER_BYTES = 200 * 1024 * 1024
-MAX_TOTAL_BYTES = 400 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for members above 1 MB
+
+
+def _limit() -> str:
+    return f"unpacked-size limit {BUDGET.max_unpacked_bytes // (1024 * 1024)} MB"
 
 
 def open_zip(data: bytes, what: str) -> zipfile.ZipFile:
@@ -25,17 +28,18 @@ def open_zip(data: bytes, what: str) -> zipfile.ZipFile:
     total = 0
     for info in infos:
         total += info.file_size
-        if info.file_size > MAX_MEMBER_BYTES:
+        if info.file_size > BUDGET.max_unpacked_bytes:
             raise NormalizeError(
-                f"zip bomb suspected in {what}: member {info.filename} unpacks to {info.file_size} bytes"
+                f"zip bomb suspected in {what}: member {info.filename} unpacks to {info.file_size} bytes "
+                f"({_limit()})"
             )
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise NormalizeError(
                 f"zip bomb suspected in {what}: member {info.filename} ratio "
                 f"{info.file_size // max(info.compress_size, 1)}:1"
             )
-    if total > MAX_TOTAL_BYTES:
-        raise NormalizeError(f"zip bomb suspected in {what}: {total} bytes unpacked in total")
+    if total > BUDGET.max_unpacked_bytes:
+        raise NormalizeError(f"zip bomb suspected in {what}: {total} bytes unpacked in total ({_limit()})")
     return zf
 
 
