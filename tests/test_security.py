@@ -250,7 +250,7 @@ def test_resolver_refuses_private_addresses_of_unlisted_names() -> None:
 
     from twisted.internet.error import DNSLookupError
 
-    from pipelines.resolver import GuardedResolver, is_private_address, is_reserved_name
+    from harvester.crawl.resolver import GuardedResolver, is_private_address, is_reserved_name
 
     def spider(*homes: str) -> SimpleNamespace:
         portals = [
