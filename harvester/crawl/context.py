@@ -24,8 +24,8 @@ from harvester.crawl.state import PortalInfo, PortalState
 from harvester.items import FetchedDocument
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope
-from harvester.storage.models import Fetch, Portal
 from harvester.storage.fetches import fetched_document
+from harvester.storage.models import Fetch, Portal
 
 _CONTEXTS: weakref.WeakKeyDictionary[Crawler, CrawlContext] = weakref.WeakKeyDictionary()
 
