@@ -10,6 +10,8 @@ from __future__ import annotations
 
 BOT_NAME = "harvester"
 SPIDER_MODULES = ["spiders"]
+# `scrapy crawl reports` checks its arguments first (harvester/scrapy_commands/crawl.py).
+COMMANDS_MODULE = "harvester.scrapy_commands"
 NEWSPIDER_MODULE = "spiders"
 
 USER_AGENT = (

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ class SpiderArguments:
     run_id: str = ""
     since_year: str = ""
     distributed: str = ""
+    own_run: str = ""  # set by `prepare`: the lock holder of a run made for this crawl
 
 
 def _number(name: str, value: str) -> int | None:
@@ -74,27 +75,22 @@ def _portal_ids(text: str) -> list[int]:
         ) from None
 
 
-def open_context(args: SpiderArguments) -> CrawlContext:
-    """The crawl context the arguments describe, with a run of its own when none is given."""
+def prepare(args: SpiderArguments) -> SpiderArguments:
+    """The arguments of a crawl that can start: a run, its portals, database and data
+    directory. Without a run id (a Scrapy user's `scrapy crawl reports -a county=…`) the
+    schema is brought to head, an empty registry seeded, the county resolved, the crawl
+    lock taken and a run row made. Raises CrawlArgumentError with what to pass."""
     if not (args.county.strip() or args.portal_ids.strip()):
         raise CrawlArgumentError(f"no portal named; {USAGE}")
-    since_year = _number("since_year", args.since_year)
-    run_id = _number("run_id", args.run_id)
-    if run_id is not None:
+    _number("since_year", args.since_year)
+    if _number("run_id", args.run_id) is not None:
         # Started by harvester's own commands: they made the run, the schema and the registry.
         if not (args.db_url or os.environ.get(config.DATABASE_URL_ENV)) or not args.data_dir:
             raise CrawlArgumentError(f"-a run_id needs -a db_url and -a data_dir; {USAGE}")
         if not args.portal_ids.strip():
             raise CrawlArgumentError(f"-a run_id needs -a portal_ids; {USAGE}")
-        db_url = args.db_url or os.environ[config.DATABASE_URL_ENV]
-        return CrawlContext(
-            db_url,
-            args.data_dir,
-            run_id,
-            _portal_ids(args.portal_ids),
-            since_year,
-            distributed=bool(args.distributed),
-        )
+        _portal_ids(args.portal_ids)
+        return args
     data_dir = config.data_dir(args.data_dir or None)
     db_url = config.database_url(args.db_url or None, data_dir)
     ensure_schema(db_url)
@@ -115,8 +111,28 @@ def open_context(args: SpiderArguments) -> CrawlContext:
             run_id = start_run(session, "crawl", arguments, code_version()).id
     finally:
         engine.dispose()
-    context = CrawlContext(db_url, data_dir, run_id, ids, since_year)
-    context.own_run = holder
+    return replace(
+        args,
+        db_url=db_url,
+        data_dir=str(data_dir),
+        portal_ids=",".join(str(i) for i in ids),
+        run_id=str(run_id),
+        own_run=holder,
+    )
+
+
+def open_context(args: SpiderArguments) -> CrawlContext:
+    """The crawl context the arguments describe (prepared first when they have no run)."""
+    args = prepare(args)
+    context = CrawlContext(
+        args.db_url or os.environ[config.DATABASE_URL_ENV],
+        args.data_dir,
+        int(args.run_id),
+        _portal_ids(args.portal_ids),
+        _number("since_year", args.since_year),
+        distributed=bool(args.distributed),
+    )
+    context.own_run = args.own_run or None
     return context
 
 
