@@ -30,9 +30,8 @@ from harvester.crawl.context import CrawlContext, attach_context
 from harvester.crawl.launch import SpiderArguments, open_context
 from harvester.crawl.state import PortalState
 from harvester.discovery import Link
-from harvester.items import ReportDocument, ReportItem
+from harvester.items import ReportDocument, ReportItem, fetched
 from harvester.normalize.links import continuation_urls, extract_attachments
-from middlewares.fetches import fetched
 from spiders import families
 from spiders.browser import (
     browser_meta,
