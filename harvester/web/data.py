@@ -299,7 +299,7 @@ def failing_checks(
     for i in shown:
         by_rule[i["rule"]] += 1
     return {
-        "items": shown,
+        "rows": shown,
         "total": len(items),
         "by_rule": dict(sorted(by_rule.items())),
         "choices": choices,
