@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from harvester.cli.common import EXIT_FAILED, fail
-from harvester.config import DATA_DIR_ENV, data_dir as resolve_data_dir, database_url
+from harvester.config import DATA_DIR_ENV, database_url
+from harvester.config import data_dir as resolve_data_dir
 from harvester.storage.db import is_sqlite, mask_url
 
 
@@ -44,10 +45,32 @@ def _port_free(host: str, port: int) -> bool:
 
 
 @click.command()
-@click.option("--db", "db", default=None, metavar="URL|FILE", help="The database: sqlite:///file, a SQLite file (e.g. a snapshot), or a PostgreSQL URL (served from a snapshot taken now). Default: $HARVESTER_DATABASE_URL or the data directory's SQLite file.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=f"Where the raw documents are (<dir>/blobs). Default: ${DATA_DIR_ENV} or ./harvester-data.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; only loopback unless you give another.")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--db",
+    "db",
+    default=None,
+    metavar="URL|FILE",
+    help="The database: sqlite:///file, a SQLite file (e.g. a snapshot), or a PostgreSQL URL (served from a snapshot taken now). Default: $HARVESTER_DATABASE_URL or the data directory's SQLite file.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Where the raw documents are (<dir>/blobs). Default: ${DATA_DIR_ENV} or ./harvester-data.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; only loopback unless you give another.",
+)
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 def serve(db: str | None, data_dir: Path | None, host: str, port: int) -> None:
     """Open the harvest in a browser: coverage (county × year), each report's tables with
     their checks and the documents they came from, the failing checks, and Datasette's
@@ -69,7 +92,9 @@ def serve(db: str | None, data_dir: Path | None, host: str, port: int) -> None:
 
         snapshot_dir = tempfile.TemporaryDirectory(prefix="harvester-serve-")
         path = Path(snapshot_dir.name) / "harvester.sqlite"
-        click.echo(f"taking a snapshot of {mask_url(url)} (it will not follow later changes) …", err=True)
+        click.echo(
+            f"taking a snapshot of {mask_url(url)} (it will not follow later changes) …", err=True
+        )
         try:
             write_snapshot(url, path)
         except Exception as exc:
@@ -82,9 +107,14 @@ def serve(db: str | None, data_dir: Path | None, host: str, port: int) -> None:
     except ServeError as exc:
         fail(str(exc), EXIT_FAILED)
     if not _port_free(host, port):
-        fail(f"cannot listen on {host}:{port}: the port is in use or the address is not this machine's; try --port", EXIT_FAILED)
+        fail(
+            f"cannot listen on {host}:{port}: the port is in use or the address is not this machine's; try --port",
+            EXIT_FAILED,
+        )
     if not _loopback(host):
-        click.echo(f"warning: listening on {host}: anyone who can reach it can read this harvest", err=True)
+        click.echo(
+            f"warning: listening on {host}: anyone who can reach it can read this harvest", err=True
+        )
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
     click.echo(f"serving {path} read-only (documents from {directory / 'blobs'})")

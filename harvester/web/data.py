@@ -160,9 +160,7 @@ def coverage(connection: Connection, province: str | None, show_all: bool) -> di
         "years": years,
         "peak": peak,
         "groups": groups,
-        "totals": [
-            {**t, "years": [t["years"].get(y, 0) for y in years]} for t in totals.values()
-        ],
+        "totals": [{**t, "years": [t["years"].get(y, 0) for y in years]} for t in totals.values()],
         "province": province,
         "show_all": show_all,
     }
@@ -325,7 +323,9 @@ def _previous_record(session: Session, report: Report) -> dict[str, Any] | None:
     return parse.record if parse else None
 
 
-def report_detail(session: Session, report_id: int, version_id: int | None) -> dict[str, Any] | None:
+def report_detail(
+    session: Session, report_id: int, version_id: int | None
+) -> dict[str, Any] | None:
     """A report, one of its versions (the newest unless asked), that version's newest
     parse (with the carry-over check added), its documents with their fetches, and every
     version of the report."""

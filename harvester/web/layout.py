@@ -130,7 +130,11 @@ def proactive_grid(record: dict[str, Any], template: str, fails: dict[str, list[
             if column == "amount":
                 yuan = row_data.get("amount_yuan")
                 note = f"{show(yuan)} 元" if yuan is not None else "unit not printed"
-                row.append(_value(f"proactive.{item.key}.amount_raw", row_data.get("amount_raw"), fails, note))
+                row.append(
+                    _value(
+                        f"proactive.{item.key}.amount_raw", row_data.get("amount_raw"), fails, note
+                    )
+                )
             else:
                 row.append(_value(path, row_data.get(column), fails))
         row += [Cell("") for _ in range(width - len(row))]
@@ -139,9 +143,7 @@ def proactive_grid(record: dict[str, Any], template: str, fails: dict[str, list[
     return grid
 
 
-def applications_grid(
-    record: dict[str, Any], template: str, fails: dict[str, list[str]]
-) -> Grid:
+def applications_grid(record: dict[str, Any], template: str, fails: dict[str, list[str]]) -> Grid:
     data = record.get("applications") or {}
     grid = Grid("三", "三、收到和处理政府信息公开申请情况")
     grid.head = [
@@ -173,7 +175,10 @@ def applications_grid(
             row_data = data.get(key) or {}
             grid.body.append(
                 [Cell(key, header=True)]
-                + [_value(f"applications.{key}.{c}", row_data.get(c), fails) for c in APPLICANT_COLUMNS]
+                + [
+                    _value(f"applications.{key}.{c}", row_data.get(c), fails)
+                    for c in APPLICANT_COLUMNS
+                ]
             )
     return grid
 
@@ -183,7 +188,10 @@ def review_grid(record: dict[str, Any], fails: dict[str, list[str]]) -> Grid:
     n = len(RESULT_COLUMNS)
     grid = Grid("四", "四、政府信息公开行政复议、行政诉讼情况")
     grid.head = [
-        [Cell("行政复议", header=True, colspan=n, rowspan=2), Cell("行政诉讼", header=True, colspan=2 * n)],
+        [
+            Cell("行政复议", header=True, colspan=n, rowspan=2),
+            Cell("行政诉讼", header=True, colspan=2 * n),
+        ],
         [Cell(REVIEW_TITLES[g], header=True, colspan=n) for g in REVIEW_GROUPS[1:]],
         [Cell(h, header=True) for _ in REVIEW_GROUPS for h in T4_HEADERS],
     ]

@@ -63,7 +63,11 @@ def write_snapshot(source: str, output: Path) -> dict[str, int]:
     from harvester.storage.models import Base
 
     partial = output.with_name(output.name + ".partial")
-    for leftover in (partial, partial.with_name(partial.name + "-wal"), partial.with_name(partial.name + "-shm")):
+    for leftover in (
+        partial,
+        partial.with_name(partial.name + "-wal"),
+        partial.with_name(partial.name + "-shm"),
+    ):
         leftover.unlink(missing_ok=True)
     try:
         if is_sqlite(source):
@@ -82,5 +86,9 @@ def write_snapshot(source: str, output: Path) -> dict[str, int]:
         partial.replace(output)
         return counts
     finally:
-        for leftover in (partial, partial.with_name(partial.name + "-wal"), partial.with_name(partial.name + "-shm")):
+        for leftover in (
+            partial,
+            partial.with_name(partial.name + "-wal"),
+            partial.with_name(partial.name + "-shm"),
+        ):
             leftover.unlink(missing_ok=True)
