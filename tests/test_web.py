@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from stored_reports import ROOT, ReportStore, harvester, report, with_broken_balance
 
 from harvester.cli.demo import WORLD_CRAWL_SETTINGS, _register, serve_command
@@ -234,6 +235,13 @@ def page(browser: Any) -> Iterator[Any]:
     assert not errors, f"script errors on the page: {errors}"
 
 
+def artifacts() -> Path:
+    """Where screenshots go: $HARVESTER_TEST_ARTIFACTS, else ./test-artifacts/."""
+    path = Path(os.environ.get("HARVESTER_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def pwned(tab: Any) -> Any:
     return tab.evaluate("() => window.__pwned === undefined ? null : window.__pwned")
 
@@ -315,16 +323,17 @@ def test_report_page_shows_the_records_values(harvest: dict[str, Any], page: Any
         assert expected, f"report {report_id} has no tables"
         assert {k: shown.get(k) for k in expected} == expected, report_id
         assert page.locator("h1.report-title").inner_text() == record["title"]
-        assert "Every check that could be evaluated holds" in page.locator("p.banner.status").inner_text()
+        assert (
+            "Every check that could be evaluated holds"
+            in page.locator("p.banner.status").inner_text()
+        )
         documents = page.locator("table.documents tbody tr")
         assert documents.count() == len(record["documents"])
         for i, document in enumerate(record["documents"]):
             text = documents.nth(i).inner_text()
             assert document["url"] in text and document["sha256"] in text
             assert "200" in documents.nth(i).locator("td.status").inner_text()
-    artifacts = Path(os.environ.get("HARVESTER_TEST_ARTIFACTS", ROOT / "test-artifacts"))
-    artifacts.mkdir(parents=True, exist_ok=True)
-    shot = artifacts / "web-report-page.png"
+    shot = artifacts() / "web-report-page.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
 
@@ -345,6 +354,7 @@ def test_failing_cells_are_highlighted_with_the_checks_message(
     failing = {c["rule"] for c in record["checks"] if not c["ok"]}
     shown_rules = page.locator("table.checks tr.fail-text td:first-child")
     assert {shown_rules.nth(i).inner_text() for i in range(shown_rules.count())} == failing
+    page.screenshot(path=str(artifacts() / "web-report-failing-checks.png"), full_page=True)
     # Cells no check names are not marked.
     assert "fail" not in (
         page.locator('td[data-cell="applications.disclosed.natural_person"]').get_attribute("class")
@@ -525,3 +535,38 @@ def test_serve_never_writes(harvest: dict[str, Any]) -> None:
     assert "must be a SELECT" in body
     stop_serve(harvest["process"])
     assert sha256_of(harvest["db"]) == harvest["db_sha256"]
+
+
+def test_snapshot_of_the_configured_database(database_url: str, tmp_path: Path) -> None:
+    """`export --format sqlite` from the test database (SQLite, or PostgreSQL with
+    HARVESTER_TEST_PG_URL): every row of every table, a file `serve` accepts."""
+    from harvester.web.app import check_database
+
+    store = ReportStore(database_url, tmp_path / "data")
+    run_id = store.run()
+    stored = store.add(
+        BROKEN_PLACE, report(3, "2021", agency="错账县人民政府", year=2021), run_id=run_id
+    )
+    store.parse()
+    env = store.env()
+    store.close()
+    snapshot = tmp_path / "snapshot.sqlite"
+    made = harvester(env, "export", "--format", "sqlite", "-o", str(snapshot))
+    assert made.returncode == 0, made.stderr
+    check_database(snapshot)
+    source = make_engine(database_url)
+    copy_ = readonly_engine(snapshot)
+    try:
+        for table in Base.metadata.sorted_tables:
+            with source.connect() as a, copy_.connect() as b:
+                rows_a = sorted(map(repr, a.execute(select(table)).all()))
+                rows_b = sorted(map(repr, b.execute(select(table)).all()))
+            assert rows_a == rows_b, table.name
+        with Session(copy_) as session:
+            record = latest_parse(session, stored.version_id)
+            assert record is not None and record.record["year"] == 2021
+    finally:
+        source.dispose()
+        copy_.dispose()
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("snapshot"))
+    assert left == ["snapshot.sqlite"]  # no -wal, -shm or .partial file left behind
