@@ -399,6 +399,9 @@ def test_raw_document_links_serve_the_stored_bytes(harvest: dict[str, Any], page
         assert response.status == 200
         assert response.body() == harvest["blobs"].path(sha).read_bytes()
         assert response.headers["content-type"] == media[sha]
+    docx = page.request.get(harvest["url"] + f"/-/blob/{attached.sha256[1]}")
+    name = urllib.parse.quote("2020-错账县教育局.docx")  # its name on the portal
+    assert f"filename*=UTF-8''{name}" in docx.headers["content-disposition"]
     # The article page opens in the browser as stored, sandboxed.
     response = page.goto(harvest["url"] + f"/-/blob/{attached.sha256[0]}")
     assert response is not None and response.status == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import tempfile
 from pathlib import Path
@@ -11,7 +12,6 @@ import click
 
 from harvester.cli.common import EXIT_FAILED, fail
 from harvester.config import DATA_DIR_ENV, database_url
-from harvester.config import data_dir as resolve_data_dir
 from harvester.storage.db import is_sqlite, mask_url
 
 
@@ -25,6 +25,19 @@ def sqlite_path(db: str) -> Path:
     if not database or database == ":memory:":
         fail(f"--db {db}: expected a SQLite file")
     return Path(str(database)).expanduser().resolve()
+
+
+def documents_dir(data_dir: Path | None, db: str | None) -> Path:
+    """--data-dir, else $HARVESTER_DATA_DIR, else the directory of a SQLite file given with
+    --db when its raw documents (blobs/) are beside it, else ./harvester-data. Nothing is
+    created."""
+    if data_dir is not None or os.environ.get(DATA_DIR_ENV):
+        return Path(data_dir or os.environ[DATA_DIR_ENV]).expanduser().resolve()
+    if db and (("://" not in db) or is_sqlite(db)):
+        beside = sqlite_path(db).parent
+        if (beside / "blobs").is_dir():
+            return beside
+    return Path("harvester-data").resolve()
 
 
 def _loopback(host: str) -> bool:
@@ -56,7 +69,7 @@ def _port_free(host: str, port: int) -> bool:
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help=f"Where the raw documents are (<dir>/blobs). Default: ${DATA_DIR_ENV} or ./harvester-data.",
+    help=f"Where the raw documents are (<dir>/blobs). Default: ${DATA_DIR_ENV}, else the --db file's directory when blobs/ is beside it, else ./harvester-data.",
 )
 @click.option(
     "--host",
@@ -84,7 +97,7 @@ def serve(db: str | None, data_dir: Path | None, host: str, port: int) -> None:
     """
     from harvester.web.app import ServeError, build, check_database, run
 
-    directory = resolve_data_dir(data_dir)
+    directory = documents_dir(data_dir, db)
     url = db if db and "://" not in db else database_url(db, directory)
     snapshot_dir = None
     if "://" in url and not is_sqlite(url):

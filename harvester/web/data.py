@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -424,6 +424,18 @@ def document_text(session: Session, document_id: int) -> dict[str, Any] | None:
     return {"doc": doc, "report": report, "parse": parse, "document": normalised}
 
 
-def blob_media_type(session: Session, sha256: str) -> str | None:
+def blob_media_type(session: Session, sha256: str) -> tuple[str, str | None] | None:
+    """(stored media type, the file name a document with these bytes had), None when no
+    such blob is stored."""
+    from urllib.parse import unquote, urlsplit
+
     row = session.get(Blob, sha256)
-    return row.media_type if row else None
+    if row is None:
+        return None
+    url = session.scalar(
+        select(func.coalesce(VersionDocument.final_url, VersionDocument.url))
+        .where(VersionDocument.sha256 == sha256)
+        .limit(1)
+    )
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) if url else None
+    return row.media_type, name or None

@@ -7,7 +7,10 @@ canned queries.
 
 from __future__ import annotations
 
+import html
 from typing import Any
+
+from datasette.utils import tilde_encode
 
 from harvester.export import record_schema
 
@@ -209,13 +212,14 @@ def metadata(database: str) -> dict[str, Any]:
         for name, (description, columns) in TABLES.items()
     }
     tables["parse_result"]["columns"]["record"] += f" — sections {_section_descriptions()}"
+    path = html.escape("/" + tilde_encode(database))
     return {
         "title": "harvester — government information-disclosure annual reports",
         "description_html": (
             '<p><a href="/-/coverage">Coverage</a> (county × year) · '
             '<a href="/-/checks">Failing checks</a> · '
-            f'<a href="/{database}/reports">All reports</a> · '
-            f'<a href="/{database}">Tables and SQL</a></p>'
+            f'<a href="{path}/reports">All reports</a> · '
+            f'<a href="{path}">Tables and SQL</a></p>'
             "<p>Read-only. Every number links back to the documents it came from: "
             "URL, fetch time, HTTP status and the sha256 of the stored bytes.</p>"
         ),

@@ -42,6 +42,21 @@ def http_only(url: Any) -> str | None:
     return url if scheme in ("http", "https") else None
 
 
+def content_disposition(filename: str | None, media_type: str) -> str:
+    """`inline`, with the file name the document had on the portal (RFC 6266/5987), an
+    extension added from the media type when the name has none."""
+    import mimetypes
+    from urllib.parse import quote
+
+    name = "".join(ch for ch in (filename or "") if ch.isprintable() and ch not in '"\\/;')
+    if not name:
+        return "inline"
+    if "." not in name:
+        name += mimetypes.guess_extension(media_type.split(";")[0].strip()) or ""
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -56,8 +71,13 @@ def _text(value: str | None) -> str | None:
 async def _page(
     datasette: Any, request: Any, template: str, context: dict[str, Any], status: int = 200
 ) -> Response:
+    from datasette.utils import tilde_encode
+
+    name = state(datasette).database
     html = await datasette.render_template(
-        template, {**context, "database": state(datasette).database}, request=request
+        template,
+        {**context, "database": name, "database_path": "/" + tilde_encode(name)},
+        request=request,
     )
     return Response.html(html, status=status)
 
@@ -148,17 +168,18 @@ async def checks_view(datasette: Any, request: Any) -> Response:
 
 async def blob_view(datasette: Any, request: Any) -> Response:
     sha = request.url_vars["sha256"]
-    media_type = await _in_session(datasette, lambda s: data.blob_media_type(s, sha))
-    if media_type is None:
+    found = await _in_session(datasette, lambda s: data.blob_media_type(s, sha))
+    if found is None:
         return Response.text(f"no stored document with sha256 {sha}", status=404)
     try:
         body = await asyncio.to_thread(state(datasette).blobs.get, sha)
     except BlobError as exc:
         return Response.text(f"the stored bytes cannot be served: {exc}", status=404)
+    media_type, filename = found
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=86400",
-        "Content-Disposition": "inline",
+        "Content-Disposition": content_disposition(filename, media_type),
     }
     if media_type.split(";")[0].strip().lower() not in UNSANDBOXED:
         headers["Content-Security-Policy"] = SANDBOX
