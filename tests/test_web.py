@@ -573,3 +573,42 @@ def test_snapshot_of_the_configured_database(database_url: str, tmp_path: Path) 
         copy_.dispose()
     left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("snapshot"))
     assert left == ["snapshot.sqlite"]  # no -wal, -shm or .partial file left behind
+
+
+def test_each_rule_marks_the_cells_it_names() -> None:
+    """Which cells the report page marks for a failing check (docs/web.md)."""
+    from harvester.export import carryover_check
+    from harvester.parser.checks import run_checks
+    from harvester.web.layout import cell_failures, record_grids
+
+    record = report(11, "2021", agency="某县人民政府", year=2022)
+    record["applications"]["handled_total"]["total"] += 5  # （七）总计 ≠ its parts
+    record["review_litigation"]["review"]["total"] += 1
+    record["proactive"]["licensing"]["decisions"] = -3
+    record["checks"] = run_checks(record)
+    previous = {
+        "year": 2021,
+        "applications": {
+            "carried_forward": {k: v + 1 for k, v in record["applications"]["carried_over"].items()}
+        },
+    }
+    carryover = carryover_check(record, previous)
+    assert carryover is not None
+    marked = cell_failures([*record["checks"], carryover])
+    assert any(
+        m.startswith("t3_handled_sum: total") for m in marked["applications.handled_total.total"]
+    )
+    assert any(
+        m.startswith("t3_row_sum: handled_total")
+        for m in marked["applications.handled_total.total"]
+    )
+    assert any(m.startswith("t3_balance: total") for m in marked["applications.received.total"])
+    assert marked["review_litigation.review.total"][0].startswith("t4_sum_review")
+    assert marked["proactive.licensing.decisions"][0].startswith("non_negative")
+    assert marked["applications.carried_over.natural_person"][0].startswith(
+        "carryover_matches_previous_year"
+    )
+    assert "applications.disclosed.commercial" not in marked
+    # Every marked cell is one the page shows.
+    shown = {c.path for g in record_grids(record) for row in g.body for c in row if c.path}
+    assert set(marked) <= shown
