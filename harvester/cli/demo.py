@@ -106,7 +106,9 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
     env.say(
         f"\nData: {directory}\n"
         f"  harvester status --db {db_url}\n"
-        f"  harvester export --db {db_url} --format csv -o reports.csv"
+        f"  harvester export --db {db_url} --format csv -o reports.csv",
+        soft_wrap=True,
+        markup=False,
     )
     env.say(
         f"\nOpen it in the web view:\n  {serve_command(directory)}", soft_wrap=True, markup=False

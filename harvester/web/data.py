@@ -43,6 +43,9 @@ np AS (
 """
 
 
+CHECKS_SHOWN = 1000  # rows of the failing-checks page; the filters narrow it down
+
+
 @dataclass
 class WebState:
     """What the pages need: the read-only engine, the blob store, Datasette's name for the
@@ -156,11 +159,20 @@ def coverage(connection: Connection, province: str | None, show_all: bool) -> di
             }
         )
     peak = max((c["bodies"] for per in cells.values() for c in per.values()), default=0)
+    rows = [{**t, "years": [t["years"].get(y, 0) for y in years]} for t in totals.values()]
+    idle = [t for t in rows if not t["crawled"]]
     return {
         "years": years,
         "peak": peak,
         "groups": groups,
-        "totals": [{**t, "years": [t["years"].get(y, 0) for y in years]} for t in totals.values()],
+        "totals": [t for t in rows if t["crawled"] or show_all],
+        "all": {
+            "portals": sum(t["portals"] for t in rows),
+            "crawled": sum(t["crawled"] for t in rows),
+            "failed": sum(t["failed"] for t in rows),
+            "years": [sum(t["years"][i] for t in rows) for i in range(len(years))],
+        },
+        "idle": {"provinces": len(idle), "portals": sum(t["portals"] for t in idle)},
         "province": province,
         "show_all": show_all,
     }
@@ -297,7 +309,8 @@ def failing_checks(
     for i in shown:
         by_rule[i["rule"]] += 1
     return {
-        "rows": shown,
+        "rows": shown[:CHECKS_SHOWN],
+        "matching": len(shown),
         "total": len(items),
         "by_rule": dict(sorted(by_rule.items())),
         "choices": choices,
