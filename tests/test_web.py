@@ -37,8 +37,8 @@ from harvester.cli.demo import WORLD_CRAWL_SETTINGS, _register, serve_command
 from harvester.jobs import run_job
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head
+from harvester.storage.fetches import record_fetch
 from harvester.storage.models import Base, Blob, Portal, Report, VersionDocument
-from harvester.storage.repo import record_fetch
 from harvester.storage.types import utcnow
 from harvester.summary import latest_parse, latest_version
 from harvester.web.data import readonly_engine
