@@ -17,6 +17,11 @@ from harvester.storage.models import Portal
 from harvester.world import start_world
 
 
+def serve_command(directory: Path) -> str:
+    """The one command that opens the demo's harvest in the web view."""
+    return f"harvester serve --db {directory / 'harvester.sqlite'} --data-dir {directory}"
+
+
 def _register(session, portal: dict) -> int:
     row = None
     if portal.get("adcode"):
@@ -48,8 +53,15 @@ WORLD_CRAWL_SETTINGS = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False}
 
 
 @click.command()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the demo database and blobs go (default ./harvester-data/demo).")
-@click.option("--keep", is_flag=True, help="Keep the previous demo database instead of starting fresh.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo database and blobs go (default ./harvester-data/demo).",
+)
+@click.option(
+    "--keep", is_flag=True, help="Keep the previous demo database instead of starting fresh."
+)
 @output_options
 @handles_interrupt
 def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
@@ -94,7 +106,12 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
     env.say(
         f"\nData: {directory}\n"
         f"  harvester status --db {db_url}\n"
-        f"  harvester export --db {db_url} --format csv -o reports.csv"
+        f"  harvester export --db {db_url} --format csv -o reports.csv",
+        soft_wrap=True,
+        markup=False,
+    )
+    env.say(
+        f"\nOpen it in the web view:\n  {serve_command(directory)}", soft_wrap=True, markup=False
     )
     if result.outcome != "ok":
         raise SystemExit(EXIT_FAILED)
