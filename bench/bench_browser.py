@@ -72,8 +72,8 @@ def main() -> int:
                 rows = [
                     Portal(
                         province="基准省",
-                        county=spec["name"],
-                        home_url=spec["home_url"],
+                        county=spec.county,
+                        home_url=spec.home_url,
                         needs_browser=True,
                     )
                     for spec in world.portals[-args.portals :]

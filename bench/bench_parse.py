@@ -16,8 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from harvester.parser import PARSER_VERSION, parse_text  # noqa: E402
 from harvester.parser.values import clean  # noqa: E402
-
-SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+from harvester.world.seed_reports import SEED_DIR as SEEDS  # noqa: E402
 
 
 def main() -> None:

@@ -31,9 +31,9 @@ from harvester.document import Block
 from harvester.parser import parse_text
 from harvester.storage.models import Blob, CrawlRun, Fetch, Report, ReportVersion
 from harvester.synth import report_document
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 from harvester.writers import render_html
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 FAST_SETTINGS = json.dumps(
     {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
 )

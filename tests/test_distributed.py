@@ -241,7 +241,7 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
         def register(engine: Engine) -> list[int]:
             with session_scope(engine) as session:
                 rows = [
-                    Portal(province="分布省", county=spec["name"], home_url=spec["home_url"])
+                    Portal(province="分布省", county=spec.county, home_url=spec.home_url)
                     for spec in specs
                 ]
                 session.add_all(rows)
@@ -274,7 +274,7 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
     finally:
         world.stop()
     expected = {
-        (spec["name"], entry["agency"], entry["year"]) for spec in specs for entry in spec["expected"]
+        (spec.county, entry.agency, entry.year) for spec in specs for entry in spec.expected
     }
     one, two = stored_reports(single), stored_reports(shared)
     assert set(one) == expected

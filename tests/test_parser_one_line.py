@@ -4,7 +4,6 @@ copy-paste): headings, row labels and cells are found by their labels and order.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +11,8 @@ from hypothesis import strategies as st
 
 from harvester.parser import parse_text
 from harvester.synth import TEXT_SHAPES, one_line_text, random_record, report_text
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 KEYS = ("agency", "year", "era", "published", "proactive", "applications", "review_litigation")
 VALUE_KEYS = ("proactive", "applications", "review_litigation")
 

@@ -1,6 +1,6 @@
 """The five seed reports: every value of sections 二, 三 and 四 as printed in the report.
 
-Expected values were written by reading each seed text (tests/fixtures/seeds/). Rows of
+Expected values were written by reading each seed text (harvester/world/seeds/). Rows of
 section 三 are listed in template order; rows printed as all zeros are named in ZERO.
 """
 
@@ -15,8 +15,8 @@ import pytest
 from harvester.document import Block, Document
 from harvester.parser import PARSER_VERSION, parse_document, parse_text
 from harvester.parser.template import APPLICANT_COLUMNS, RESULT_COLUMNS, REVIEW_GROUPS, T3_ROWS
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "harvester" / "schema" / "record.schema.json").read_text("utf-8")
 )

@@ -43,6 +43,32 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def soffice_command(
+    exe: str, work: Path, target: str, out: Path, sources: list[Path]
+) -> list[str]:
+    """The headless conversion of `sources` to `target` (a format or filter) into `out`,
+    with its own LibreOffice profile under `work` (a shared profile makes a second soffice
+    exit silently)."""
+    return [
+        exe,
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        "--nodefault",
+        f"-env:UserInstallation={(work / 'profile').as_uri()}",
+        "--convert-to",
+        target,
+        "--outdir",
+        str(out),
+        *(str(src) for src in sources),
+    ]
+
+
+def soffice_env(work: Path) -> dict[str, str]:
+    """soffice's environment: HOME in the work directory, a UTF-8 locale by default."""
+    return dict(os.environ, HOME=str(work), LANG=os.environ.get("LANG", "C.UTF-8"))
+
+
 def _wall(timeout: float, what: str) -> float:
     """``timeout`` cut to what is left of the document's wall-time budget."""
     left = remaining(timeout)
@@ -72,20 +98,8 @@ def soffice_convert(
         src.write_bytes(data)
         out = work / "out"
         out.mkdir()
-        cmd = [
-            exe,
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--nodefault",
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
-            "--convert-to",
-            target,
-            "--outdir",
-            str(out),
-            str(src),
-        ]
-        env = dict(os.environ, HOME=str(work), LANG=os.environ.get("LANG", "C.UTF-8"))
+        cmd = soffice_command(exe, work, target, out, [src])
+        env = soffice_env(work)
         asked, timeout = timeout, _wall(timeout, "LibreOffice")
         proc = subprocess.Popen(
             cmd,

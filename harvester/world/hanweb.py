@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 
-from harvester.world.content import Body, Item, PortalPlan
 from harvester.world.layout import (
     add_file,
     article,
@@ -25,6 +24,7 @@ from harvester.world.layout import (
     html_resource,
     page,
 )
+from harvester.world.plan import Body, Item, PortalPlan
 from harvester.world.server import Resource, Site, WorldRequest, not_found
 
 WEBID = "31"

@@ -7,7 +7,7 @@ import html
 from datetime import UTC
 from urllib.parse import quote
 
-from harvester.world.content import OFFSITE, FileAsset, Item, PortalPlan
+from harvester.world.plan import OFFSITE, FileAsset, Item, PortalPlan
 from harvester.world.server import Resource, Site, redirect
 
 __all__ = ["OFFSITE", "add_file", "article", "attachment_li", "file_resource", "page"]

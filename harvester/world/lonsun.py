@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 
-from harvester.world.content import Body, Column, Item, PortalPlan
 from harvester.world.layout import (
     COLUMN_NAME,
     add_file,
@@ -24,6 +23,7 @@ from harvester.world.layout import (
     html_resource,
     page,
 )
+from harvester.world.plan import Body, Column, Item, PortalPlan
 from harvester.world.server import Site
 
 GOV_ORGAN = 6596111

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-from harvester.world.content import Item, PortalPlan
 from harvester.world.layout import (
     COLUMN_NAME,
     add_file,
@@ -26,6 +25,7 @@ from harvester.world.layout import (
     html_resource,
     page,
 )
+from harvester.world.plan import Item, PortalPlan
 from harvester.world.server import Site
 
 PER_PAGE = 5

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 
-from harvester.world.content import Item, PortalPlan
 from harvester.world.layout import (
     COLUMN_NAME,
     add_file,
@@ -29,6 +28,7 @@ from harvester.world.layout import (
     esc,
     page,
 )
+from harvester.world.plan import Item, PortalPlan
 from harvester.world.server import Resource, Site, WorldRequest
 
 NAME = COLUMN_NAME

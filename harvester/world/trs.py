@@ -8,7 +8,6 @@ Static lists `index.html`, `index_1.html` … whose pager is a script call
 
 from __future__ import annotations
 
-from harvester.world.content import Body, Column, Item, PortalPlan
 from harvester.world.layout import (
     COLUMN_NAME,
     add_file,
@@ -21,6 +20,7 @@ from harvester.world.layout import (
     html_resource,
     page,
 )
+from harvester.world.plan import Body, Column, Item, PortalPlan
 from harvester.world.server import DEFAULT_MODIFIED, Resource, Site
 
 HUB = "/zwgk/"
