@@ -112,7 +112,9 @@ class GkmlptPortal(Portal):
                 f'<li><a href="{self.add_item(i, column.label, url)}">{esc(i.title)}</a></li>'
                 for i in column.items
             )
-            self.add(url, self.page(column.label, crumbs((HUB, "政府信息公开")) + f"<ul>{lis}</ul>"))
+            self.add(
+                url, self.page(column.label, crumbs((HUB, "政府信息公开")) + f"<ul>{lis}</ul>")
+            )
             links.append((url, column.label))
         links.insert(3, (f"/gkmlpt/annualreport#{cols[0][1]}", COLUMN_NAME))
         self.add(HUB, self.link_page("政府信息公开", '<ul class="gkml-nav">{}</ul>', links))

@@ -86,7 +86,10 @@ class LonsunPortal(Portal):
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="doc_list">{lis}</ul>{pager}</div>'
             )
             html = self.page(title, body, column)
-            self.add([col_url, f"{col_url}&pageIndex={n}"] if n == 1 else f"{col_url}&pageIndex={n}", html)
+            self.add(
+                [col_url, f"{col_url}&pageIndex={n}"] if n == 1 else f"{col_url}&pageIndex={n}",
+                html,
+            )
 
     def add_column(self, column: Column, kind: int, cat: int) -> str:
         url = self.col_url(GOV_ORGAN, kind, f"&catId={cat}")

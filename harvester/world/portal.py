@@ -50,9 +50,7 @@ class Portal:
             self.site.add(path, self.resource(text, modified))
 
     # -- pages ----------------------------------------------------------------------------------
-    def page(
-        self, title: str, body: str, column: str | None = None, scripts: str = ""
-    ) -> str:
+    def page(self, title: str, body: str, column: str | None = None, scripts: str = "") -> str:
         """A page in the world's chrome; `column` is its ColumnName meta tag."""
         return layout.page(
             self.plan,

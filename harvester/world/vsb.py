@@ -87,7 +87,9 @@ class VsbPortal(Portal):
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="list">{lis}</ul>'
                 + f'<table class="pager"><tr>{pager}</tr></table></div>'
             )
-            self.add(first if k == 1 else f"{stem}/{total - k + 1}.htm", self.page(title, body, column))
+            self.add(
+                first if k == 1 else f"{stem}/{total - k + 1}.htm", self.page(title, body, column)
+            )
         return first
 
     def side(self) -> str:
