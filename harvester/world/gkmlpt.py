@@ -20,12 +20,11 @@ from harvester.world.portal import FilePlace, Portal
 from harvester.world.server import Resource, Site, WorldRequest, data_answer
 
 PER_PAGE = 5
-HUB = "/gkmlpt/index"
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
 class GkmlptPortal(Portal):
-    hub = HUB
+    hub = "/gkmlpt/index"
     container = '<div class="article-content">{}</div>'
 
     def __init__(self, plan: PortalPlan) -> None:
@@ -113,12 +112,12 @@ class GkmlptPortal(Portal):
                 for i in column.items
             )
             self.add(
-                url, self.page(column.label, crumbs((HUB, "政府信息公开")) + f"<ul>{lis}</ul>")
+                url, self.page(column.label, crumbs((self.hub, "政府信息公开")) + f"<ul>{lis}</ul>")
             )
             links.append((url, column.label))
         links.insert(3, (f"/gkmlpt/annualreport#{cols[0][1]}", COLUMN_NAME))
-        self.add(HUB, self.link_page("政府信息公开", '<ul class="gkml-nav">{}</ul>', links))
-        self.add_home(f'<div class="zwgk"><a href="{HUB}">政府信息公开</a></div>')
+        self.add(self.hub, self.link_page("政府信息公开", '<ul class="gkml-nav">{}</ul>', links))
+        self.add_home(f'<div class="zwgk"><a href="{self.hub}">政府信息公开</a></div>')
         return self.site
 
 
