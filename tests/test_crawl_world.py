@@ -809,6 +809,8 @@ def test_family_portal_reports(family: str, family_crawl: dict[str, Any]) -> Non
 # --- the local portal world (harvester/world/) ----------------------------------------------
 
 WORLD_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt", "generic")
+
+
 @pytest.fixture(scope="module")
 def world_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     world_module = pytest.importorskip(
@@ -908,7 +910,9 @@ def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) 
             report = session.scalars(
                 select(Report)
                 .join(Portal, Portal.id == Report.portal_id)
-                .where(Portal.county == county, Report.agency == seed.agency, Report.year == seed.year)
+                .where(
+                    Portal.county == county, Report.agency == seed.agency, Report.year == seed.year
+                )
             ).one()
             version = session.scalars(
                 select(ReportVersion).where(ReportVersion.report_id == report.id)

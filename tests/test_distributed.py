@@ -251,22 +251,43 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
         single_url = f"sqlite:///{tmp_path / 'single.sqlite'}"
         upgrade_to_head(single_url)
         single = make_engine(single_url)
-        assert run_crawl(single_url, tmp_path / "one", register(single), new_run(single), settings=FAST) == 0
+        assert (
+            run_crawl(
+                single_url, tmp_path / "one", register(single), new_run(single), settings=FAST
+            )
+            == 0
+        )
 
         upgrade_to_head(database_url)
         shared = make_engine(database_url)
         ids = register(shared)
         worker = subprocess.Popen(
-            [sys.executable, "-m", "harvester.cli.worker", "--redis", redis_url, "--once",
-             "--idle-exit", "60", "--db", database_url, "--data-dir", str(tmp_path / "two")],
+            [
+                sys.executable,
+                "-m",
+                "harvester.cli.worker",
+                "--redis",
+                redis_url,
+                "--once",
+                "--idle-exit",
+                "60",
+                "--db",
+                database_url,
+                "--data-dir",
+                str(tmp_path / "two"),
+            ],
             stderr=subprocess.PIPE,
             text=True,
         )
         time.sleep(1.5)  # the worker is polling Redis for a run
         run_id = new_run(shared)
         code = run_crawl(
-            database_url, tmp_path / "two", ids, run_id,
-            distributed={"redis_url": redis_url}, settings=FAST,
+            database_url,
+            tmp_path / "two",
+            ids,
+            run_id,
+            distributed={"redis_url": redis_url},
+            settings=FAST,
         )
         assert code == 0
         _out, worker_log = worker.communicate(timeout=60)
@@ -280,5 +301,7 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
     assert set(one) == expected
     assert {k: v["versions"] for k, v in two.items()} == {k: v["versions"] for k, v in one.items()}
     with session_scope(shared) as session:
-        outcomes = session.scalars(select(PortalRun.outcome).where(PortalRun.run_id == run_id)).all()
+        outcomes = session.scalars(
+            select(PortalRun.outcome).where(PortalRun.run_id == run_id)
+        ).all()
     assert sorted(outcomes) == ["ok"] * len(specs)

@@ -57,7 +57,9 @@ def test_one_line_excerpt_from_the_issue() -> None:
     assert got["proactive"]["normative_documents"] == record["proactive"]["normative_documents"]
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     seed=st.integers(0, 2**32 - 1),
     era=st.sampled_from(["2019", "2021"]),

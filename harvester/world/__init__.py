@@ -47,6 +47,11 @@ DEFAULT_SEED = 20240601
 CACHE_ENV = "HARVESTER_WORLD_CACHE"  # default cache_dir when none is given
 
 
+def fault_key(path: str) -> str:
+    """How a fault names its path: a route key, or a prefix pattern ending in `*`."""
+    return path if path.endswith("*") else key_of(path)
+
+
 class World:
     """Running portals: `portals` (specs), `sites`, and fault switches."""
 
@@ -73,9 +78,7 @@ class World:
     # -- faults -------------------------------------------------------------------------------
     def set_fault(self, portal: int | str, path: str, spec: str | None) -> None:
         """Switch a fault on (`spec`, see harvester.world.faults) or off (None) for a path."""
-        self.sites[self.index(portal)].faults.set(
-            key_of(path) if not path.endswith("*") else path, spec
-        )
+        self.sites[self.index(portal)].faults.set(fault_key(path), spec)
 
     def clear_faults(self) -> None:
         for site in self.sites:
@@ -145,7 +148,7 @@ def start_world(
         for n, plan in enumerate(plans):
             site = BUILDERS[plan.family](plan)
             for path, spec in (faults or {}).items():
-                site.faults.set(key_of(path) if not path.endswith("*") else path, spec)
+                site.faults.set(fault_key(path), spec)
             server = serve_site(site, port=port + n if port else 0)
             world.servers.append(server)
             world.sites.append(site)

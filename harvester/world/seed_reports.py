@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from harvester.document import Document
 from harvester.parser import parse_text
@@ -70,7 +70,7 @@ def seed_carries() -> dict[tuple[str, str, int], list[int]]:
     return carries
 
 
-def _applicants(rows: dict[str, Any], row: str) -> list[int]:
+def _applicants(rows: Mapping[str, Mapping[str, int | None]], row: str) -> list[int]:
     """A row of section 三's table: its six applicant columns."""
     values = rows.get(row) or {}
     return [int(values.get(c) or 0) for c in APPLICANT_COLUMNS[:6]]
