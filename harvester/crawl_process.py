@@ -120,7 +120,7 @@ def crawl_settings(extra: dict[str, object], redis_url: str | None, run_id: int 
             priority="cmdline",
         )
         extensions = dict(settings.getdict("EXTENSIONS"))
-        extensions["pipelines.distributed.SharedRunKeeper"] = 600
+        extensions["extensions.distributed.SharedRunKeeper"] = 600
         settings.set("EXTENSIONS", extensions, priority="cmdline")
     return settings
 
