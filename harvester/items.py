@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
 
 FETCHED_META = "harvester_fetched"  # the request/response meta key holding a FetchedDocument
 
@@ -84,3 +88,9 @@ class ReportItem:
 
     def has_url(self, url: str) -> bool:
         return any(d.url == url or d.document.final_url == url for d in self.documents)
+
+
+def fetched(response: Response) -> FetchedDocument | None:
+    """The stored document the fetch recorder put on a response (None: nothing was stored)."""
+    document = response.meta.get(FETCHED_META)
+    return document if isinstance(document, FetchedDocument) else None

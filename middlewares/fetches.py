@@ -128,12 +128,6 @@ def _first_url(request: Request) -> str:
     return chain[0] if chain else request.url
 
 
-def fetched(response: Response) -> FetchedDocument | None:
-    """The stored document of a response the spider got (None: nothing was stored)."""
-    document = response.meta.get(FETCHED_META)
-    return document if isinstance(document, FetchedDocument) else None
-
-
 class FetchRecorderMiddleware:
     """Records each exchange through `harvester.storage.fetches.record_fetch`."""
 

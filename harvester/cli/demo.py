@@ -18,6 +18,11 @@ from harvester.storage.models import Portal
 from harvester.world import PortalSpec, start_world
 
 
+def serve_command(directory: Path) -> str:
+    """The one command that opens the demo's harvest in the web view."""
+    return f"harvester serve --db {directory / 'harvester.sqlite'} --data-dir {directory}"
+
+
 def _register(session: Session, portal: PortalSpec) -> int:
     row = session.scalars(select(Portal).where(Portal.adcode == portal.adcode)).first()
     if row is None:
@@ -96,7 +101,12 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
     env.say(
         f"\nData: {directory}\n"
         f"  harvester status --db {db_url}\n"
-        f"  harvester export --db {db_url} --format csv -o reports.csv"
+        f"  harvester export --db {db_url} --format csv -o reports.csv",
+        soft_wrap=True,
+        markup=False,
+    )
+    env.say(
+        f"\nOpen it in the web view:\n  {serve_command(directory)}", soft_wrap=True, markup=False
     )
     if result.outcome != "ok":
         raise SystemExit(EXIT_FAILED)
