@@ -278,13 +278,13 @@ def test_coverage_matrix(harvest: dict[str, Any], page: Any) -> None:
     page.goto(harvest["url"] + "/-/coverage")
     assert page.locator("h1").inner_text().startswith("Coverage")
     for spec in harvest["world"]:
-        per_year = Counter(entry["year"] for entry in spec["expected"])
-        row = page.locator(f'tr[data-county="{spec["county"]}"]')
-        assert row.count() == 1, spec["county"]
+        per_year = Counter(entry.year for entry in spec.expected)
+        row = page.locator(f'tr[data-county="{spec.county}"]')
+        assert row.count() == 1, spec.county
         for year, bodies in per_year.items():
             cell = row.locator(f'td[data-year="{year}"]')
-            assert cell.get_attribute("data-state") == "found", (spec["county"], year)
-            assert cell.inner_text().strip() == str(bodies), (spec["county"], year)
+            assert cell.get_attribute("data-state") == "found", (spec.county, year)
+            assert cell.inner_text().strip() == str(bodies), (spec.county, year)
     dead = page.locator('tr[data-county="断网县"]')
     states = {
         dead.locator("td.cell").nth(i).get_attribute("data-state")
@@ -298,12 +298,12 @@ def test_coverage_matrix(harvest: dict[str, Any], page: Any) -> None:
     assert "模拟省" in totals
     # A cell leads to the reports behind it, and on to the report.
     spec = harvest["world"][0]
-    year = max(entry["year"] for entry in spec["expected"])
-    page.locator(f'tr[data-county="{spec["county"]}"] td[data-year="{year}"] a').click()
+    year = max(entry.year for entry in spec.expected)
+    page.locator(f'tr[data-county="{spec.county}"] td[data-year="{year}"] a').click()
     page.wait_for_url("**/-/reports?*")
     rows = page.locator("table.reports tbody tr")
     agencies = sorted(rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count()))
-    assert agencies == sorted(e["agency"] for e in spec["expected"] if e["year"] == year)
+    assert agencies == sorted(e.agency for e in spec.expected if e.year == year)
     rows.first.locator("a").first.click()
     page.wait_for_url("**/-/report/*")
     assert page.locator("table.grid").count() >= 1
