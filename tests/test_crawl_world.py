@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import local_crawl
 import pytest
+from local_crawl import FAST, crawl_portals, new_run
 from portal_server import (
     Computed,
     PortalServer,
@@ -44,15 +46,7 @@ from harvester.storage.models import (
     ReportVersion,
     VersionDocument,
 )
-from harvester.storage.repo import start_run
 
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "LOG_LEVEL": "INFO",
-}
 LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
 
 
@@ -233,16 +227,7 @@ def sites() -> Iterator[dict[str, PortalServer]]:
 def add_portals(
     engine: Engine, homes: dict[str, str], extra: dict[str, dict[str, Any]]
 ) -> dict[str, int]:
-    ids = {}
-    with session_scope(engine) as session:
-        for name, url in homes.items():
-            portal = Portal(
-                province="测试省", county=f"{name}县", home_url=url, **extra.get(name, {})
-            )
-            session.add(portal)
-            session.flush()
-            ids[name] = portal.id
-    return ids
+    return local_crawl.add_portals(engine, homes, "测试省", extra=extra)
 
 
 def crawl(
@@ -253,8 +238,7 @@ def crawl(
     since_year: int | None = None,
     **settings: Any,
 ) -> int:
-    with session_scope(engine) as session:
-        run_id = start_run(session, "scrape", {}, "test").id
+    run_id = new_run(engine, "scrape")
     code = run_crawl(
         database_url,
         data_dir,
@@ -678,25 +662,13 @@ FAMILY_SITES: dict[str, tuple[dict[str, Any], dict[str, int]]] = {
 @pytest.fixture(scope="module")
 def family_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """All family portals crawled once, in one subprocess."""
-    data_dir = tmp_path_factory.mktemp("families")
-    database_url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-    upgrade_to_head(database_url)
-    engine = make_engine(database_url)
     servers = {family: serve(site) for family, (site, _expected) in FAMILY_SITES.items()}
     homes = {family: server.url for family, server in servers.items()}
-    ids = add_portals(engine, homes, {})
-    run_id = crawl(engine, database_url, data_dir, list(ids.values()))
-    yield {
-        "engine": engine,
-        "ids": ids,
-        "homes": homes,
-        "servers": servers,
-        "run_id": run_id,
-        "blobs": BlobStore(data_dir / "blobs"),
-    }
+    crawled = crawl_portals(tmp_path_factory.mktemp("families"), homes, "测试省", FAST)
+    yield {**crawled, "homes": homes, "servers": servers}
     for server in servers.values():
         server.stop()
-    engine.dispose()
+    crawled["engine"].dispose()
 
 
 @pytest.mark.parametrize("family", list(FAMILY_SITES))

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import local_crawl
 import pytest
+from local_crawl import new_run
 from portal_server import PortalServer, county_site, page
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -23,7 +25,6 @@ from sqlalchemy.engine import Engine
 from harvester.crawling import JOB_KEY, redis_client, run_crawl
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head
 from harvester.storage.models import Fetch, Portal, PortalRun, Report, ReportVersion
-from harvester.storage.repo import start_run
 
 REDIS_ENV = "HARVESTER_TEST_REDIS"
 YEARS = (2023, 2022, 2021, 2020)
@@ -96,19 +97,8 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 def add_portals(engine: Engine, servers: list[PortalServer]) -> list[int]:
-    with session_scope(engine) as session:
-        portals = [
-            Portal(province="分布省", county=f"{i}县", home_url=s.url)
-            for i, s in enumerate(servers)
-        ]
-        session.add_all(portals)
-        session.flush()
-        return [p.id for p in portals]
-
-
-def new_run(engine: Engine) -> int:
-    with session_scope(engine) as session:
-        return start_run(session, "crawl", {}, "test").id
+    homes = {str(i): s.url for i, s in enumerate(servers)}
+    return list(local_crawl.add_portals(engine, homes, "分布省").values())
 
 
 def stored_reports(engine: Engine) -> dict[tuple[str, str, int], dict[str, Any]]:
@@ -239,34 +229,49 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
     try:
 
         def register(engine: Engine) -> list[int]:
-            with session_scope(engine) as session:
-                rows = [
-                    Portal(province="分布省", county=spec["name"], home_url=spec["home_url"])
-                    for spec in specs
-                ]
-                session.add_all(rows)
-                session.flush()
-                return [p.id for p in rows]
+            homes = {spec["name"]: spec["home_url"] for spec in specs}
+            return list(local_crawl.add_portals(engine, homes, "分布省", county="{}").values())
 
         single_url = f"sqlite:///{tmp_path / 'single.sqlite'}"
         upgrade_to_head(single_url)
         single = make_engine(single_url)
-        assert run_crawl(single_url, tmp_path / "one", register(single), new_run(single), settings=FAST) == 0
+        assert (
+            run_crawl(
+                single_url, tmp_path / "one", register(single), new_run(single), settings=FAST
+            )
+            == 0
+        )
 
         upgrade_to_head(database_url)
         shared = make_engine(database_url)
         ids = register(shared)
         worker = subprocess.Popen(
-            [sys.executable, "-m", "harvester.cli.worker", "--redis", redis_url, "--once",
-             "--idle-exit", "60", "--db", database_url, "--data-dir", str(tmp_path / "two")],
+            [
+                sys.executable,
+                "-m",
+                "harvester.cli.worker",
+                "--redis",
+                redis_url,
+                "--once",
+                "--idle-exit",
+                "60",
+                "--db",
+                database_url,
+                "--data-dir",
+                str(tmp_path / "two"),
+            ],
             stderr=subprocess.PIPE,
             text=True,
         )
         time.sleep(1.5)  # the worker is polling Redis for a run
         run_id = new_run(shared)
         code = run_crawl(
-            database_url, tmp_path / "two", ids, run_id,
-            distributed={"redis_url": redis_url}, settings=FAST,
+            database_url,
+            tmp_path / "two",
+            ids,
+            run_id,
+            distributed={"redis_url": redis_url},
+            settings=FAST,
         )
         assert code == 0
         _out, worker_log = worker.communicate(timeout=60)
@@ -274,11 +279,15 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
     finally:
         world.stop()
     expected = {
-        (spec["name"], entry["agency"], entry["year"]) for spec in specs for entry in spec["expected"]
+        (spec["name"], entry["agency"], entry["year"])
+        for spec in specs
+        for entry in spec["expected"]
     }
     one, two = stored_reports(single), stored_reports(shared)
     assert set(one) == expected
     assert {k: v["versions"] for k, v in two.items()} == {k: v["versions"] for k, v in one.items()}
     with session_scope(shared) as session:
-        outcomes = session.scalars(select(PortalRun.outcome).where(PortalRun.run_id == run_id)).all()
+        outcomes = session.scalars(
+            select(PortalRun.outcome).where(PortalRun.run_id == run_id)
+        ).all()
     assert sorted(outcomes) == ["ok"] * len(specs)
