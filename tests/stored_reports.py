@@ -283,7 +283,7 @@ def chained(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]
 
 
 def harvester(
-    env: dict[str, str] | None, *args: str, timeout: float = 120
+    env: dict[str, str] | None, *args: str, timeout: float = 240
 ) -> subprocess.CompletedProcess[str]:
     """Run the `harvester` command as a user does, in a subprocess (env None: inherited)."""
     return subprocess.run(

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from portal_server import PortalServer
 from sqlalchemy import create_engine, func, select
+from stored_reports import harvester
 
 from harvester.document import Block
 from harvester.parser import parse_text
@@ -117,19 +118,6 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         }
     )
     return env
-
-
-def harvester(
-    env: dict[str, str], *args: str, timeout: float = 240
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harvester", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 @pytest.fixture

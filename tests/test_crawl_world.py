@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import local_crawl
 import pytest
-from local_crawl import FAST, crawl_portals, new_run
+from local_crawl import FAST, crawled, new_run
 from portal_server import (
     Computed,
     PortalServer,
@@ -664,11 +664,8 @@ def family_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     """All family portals crawled once, in one subprocess."""
     servers = {family: serve(site) for family, (site, _expected) in FAMILY_SITES.items()}
     homes = {family: server.url for family, server in servers.items()}
-    crawled = crawl_portals(tmp_path_factory.mktemp("families"), homes, "测试省", FAST)
-    yield {**crawled, "homes": homes, "servers": servers}
-    for server in servers.values():
-        server.stop()
-    crawled["engine"].dispose()
+    with crawled(tmp_path_factory.mktemp("families"), servers, homes, "测试省", FAST) as ctx:
+        yield {**ctx, "homes": homes}
 
 
 @pytest.mark.parametrize("family", list(FAMILY_SITES))

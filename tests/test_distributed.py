@@ -17,7 +17,7 @@ from typing import Any
 
 import local_crawl
 import pytest
-from local_crawl import new_run
+from local_crawl import HTTP_ONLY, new_run
 from portal_server import PortalServer, county_site, page
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -29,17 +29,12 @@ from harvester.storage.models import Fetch, Portal, PortalRun, Report, ReportVer
 REDIS_ENV = "HARVESTER_TEST_REDIS"
 YEARS = (2023, 2022, 2021, 2020)
 FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
+    **local_crawl.FAST,
+    **HTTP_ONLY,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
     # Each process takes only a few requests at a time from the shared queue.
     "CONCURRENT_REQUESTS": 2,
-    "RETRY_BACKOFF_BASE": 0.1,
     "LOG_LEVEL": "WARNING",
-    "DOWNLOAD_HANDLERS": {
-        "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-        "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    },
 }
 
 
@@ -101,6 +96,31 @@ def add_portals(engine: Engine, servers: list[PortalServer]) -> list[int]:
     return list(local_crawl.add_portals(engine, homes, "分布省").values())
 
 
+def start_worker(
+    redis_url: str, database_url: str, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`harvester worker --once`: takes one run's requests from Redis, exits when idle."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harvester.cli.worker",
+            "--redis",
+            redis_url,
+            "--once",
+            "--idle-exit",
+            "60",
+            "--db",
+            database_url,
+            "--data-dir",
+            str(data_dir),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def stored_reports(engine: Engine) -> dict[tuple[str, str, int], dict[str, Any]]:
     """Reports by (county, agency, year): URL and each version's ordered document hashes."""
     out = {}
@@ -144,25 +164,7 @@ def test_two_workers_store_what_one_process_stores(
             **os.environ,
             "HARVESTER_SCRAPY_SETTINGS": json.dumps({"USER_AGENT": "harvester-test worker"}),
         }
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "harvester.cli.worker",
-                "--redis",
-                redis_url,
-                "--once",
-                "--idle-exit",
-                "60",
-                "--db",
-                database_url,
-                "--data-dir",
-                str(data_dir),
-            ],
-            env=worker_env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        worker = start_worker(redis_url, database_url, data_dir, worker_env)
         time.sleep(1.5)  # the worker is polling Redis for a run
         monkeypatch.setenv(
             "HARVESTER_SCRAPY_SETTINGS", json.dumps({"USER_AGENT": "harvester-test coordinator"})
@@ -245,24 +247,7 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
         upgrade_to_head(database_url)
         shared = make_engine(database_url)
         ids = register(shared)
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "harvester.cli.worker",
-                "--redis",
-                redis_url,
-                "--once",
-                "--idle-exit",
-                "60",
-                "--db",
-                database_url,
-                "--data-dir",
-                str(tmp_path / "two"),
-            ],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        worker = start_worker(redis_url, database_url, tmp_path / "two")
         time.sleep(1.5)  # the worker is polling Redis for a run
         run_id = new_run(shared)
         code = run_crawl(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_crawl import FAST, crawl_portals, fetches, reasons, run_of, years
+from local_crawl import FAST, crawled, fetches, reasons, run_of, years
 from portal_server import (
     PortalServer,
     Redirect,
@@ -89,15 +89,8 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     homes = {name: s.url for name, s in servers.items()}
     homes["nowhere"] = "http://www.nowhere-county.invalid/"
     extra = {"foreign": {"allowed_hosts": ["files.harvester-test.invalid"]}}
-    crawled: dict[str, Any] = {}
-    try:
-        crawled = crawl_portals(data_dir, homes, "故障省", SETTINGS, extra)
-        yield {**crawled, "servers": servers}
-    finally:
-        for server in servers.values():
-            server.stop()
-        if crawled:
-            crawled["engine"].dispose()
+    with crawled(data_dir, servers, homes, "故障省", SETTINGS, extra) as ctx:
+        yield ctx
 
 
 def test_5xx_burst_is_retried_to_success(faults: dict[str, Any]) -> None:

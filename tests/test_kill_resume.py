@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import local_crawl
+from local_crawl import FAST, HTTP_ONLY
 from portal_server import PortalServer, county_site, pdf
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
@@ -35,18 +36,7 @@ from harvester.storage.models import (
 
 KILLS = 10
 YEARS = (2023, 2022, 2021, 2020, 2019, 2018)
-SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "LOG_LEVEL": "WARNING",
-    # No browser is needed here: the plain HTTP handler starts faster than Playwright's.
-    "DOWNLOAD_HANDLERS": {
-        "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-        "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    },
-}
+SETTINGS = {**FAST, **HTTP_ONLY, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "LOG_LEVEL": "WARNING"}
 
 
 def start_crawl(

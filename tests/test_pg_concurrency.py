@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import local_crawl
-from local_crawl import start_crawl
+from local_crawl import FAST, HTTP_ONLY, start_crawl
 from portal_server import PortalServer, Turns, article, county_site, pdf
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -28,17 +28,7 @@ from harvester.storage.models import (
 )
 
 YEARS = (2023, 2022, 2021, 2020)
-SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "LOG_LEVEL": "WARNING",
-    "DOWNLOAD_HANDLERS": {
-        "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-        "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    },
-}
+SETTINGS = {**FAST, **HTTP_ONLY, "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "LOG_LEVEL": "WARNING"}
 
 
 def start(engine: Engine, database_url: str, data_dir: Path, ids: list[int]) -> subprocess.Popen:

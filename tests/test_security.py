@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_crawl import FAST, crawl_portals, fetches, reasons, run_of
+from local_crawl import FAST, crawled, fetches, reasons, run_of
 from portal_server import (
     Gzip,
     NoLength,
@@ -123,15 +123,8 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         "inner": f"{local}/",
         "hanweb": servers["hanweb"].url,
     }
-    crawled: dict[str, Any] = {}
-    try:
-        crawled = crawl_portals(data_dir, homes, "安全省", SETTINGS)
-        yield {**crawled, "servers": servers}
-    finally:
-        for server in servers.values():
-            server.stop()
-        if crawled:
-            crawled["engine"].dispose()
+    with crawled(data_dir, servers, homes, "安全省", SETTINGS) as ctx:
+        yield ctx
 
 
 def fetched(ctx: dict[str, Any], suffix: str) -> list[Fetch]:
