@@ -80,6 +80,13 @@ def start_crawl(
     return run_id, process
 
 
+def fresh_database(data_dir: Path) -> tuple[str, Engine]:
+    """A new SQLite database in `data_dir`, migrated: its URL and an engine on it."""
+    url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
+    upgrade_to_head(url)
+    return url, make_engine(url)
+
+
 @contextmanager
 def crawled(
     data_dir: Path,
@@ -94,9 +101,7 @@ def crawled(
     the blob store, the data folder, the crawl's wall time and the servers. The servers
     are stopped and the engine disposed of afterwards."""
     try:
-        url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-        upgrade_to_head(url)
-        engine = make_engine(url)
+        url, engine = fresh_database(data_dir)
         try:
             ids = add_portals(engine, homes, province, extra=extra)
             run_id = new_run(engine, "scrape")

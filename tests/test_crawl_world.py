@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import local_crawl
 import pytest
-from local_crawl import FAST, crawled, new_run
+from local_crawl import FAST, crawled, fresh_database, new_run
 from portal_server import (
     Computed,
     PortalServer,
@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine
 
 from harvester.crawling import run_crawl
 from harvester.storage.blobs import BlobStore
-from harvester.storage.db import make_engine, session_scope, upgrade_to_head
+from harvester.storage.db import session_scope
 from harvester.storage.models import (
     Fetch,
     Portal,
@@ -742,9 +742,7 @@ def world_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     world = world_module.start_world()
     try:
         data_dir = tmp_path_factory.mktemp("world")
-        database_url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-        upgrade_to_head(database_url)
-        engine = make_engine(database_url)
+        database_url, engine = fresh_database(data_dir)
         ids: dict[int, int] = {}
         with session_scope(engine) as session:
             for index, spec in enumerate(world.portals):

@@ -121,6 +121,24 @@ def start_worker(
     )
 
 
+def crawl_with(
+    worker: subprocess.Popen,
+    redis_url: str,
+    database_url: str,
+    data_dir: Path,
+    ids: list[int],
+    run_id: int,
+) -> None:
+    """The coordinator's distributed crawl, the worker joining it; both exit 0."""
+    code = run_crawl(
+        database_url, data_dir, ids, run_id, distributed={"redis_url": redis_url}, settings=FAST
+    )
+    assert code == 0
+    _out, worker_log = worker.communicate(timeout=60)
+    assert worker.returncode == 0, worker_log
+    assert f"joining run {run_id}" in worker_log
+
+
 def stored_reports(engine: Engine) -> dict[tuple[str, str, int], dict[str, Any]]:
     """Reports by (county, agency, year): URL and each version's ordered document hashes."""
     out = {}
@@ -171,18 +189,7 @@ def test_two_workers_store_what_one_process_stores(
         )
         run_id = new_run(shared)
         started = time.monotonic()
-        code = run_crawl(
-            database_url,
-            data_dir,
-            ids,
-            run_id,
-            distributed={"redis_url": redis_url},
-            settings=FAST,
-        )
-        assert code == 0
-        _out, worker_log = worker.communicate(timeout=60)
-        assert worker.returncode == 0, worker_log
-        assert f"joining run {run_id}" in worker_log
+        crawl_with(worker, redis_url, database_url, data_dir, ids, run_id)
         assert time.monotonic() - started < 90
     finally:
         for server in servers:
@@ -250,17 +257,7 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
         worker = start_worker(redis_url, database_url, tmp_path / "two")
         time.sleep(1.5)  # the worker is polling Redis for a run
         run_id = new_run(shared)
-        code = run_crawl(
-            database_url,
-            tmp_path / "two",
-            ids,
-            run_id,
-            distributed={"redis_url": redis_url},
-            settings=FAST,
-        )
-        assert code == 0
-        _out, worker_log = worker.communicate(timeout=60)
-        assert worker.returncode == 0 and f"joining run {run_id}" in worker_log, worker_log
+        crawl_with(worker, redis_url, database_url, tmp_path / "two", ids, run_id)
     finally:
         world.stop()
     expected = {
