@@ -14,7 +14,9 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from harvester.storage.repo import (
     record_fetch,
     start_portal_run,
     start_run,
+    store_blob,
     store_report_version,
 )
 from harvester.storage.types import utcnow
@@ -59,6 +62,29 @@ class StoredReport:
     version_id: int
     url: str
     sha256: list[str] = field(default_factory=list)
+
+
+def stored_documents(
+    session: Session, blobs: BlobStore, bodies: Iterable[bytes], fetched_at: datetime
+) -> list[dict[str, Any]]:
+    """The bodies stored as blobs (no fetch rows), as a report version's documents: the
+    first its page, the others attachments, at http://127.0.0.1/doc0, doc1, …"""
+    documents = []
+    for index, body in enumerate(bodies):
+        blob, _ = store_blob(session, blobs, body)
+        documents.append(
+            {
+                "url": f"http://127.0.0.1/doc{index}",
+                "final_url": f"http://127.0.0.1/doc{index}",
+                "sha256": blob.sha256,
+                "role": "page" if index == 0 else "attachment",
+                "fetch_id": None,
+                "media_type": blob.media_type,
+                "bytes": blob.size,
+                "fetched_at": fetched_at,
+            }
+        )
+    return documents
 
 
 class ReportStore:

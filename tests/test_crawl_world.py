@@ -767,13 +767,8 @@ def world_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                 session.flush()
                 ids[index] = portal.id
         run_id = crawl(engine, database_url, data_dir, list(ids.values()))
-        yield {
-            "world": world,
-            "engine": engine,
-            "ids": ids,
-            "run_id": run_id,
-            "blobs": BlobStore(data_dir / "blobs"),
-        }
+        blobs = BlobStore(data_dir / "blobs")
+        yield {"world": world, "engine": engine, "ids": ids, "run_id": run_id, "blobs": blobs}
         engine.dispose()
     finally:
         stop = getattr(world, "stop", None) or getattr(world, "close", None)
