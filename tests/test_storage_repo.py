@@ -19,7 +19,6 @@ from harvester.storage.models import (
     Fetch,
     ParseResult,
     Portal,
-    PortalRun,
     Report,
     ReportVersion,
     VersionDocument,
@@ -131,9 +130,9 @@ def test_portal_without_reports_is_a_recorded_failure(session: Session) -> None:
     assert start_portal_run(session, run.id, portal.id).id == portal_run.id
     finish_portal_run(session, portal_run, reports_found=0, documents=0)
     session.commit()
-    stored = session.get(PortalRun, portal_run.id)
-    assert stored.outcome == "failed"
-    assert stored.failures == [{"url": None, "reason": "no annual report found on the portal"}]
+    session.refresh(portal_run)  # read back what the database holds
+    assert portal_run.outcome == "failed"
+    assert portal_run.failures == [{"url": None, "reason": "no annual report found on the portal"}]
 
 
 def test_database_constraints_reject_invalid_values(session: Session) -> None:
