@@ -8,7 +8,7 @@ skipped or could not be read.
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from harvester.document import Document
 from harvester.parser.record import build_record
@@ -20,8 +20,25 @@ __all__ = ["PARSER_VERSION", "parse_document", "parse_text"]
 INTERNAL_ERROR = "internal parser error"
 
 
-def _context(**kwargs: Any) -> dict[str, Any]:
-    return kwargs
+class ReportContext(TypedDict, total=False):
+    """What is known of a report besides its content: where it was found and what its
+    page said (the record takes these over, or checks the text against them)."""
+
+    county: str | None
+    adcode: str | None
+    url: str | None
+    documents: list[dict[str, Any]] | None
+    agency: str | None
+    title: str | None
+    published: str | None
+
+
+def _context(given: ReportContext) -> dict[str, Any]:
+    """Every context key, None where not given; an unknown key is the caller's error."""
+    unknown = set(given) - set(ReportContext.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown report context: {', '.join(sorted(unknown))}")
+    return {key: given.get(key) for key in ReportContext.__annotations__}
 
 
 def _safe(build: Any, ctx: dict[str, Any]) -> dict[str, Any]:
@@ -48,37 +65,13 @@ def _safe(build: Any, ctx: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-def parse_document(
-    doc: Document,
-    *,
-    county: str | None = None,
-    adcode: str | None = None,
-    url: str | None = None,
-    documents: list[dict[str, Any]] | None = None,
-    agency: str | None = None,
-    title: str | None = None,
-    published: str | None = None,
-) -> dict[str, Any]:
+def parse_document(doc: Document, **context: Unpack[ReportContext]) -> dict[str, Any]:
     """The record of one normalised document."""
-    ctx = _context(
-        county=county, adcode=adcode, url=url, documents=documents, agency=agency, title=title, published=published
-    )
+    ctx = _context(context)
     return _safe(lambda: build_record(document_tokens(doc), doc, ctx), ctx)
 
 
-def parse_text(
-    text: str,
-    *,
-    county: str | None = None,
-    adcode: str | None = None,
-    url: str | None = None,
-    documents: list[dict[str, Any]] | None = None,
-    agency: str | None = None,
-    title: str | None = None,
-    published: str | None = None,
-) -> dict[str, Any]:
+def parse_text(text: str, **context: Unpack[ReportContext]) -> dict[str, Any]:
     """The record of a report given as plain text (any of the table shapes the readers know)."""
-    ctx = _context(
-        county=county, adcode=adcode, url=url, documents=documents, agency=agency, title=title, published=published
-    )
+    ctx = _context(context)
     return _safe(lambda: build_record(text_tokens(text), None, ctx), ctx)
