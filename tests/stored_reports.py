@@ -28,14 +28,13 @@ from harvester.parser.checks import run_checks
 from harvester.processing import ProcessCounts, process_versions
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head
-from harvester.storage.fetches import fetched_document, record_fetch
+from harvester.storage.fetches import fetched_document, record_fetch, store_blob
 from harvester.storage.models import Portal, PortalRun, ReportVersion
 from harvester.storage.repo import (
     finish_portal_run,
     finish_run,
     start_portal_run,
     start_run,
-    store_blob,
     store_report_version,
 )
 from harvester.storage.types import utcnow

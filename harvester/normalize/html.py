@@ -11,16 +11,16 @@ from lxml import etree
 from harvester.document import Block, Document, Table
 from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.charset import decode_text
-from harvester.normalize.dom import parse_html
+from harvester.normalize.dom import BLOCK_TAGS, SKIP_TAGS, parse_html, text_of
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import (
     MAX_SPAN,
     RawCell,
     TableTooLarge,
     clean_text,
-    join_lines,
     table_of,
 )
+from harvester.normalize.html_meta import read_metadata
 from harvester.normalize.links import (
     IMG_EXTS,
     attachments_of,
@@ -38,115 +38,9 @@ CONTAINERS = (
     "//*[@id='content']",
     "//article",
 )
-BLOCK_TAGS = {
-    "p",
-    "div",
-    "section",
-    "article",
-    "li",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "center",
-    "blockquote",
-    "pre",
-    "form",
-    "header",
-    "footer",
-    "main",
-    "aside",
-    "nav",
-    "figure",
-    "figcaption",
-    "address",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "hr",
-}
-SKIP_TAGS = {
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "head",
-    "title",
-    "select",
-    "option",
-    "button",
-}
-META_NAMES = (
-    "ArticleTitle",
-    "PubDate",
-    "ColumnName",
-    "ColumnType",
-    "SiteName",
-    "SiteDomain",
-    "SiteIDCode",
-    "ContentSource",
-    "Keywords",
-    "Description",
-    "Author",
-    "Url",
-)
-INFO_LABELS = (
-    "索引号",
-    "发布机构",
-    "主题分类",
-    "文号",
-    "发文字号",
-    "成文日期",
-    "有效性",
-    "发布日期",
-    "发布时间",
-    "来源",
-)
-_DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 
 
 # ---------------------------------------------------------------- parsing
-
-
-def _text_of(el: etree._Element) -> str:
-    """Text of an element with block boundaries as line breaks, joined CJK-aware."""
-    if len(el) == 0:  # fast path: a leaf cell
-        return clean_text(el.text or "")
-    lines: list[str] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        if buf:
-            lines.append("".join(buf))
-            buf.clear()
-
-    def walk(node: etree._Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        tag = tag.lower()
-        if tag in SKIP_TAGS or node.tag is etree.Comment:
-            if node.tail:
-                buf.append(node.tail)
-            return
-        block = tag in BLOCK_TAGS or tag == "br"
-        if block:
-            flush()
-        if node.text and tag != "br":
-            buf.append(node.text)
-        for child in node:
-            walk(child)
-        if block:
-            flush()
-        if node.tail:
-            buf.append(node.tail)
-
-    walk(el)
-    flush()
-    return join_lines(lines)
 
 
 def table_from_html(table: etree._Element) -> Table | None:
@@ -154,7 +48,7 @@ def table_from_html(table: etree._Element) -> Table | None:
     for tr in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"):
         row: list[RawCell] = []
         for td in tr.xpath("./td | ./th"):
-            row.append(RawCell(_text_of(td), _span(td.get("rowspan")), _span(td.get("colspan"))))
+            row.append(RawCell(text_of(td), _span(td.get("rowspan")), _span(td.get("colspan"))))
         rows.append(row)
     if not rows:
         return None
@@ -224,7 +118,7 @@ def blocks_from_element(root: etree._Element) -> list[Block]:
             return
         if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
             flush()
-            text = _text_of(node)
+            text = text_of(node)
             if text:
                 blocks.append(Block("heading", text, level=int(tag[1])))
             if node.tail:
@@ -255,100 +149,6 @@ def _owner_table(td: etree._Element) -> etree._Element | None:
     while p is not None and p.tag != "table":
         p = p.getparent()
     return p
-
-
-# ---------------------------------------------------------------- metadata
-
-
-def _metadata(tree: etree._Element, doc: Document) -> None:
-    for meta in tree.iter("meta"):
-        name = (meta.get("name") or "").strip()
-        content = clean_text(meta.get("content") or "")
-        for known in META_NAMES:
-            if name.lower() == known.lower() and content:
-                doc.metadata[known] = content
-    flat = _flat_lines(tree)
-    for label in INFO_LABELS:
-        value = _labelled(flat, label)
-        if value and label not in doc.metadata:
-            doc.metadata[label] = value
-    h1 = next((clean_text(_text_of(h)) for h in tree.iter("h1") if _text_of(h).strip()), "")
-    title_tag = next((clean_text(t.text_content()) for t in tree.iter("title")), "")
-    doc.title = doc.metadata.get("ArticleTitle") or h1 or title_tag or None
-    for source in (
-        doc.metadata.get("PubDate"),
-        doc.metadata.get("发布日期"),
-        doc.metadata.get("发布时间"),
-    ):
-        date = _iso_date(source)
-        if date:
-            doc.published = date
-            break
-
-
-def _iso_date(text: str | None) -> str | None:
-    if not text:
-        return None
-    m = _DATE.search(text)
-    if not m:
-        return None
-    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not (1990 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31):
-        return None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
-
-
-def _flat_lines(tree: etree._Element) -> list[str]:
-    body = tree.find("body")
-    root = body if body is not None else tree
-    lines: list[str] = []
-    buf: list[str] = []
-    for event, node in etree.iterwalk(root, events=("start", "end")):
-        if not isinstance(node.tag, str):
-            continue
-        tag = node.tag.lower()
-        if event == "start":
-            if tag in BLOCK_TAGS or tag in {"td", "th", "br", "table"}:
-                lines.append(clean_text("".join(buf)))
-                buf.clear()
-            if node.text and tag not in SKIP_TAGS:
-                buf.append(node.text)
-        else:
-            if tag in BLOCK_TAGS or tag in {"td", "th", "table"}:
-                lines.append(clean_text("".join(buf)))
-                buf.clear()
-            if node.tail:
-                parent = node.getparent()
-                if (
-                    parent is None
-                    or not isinstance(parent.tag, str)
-                    or parent.tag.lower() not in SKIP_TAGS
-                ):
-                    buf.append(node.tail)
-    lines.append(clean_text("".join(buf)))
-    return [ln for ln in lines if ln]
-
-
-def _labelled(lines: list[str], label: str) -> str | None:
-    pattern = re.compile(re.escape(label) + r"\s*[:：]\s*(.*)")
-    for i, line in enumerate(lines[:400]):
-        m = pattern.search(line)
-        if not m:
-            compact = line.replace(" ", "").rstrip(":：")
-            if compact == label and i + 1 < len(lines):
-                value = lines[i + 1]
-            else:
-                continue
-        else:
-            value = m.group(1)
-            if not value and i + 1 < len(lines):
-                value = lines[i + 1]
-        # cut at the next label on the same line
-        cut = re.split(r"\s{2,}|(?:" + "|".join(INFO_LABELS) + r")\s*[:：]", value, maxsplit=1)[0]
-        value = clean_text(cut)
-        if value and not any(value.startswith(lb) for lb in INFO_LABELS):
-            return value[:200]
-    return None
 
 
 # ---------------------------------------------------------------- main text
@@ -399,7 +199,7 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
             for i, raw in enumerate(raw_tables):
                 if i in used:
                     continue
-                raw_cells = {clean_text(_text_of(td)) for td in raw.iter("td", "th")} - {""}
+                raw_cells = {clean_text(text_of(td)) for td in raw.iter("td", "th")} - {""}
                 if not raw_cells:
                     continue
                 s = len(cells & raw_cells) / max(len(cells | raw_cells), 1)
@@ -530,7 +330,7 @@ def normalize_html(
     bad = text.count("\ufffd")
     if bad:
         doc.warnings.append(f"{bad} undecodable characters (U+FFFD) in the page")
-    _metadata(tree, doc)
+    read_metadata(tree, doc)
     container = _container(tree)
     if container is not None:
         blocks = blocks_from_element(container)
