@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from harvester.parser.align import align
+from harvester.parser.checks import Rows
 from harvester.parser.runsplit import is_run, resolve
 from harvester.parser.template import (
     APPLICANT_COLUMNS,
@@ -16,17 +16,18 @@ from harvester.parser.template import (
     T4_HEADER_WORDS,
 )
 from harvester.parser.tokens import Token
+from harvester.parser.types import Proactive, ProactiveRow, Table
 from harvester.parser.values import clean, parse_money, parse_number
 from harvester.parser.walk import cell_texts, find_label, label_matches, trim, values_after
 
 Span = tuple[int, int]
 
 
-def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[dict[str, Any] | None, list[str]]:
+def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[Proactive | None, list[str]]:
     items = T2_ITEMS[era]
     stops = tuple(p for it in items for p in it.patterns) + (r"第二十条",)
     start, end = span
-    out: dict[str, Any] = {}
+    out: Proactive = {}
     warnings: list[str] = []
     found = 0
     pos = start
@@ -51,7 +52,12 @@ def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[dict[str,
 
 
 def _read_row(
-    tokens: list[Token], pos: int, end: int, patterns: tuple[str, ...], expected: int, stops: tuple[str, ...]
+    tokens: list[Token],
+    pos: int,
+    end: int,
+    patterns: tuple[str, ...],
+    expected: int,
+    stops: tuple[str, ...],
 ) -> tuple[int | None, list[Token], int]:
     """(label index, cells, next index) of the first occurrence of a row label that is
     followed by cells; a mention without cells (prose, a heading) is passed over."""
@@ -82,9 +88,9 @@ def _header_unit(tokens: list[Token], start: int, end: int) -> str | None:
 
 def _proactive_row(
     columns: tuple[str, ...], texts: list[str], unit: str | None, warnings: list[str], key: str
-) -> dict[str, Any]:
+) -> ProactiveRow:
     texts = (list(texts) + [""] * len(columns))[: len(columns)]
-    row: dict[str, Any] = {}
+    row: ProactiveRow = {}
     for col, text in zip(columns, texts, strict=True):
         if col == "amount":
             raw, yuan, note = parse_money(text, unit)
@@ -99,12 +105,12 @@ def _proactive_row(
 
 def read_applications(
     tokens: list[Token], span: Span, era: str
-) -> tuple[dict[str, Any] | None, list[str], int]:
+) -> tuple[Table | None, list[str], int]:
     """(section 三 rows, warnings, index after the last row read)."""
     specs = T3_ROWS[era]
     stops = tuple(p for s in specs for p in s.patterns)
     start, end = span
-    raw: dict[str, list[Any]] = {}
+    raw: Rows = {}
     warnings: list[str] = []
     pos = start
     found = 0
@@ -132,7 +138,7 @@ def read_applications(
     return out, warnings + align_warnings, pos
 
 
-def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None, list[str]]:
+def read_review(tokens: list[Token], span: Span) -> tuple[Table | None, list[str]]:
     start, end = span
     cells: list[Token] = []
     seen_header = False
@@ -151,7 +157,9 @@ def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None,
     if n_values == 0:
         return None, []
     if n_values < len(RESULT_COLUMNS):
-        return None, [f"section 四: only {n_values} number(s) {cell_texts(cells)} where a table of {width} is expected; not read as the table"]
+        return None, [
+            f"section 四: only {n_values} number(s) {cell_texts(cells)} where a table of {width} is expected; not read as the table"
+        ]
     warnings = []
     texts = cell_texts(cells)
     if len(texts) != width:
@@ -159,7 +167,7 @@ def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None,
             f"section 四: {len(texts)} cells {texts} where {width} are expected; read left to right"
         )
     texts = (texts + [""] * width)[:width]
-    out = {}
+    out: Table = {}
     for g, group in enumerate(REVIEW_GROUPS):
         part = texts[g * 5 : g * 5 + 5]
         out[group] = {col: parse_number(v) for col, v in zip(RESULT_COLUMNS, part, strict=True)}
