@@ -95,12 +95,23 @@ LEGACY = """某县人民政府2015年政府信息公开工作年度报告
 """
 
 
-def test_legacy_report_has_metadata_and_no_invented_numbers() -> None:
+def test_legacy_report_has_metadata_and_only_the_figures_its_prose_states() -> None:
     record = parse_text(LEGACY)
     assert (record["era"], record["agency"], record["year"]) == ("legacy", "某县人民政府", 2015)
-    for key in ("proactive", "applications", "review_litigation"):
-        assert key not in record
-    assert record["checks"] == []
+    assert "proactive" not in record and "review_litigation" not in record
+    apps = record["applications"]
+    assert {k: v["total"] for k, v in apps.items()} == {
+        "received": 12,
+        "disclosed": 10,
+        "partially_disclosed": 1,
+    }
+    assert all(v is None for row in apps.values() for c, v in row.items() if c != "total")
+    assert record["from_prose"] == [
+        "applications.disclosed.total",
+        "applications.partially_disclosed.total",
+        "applications.received.total",
+    ]
+    assert not any(c["status"] == "failed" for c in record["checks"])
 
 
 def test_thin_evidence_leaves_the_era_unknown() -> None:

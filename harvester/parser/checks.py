@@ -85,7 +85,14 @@ def t3_score(rows: Rows) -> int:
     return sum(len(bad) for _, bad in t3_violations(rows).values())
 
 
-def _entry(rule: str, evaluated: int, bad: list[str], missing: list[str] | None = None) -> Check:
+def entry(
+    rule: str,
+    evaluated: int,
+    bad: list[str],
+    missing: list[str] | None = None,
+    *,
+    severity: str = "hard",
+) -> Check:
     """One check. `status` is "failed" when a violation was found, else "not_evaluated" when
     an operand is null (the cells are named in detail.missing), else "ok". `ok` is false
     only for "failed" (a not-evaluated check is not a failure, but neither is it a pass)."""
@@ -105,7 +112,14 @@ def _entry(rule: str, evaluated: int, bad: list[str], missing: list[str] | None 
         status = "ok"
         message = f"{rule}: {evaluated} evaluated, all hold"
     detail: CheckDetail = {"evaluated": evaluated, "violations": bad, "missing": missing}
-    return {"rule": rule, "ok": not bad, "status": status, "message": message, "detail": detail}
+    return {
+        "rule": rule,
+        "ok": not bad,
+        "status": status,
+        "severity": severity,
+        "message": message,
+        "detail": detail,
+    }
 
 
 def run_checks(record: Record) -> list[Check]:
@@ -116,7 +130,7 @@ def run_checks(record: Record) -> list[Check]:
         missing = t3_missing(rows)
         for rule, (n, bad) in t3_violations(rows).items():
             if n or missing[rule]:
-                checks.append(_entry(rule, n, bad, missing[rule]))
+                checks.append(entry(rule, n, bad, missing[rule]))
     rl = record.get("review_litigation")
     if rl:
         for group in REVIEW_GROUPS:
@@ -126,14 +140,14 @@ def run_checks(record: Record) -> list[Check]:
                 bad = (
                     [] if s == cells[4] else [f"{group}: total {cells[4]} ≠ sum {s} ({cells[:4]})"]
                 )
-                checks.append(_entry(f"t4_sum_{group}", 1, bad))
+                checks.append(entry(f"t4_sum_{group}", 1, bad))
             else:
                 nulls = [
                     f"review_litigation.{group}.{c}"
                     for c, v in zip(RESULT_COLUMNS, cells, strict=True)
                     if not _num(v)
                 ]
-                checks.append(_entry(f"t4_sum_{group}", 0, [], nulls))
+                checks.append(entry(f"t4_sum_{group}", 0, [], nulls))
     n, bad = 0, []
     for where, value in _counts(record):
         if value is None:
@@ -142,7 +156,7 @@ def run_checks(record: Record) -> list[Check]:
         if not _num(value) or value < 0 or value != int(value):
             bad.append(f"{where} = {value}")
     if n:
-        checks.append(_entry("non_negative", n, bad))
+        checks.append(entry("non_negative", n, bad))
     return checks
 
 

@@ -7,8 +7,10 @@ from harvester.parser import metadata as meta
 from harvester.parser.checks import run_checks
 from harvester.parser.completeness import completeness
 from harvester.parser.era import detect_era
+from harvester.parser.prose import read_prose
 from harvester.parser.sections import fallback_four, read_applications, read_proactive, read_review
 from harvester.parser.segment import section_ranges
+from harvester.parser.textcheck import legacy_tables, text_vs_table
 from harvester.parser.tokens import Token
 from harvester.parser.types import Context, Record
 from harvester.parser.version import PARSER_VERSION
@@ -126,7 +128,24 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: Context) -> Rec
     for key, label in (("proactive", "二"), ("applications", "三"), ("review_litigation", "四")):
         if key not in record and era in ("2019", "2021"):
             warnings.append(f"section {label}: no table found")
-    record["checks"] = run_checks(record)
+    figures = read_prose(tokens)
+    if figures:
+        record["prose_figures"] = figures
+    if era == "legacy" and figures:  # no fixed tables: the prose is the only source
+        tables, filled, w = legacy_tables(figures)
+        record.update(tables)
+        warnings.extend(w)
+        if filled:
+            record["from_prose"] = filled
+            warnings.append(
+                f"legacy report: {len(filled)} figure(s) read from the prose "
+                f"({', '.join(filled)}); the other cells are null"
+            )
+    checks = run_checks(record)
+    prose_check = text_vs_table(record, figures) if era != "legacy" else None
+    if prose_check is not None:
+        checks.append(prose_check)
+    record["checks"] = checks
     if template is not None:
         record["completeness"] = completeness(record, template)
     record["warnings"] = warnings

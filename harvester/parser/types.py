@@ -41,12 +41,21 @@ class Check(TypedDict):
     rule: str
     ok: bool
     status: str  # "ok" | "failed" | "not_evaluated"
+    severity: str  # "hard" (the template's arithmetic) | "soft" (text_vs_table)
     message: str
     detail: CheckDetail
 
 
+class ProseFigure(TypedDict):
+    """A figure the prose states: the record field it is about, the number, the sentence."""
+
+    field: str  # e.g. applications.received.total; see prose.TABLE_SUMS for virtual fields
+    value: Number
+    sentence: str
+
+
 class ProseComparison(TypedDict):
-    figure: str  # e.g. applications.received.total
+    field: str  # e.g. applications.received.total
     prose: Number
     table: Cell
     sentence: str

@@ -1,0 +1,182 @@
+"""Figures the prose states: "全年共收到政府信息公开申请3件", "本年新制发规范性文件6件",
+"未发生政府信息公开行政复议".
+
+Reports state their main figures twice, in prose and in the tables. The prose reader finds
+the figures of a few well-known phrasings (applications received, carried over, handled,
+disclosed; normative documents and rules issued; reviews and lawsuits; fees charged), each
+with the sentence it was read from. It never changes a table value: for the 2019 and 2021
+templates the figures feed the soft check `text_vs_table`; for legacy (pre-2019) reports,
+which have no fixed tables, they are the only figures and are written into the record's
+fields, marked in `from_prose`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harvester.parser.tokens import END, Token
+from harvester.parser.types import Number, ProseFigure
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_CN_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
+NUM = r"(?P<n>\d+|[零〇一二两三四五六七八九十]{1,3})"
+UNIT = r"(?:件|个|份|宗|起|条|次|例)"
+TOTAL = r"(?:共|共计|合计|总计|累计|总数|数量|总量|数)?(?:为|是|达)?(?:共|共计|合计)?"
+STOP = r"(?=$|[。；;，,、（(：:])"  # the phrase ends a clause: nothing qualifies it further
+_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+MAX_SHOWN = 120
+
+# Virtual figures: compared with a sum of table cells, or with nothing.
+LITIGATION = "review_litigation.litigation.total"
+FEES = "fees_charged_yuan"
+TABLE_SUMS: dict[str, tuple[str, ...]] = {
+    LITIGATION: (
+        "review_litigation.litigation_direct.total",
+        "review_litigation.litigation_after_review.total",
+    ),
+    "applications.received_and_carried_over.total": (
+        "applications.received.total",
+        "applications.carried_over.total",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A phrasing that states one figure; `context` must occur in the same sentence."""
+
+    field: str
+    pattern: re.Pattern[str]
+    context: str | None = None
+    zero: bool = False  # the phrase states that there were none
+
+
+def _p(field: str, pattern: str, context: str | None = None, *, zero: bool = False) -> Phrase:
+    return Phrase(field, re.compile(pattern), context, zero)
+
+
+_APPLICATION = r"(?:政府信息公开|信息公开|依申请公开|公开)?(?:的)?申请"
+_RECEIVE = r"(?:收到|受理|新收|接收|接到|登记)"
+_HANDLE = r"(?:办结|答复|处理|办理)(?:完毕|完成|了)?"
+
+PHRASES: tuple[Phrase, ...] = (
+    # applications (section 三)
+    _p(
+        "applications.received_and_carried_over.total",
+        _RECEIVE + r"[^。；;，,\d]{0,14}?申请" + TOTAL + NUM + UNIT + r"[（(]含上年(?:度)?(?:结转|转结)",
+    ),
+    _p(
+        "applications.received.total",
+        _RECEIVE + r"[^。；;，,\d]{0,14}?申请(?:公开)?(?:事项)?" + TOTAL + NUM + UNIT + r"(?![（(]含上年)",
+    ),
+    _p(
+        "applications.received.total",
+        r"(?:未|没有)(?:收到|受理|接到|接收|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,14}?申请(?:事项|件)?" + STOP,
+        zero=True,
+    ),
+    _p(
+        "applications.carried_over.total",
+        r"上年(?:度)?(?:结转|转结)(?:的)?(?:" + _APPLICATION + ")?" + TOTAL + NUM + UNIT,
+    ),
+    _p(
+        "applications.handled_total.total",
+        _HANDLE + r"(?:的)?(?:政府信息公开|依申请公开)?申请" + TOTAL + NUM + UNIT,
+    ),
+    _p("applications.handled_total.total", r"(?:已|共|全部|均已|按时)?办结" + TOTAL + NUM + UNIT, "申请"),
+    _p(
+        "applications.carried_forward.total",
+        r"结转(?:至|到)?下(?:一)?年度?(?:继续)?(?:办理)?(?:的)?(?:申请)?" + TOTAL + NUM + UNIT,
+    ),
+    _p("applications.disclosed.total", r"(?<![部分不])(?:予以|同意)公开" + TOTAL + NUM + UNIT, "申请"),
+    _p("applications.partially_disclosed.total", r"部分(?:同意)?公开" + TOTAL + NUM + UNIT, "申请"),
+    # normative documents and rules (section 二)
+    _p(
+        "proactive.normative_documents.issued",
+        r"(?:制发|制定|出台|印发|制作|新制定|新制发|新制作)(?:了)?(?:行政)?规范性文件" + TOTAL + NUM + UNIT,
+    ),
+    _p("proactive.rules.issued", r"(?:制发|制定|出台|印发|制作)(?:了)?(?:政府)?规章" + TOTAL + NUM + UNIT),
+    # reviews and lawsuits (section 四)
+    _p("review_litigation.review.corrected", r"行政复议(?:结果)?(?:被)?(?:纠正|纠错)(?:的)?" + TOTAL + NUM + UNIT),
+    _p("review_litigation.review.total", r"行政复议(?:案件|申请)?" + TOTAL + NUM + UNIT),
+    _p(LITIGATION, r"行政诉讼(?:案件)?" + TOTAL + NUM + UNIT),
+    # fees (legacy reports)
+    _p(FEES, r"(?:收取|收费)[^。；;，,\d]{0,10}?(?P<n>\d+(?:\.\d+)?)元", "(?:申请|公开)"),
+    _p(FEES, r"(?:未|没有|不|无)(?:收取|产生|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,12}?费用", "(?:申请|公开)", zero=True),
+)
+# "未发生…行政复议、行政诉讼": zero of each named; never "未发生行政诉讼败诉" (the lookahead).
+_ZERO_REVIEW = re.compile(
+    r"(?:未|没有|无)(?:发生|收到|出现|产生|涉及|被提起|被申请)?(?:过)?(?:任何)?"
+    r"(?P<what>[^。；;，,\d]{0,16}?行政(?:复议|诉讼)(?:[和、及或与]?(?:行政)?(?:复议|诉讼))?)"
+    r"(?:案件|案例|情况|事项|申请|的情况)?" + STOP
+)
+
+
+def _number(text: str) -> Number | None:
+    if text[0].isdigit():
+        return float(text) if "." in text else int(text)
+    if text == "十":
+        return 10
+    if "十" in text:  # 十二, 二十, 二十三
+        tens, _, ones = text.partition("十")
+        t = _CN_DIGITS.get(tens, None) if tens else 1
+        o = _CN_DIGITS.get(ones, None) if ones else 0
+        return None if t is None or o is None else t * 10 + o
+    if len(text) == 1:
+        return _CN_DIGITS.get(text)
+    return None
+
+
+def prose_sentences(tokens: list[Token]) -> list[str]:
+    """The free text of the report (table grids and cell values left out), as sentences
+    with their white space removed and full-width digits made ASCII."""
+    parts: list[str] = []
+    for t in tokens:
+        if t.kind == END:
+            parts.append("\n")
+        elif t.kind == "text" and not t.grid:
+            parts.append(t.text)
+    text = _WS.sub("", " ".join(parts).translate(_FULLWIDTH_DIGITS))
+    return [s for s in SENTENCE_END.split(text) if s]
+
+
+def _shown(sentence: str, start: int, end: int) -> str:
+    if len(sentence) <= MAX_SHOWN:
+        return sentence
+    left = max(0, min(start - 40, len(sentence) - MAX_SHOWN))
+    return ("…" if left else "") + sentence[left : left + MAX_SHOWN] + ("…" if left + MAX_SHOWN < len(sentence) else "")
+
+
+def read_prose(tokens: list[Token]) -> list[ProseFigure]:
+    """Every figure the prose states, in the order of the text; a phrase is read once even
+    when several phrasings match it."""
+    out: list[ProseFigure] = []
+    for sentence in prose_sentences(tokens):
+        if not re.search(r"\d|未|没有|无|不", sentence):
+            continue
+        taken: list[tuple[int, int]] = []
+
+        def add(field: str, value: Number, start: int, end: int, sentence: str = sentence) -> None:
+            if any(start < e and s < end for s, e in taken):
+                return
+            taken.append((start, end))
+            out.append({"field": field, "value": value, "sentence": _shown(sentence, start, end)})
+
+        for phrase in PHRASES:
+            if phrase.context and not re.search(phrase.context, sentence):
+                continue
+            for m in phrase.pattern.finditer(sentence):
+                value = 0 if phrase.zero else _number(m.group("n"))
+                if value is not None:
+                    add(phrase.field, value, m.start(), m.end())
+        for m in _ZERO_REVIEW.finditer(sentence):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            what = m.group("what")
+            for word, field in (("复议", "review_litigation.review.total"), ("诉讼", LITIGATION)):
+                if word in what:  # one phrase may name both
+                    out.append({"field": field, "value": 0, "sentence": _shown(sentence, m.start(), m.end())})
+            taken.append((m.start(), m.end()))
+    return out
