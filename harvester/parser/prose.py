@@ -26,6 +26,7 @@ TOTAL = r"(?:共|共计|合计|总计|累计|总数|数量|总量|数)?(?:为|�
 STOP = r"(?=$|[。；;，,、（(：:])"  # the phrase ends a clause: nothing qualifies it further
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_MAY_STATE = re.compile(r"[\d零〇一二两三四五六七八九十]|未|没有|无|不")  # a number, or none
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 MAX_SHOWN = 120
 
@@ -66,15 +67,26 @@ PHRASES: tuple[Phrase, ...] = (
     # applications (section 三)
     _p(
         "applications.received_and_carried_over.total",
-        _RECEIVE + r"[^。；;，,\d]{0,14}?申请" + TOTAL + NUM + UNIT + r"[（(]含上年(?:度)?(?:结转|转结)",
+        _RECEIVE
+        + r"[^。；;，,\d]{0,14}?申请"
+        + TOTAL
+        + NUM
+        + UNIT
+        + r"[（(]含上年(?:度)?(?:结转|转结)",
     ),
     _p(
         "applications.received.total",
-        _RECEIVE + r"[^。；;，,\d]{0,14}?申请(?:公开)?(?:事项)?" + TOTAL + NUM + UNIT + r"(?![（(]含上年)",
+        _RECEIVE
+        + r"[^。；;，,\d]{0,14}?申请(?:公开)?(?:事项)?"
+        + TOTAL
+        + NUM
+        + UNIT
+        + r"(?![（(]含上年)",
     ),
     _p(
         "applications.received.total",
-        r"(?:未|没有)(?:收到|受理|接到|接收|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,14}?申请(?:事项|件)?" + STOP,
+        r"(?:未|没有)(?:收到|受理|接到|接收|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,14}?申请(?:事项|件)?"
+        + STOP,
         zero=True,
     ),
     _p(
@@ -85,31 +97,53 @@ PHRASES: tuple[Phrase, ...] = (
         "applications.handled_total.total",
         _HANDLE + r"(?:的)?(?:政府信息公开|依申请公开)?申请" + TOTAL + NUM + UNIT,
     ),
-    _p("applications.handled_total.total", r"(?:已|共|全部|均已|按时)?办结" + TOTAL + NUM + UNIT, "申请"),
+    _p(
+        "applications.handled_total.total",
+        r"(?:已|共|全部|均已|按时)?办结" + TOTAL + NUM + UNIT,
+        "申请",
+    ),
     _p(
         "applications.carried_forward.total",
         r"结转(?:至|到)?下(?:一)?年度?(?:继续)?(?:办理)?(?:的)?(?:申请)?" + TOTAL + NUM + UNIT,
     ),
-    _p("applications.disclosed.total", r"(?<![部分不])(?:予以|同意)公开" + TOTAL + NUM + UNIT, "申请"),
+    _p(
+        "applications.disclosed.total",
+        r"(?<![部分不])(?:予以|同意)公开" + TOTAL + NUM + UNIT,
+        "申请",
+    ),
     _p("applications.partially_disclosed.total", r"部分(?:同意)?公开" + TOTAL + NUM + UNIT, "申请"),
     # normative documents and rules (section 二)
     _p(
         "proactive.normative_documents.issued",
-        r"(?:制发|制定|出台|印发|制作|新制定|新制发|新制作)(?:了)?(?:行政)?规范性文件" + TOTAL + NUM + UNIT,
+        r"(?:制发|制定|出台|印发|制作|新制定|新制发|新制作)(?:了)?(?:行政)?规范性文件"
+        + TOTAL
+        + NUM
+        + UNIT,
     ),
-    _p("proactive.rules.issued", r"(?:制发|制定|出台|印发|制作)(?:了)?(?:政府)?规章" + TOTAL + NUM + UNIT),
+    _p(
+        "proactive.rules.issued",
+        r"(?:制发|制定|出台|印发|制作)(?:了)?(?:政府)?规章" + TOTAL + NUM + UNIT,
+    ),
     # reviews and lawsuits (section 四)
-    _p("review_litigation.review.corrected", r"行政复议(?:结果)?(?:被)?(?:纠正|纠错)(?:的)?" + TOTAL + NUM + UNIT),
+    _p(
+        "review_litigation.review.corrected",
+        r"行政复议(?:结果)?(?:被)?(?:纠正|纠错)(?:的)?" + TOTAL + NUM + UNIT,
+    ),
     _p("review_litigation.review.total", r"行政复议(?:案件|申请)?" + TOTAL + NUM + UNIT),
     _p(LITIGATION, r"行政诉讼(?:案件)?" + TOTAL + NUM + UNIT),
     # fees (legacy reports)
     _p(FEES, r"(?:收取|收费)[^。；;，,\d]{0,10}?(?P<n>\d+(?:\.\d+)?)元", "(?:申请|公开)"),
-    _p(FEES, r"(?:未|没有|不|无)(?:收取|产生|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,12}?费用", "(?:申请|公开)", zero=True),
+    _p(
+        FEES,
+        r"(?:未|没有|不|无)(?:收取|产生|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,12}?费用",
+        "(?:申请|公开)",
+        zero=True,
+    ),
 )
 # "未发生…行政复议、行政诉讼": zero of each named; never "未发生行政诉讼败诉" (the lookahead).
 _ZERO_REVIEW = re.compile(
     r"(?:未|没有|无)(?:发生|收到|出现|产生|涉及|被提起|被申请)?(?:过)?(?:任何)?"
-    r"(?P<what>[^。；;，,\d]{0,16}?行政(?:复议|诉讼)(?:[和、及或与]?(?:行政)?(?:复议|诉讼))?)"
+    r"(?P<what>[^。；;，,\d]{0,16}?行政(?:复议|诉讼)(?:[和、及或与]?(?:提起)?(?:行政)?(?:复议|诉讼))?)"
     r"(?:案件|案例|情况|事项|申请|的情况)?" + STOP
 )
 
@@ -146,37 +180,46 @@ def _shown(sentence: str, start: int, end: int) -> str:
     if len(sentence) <= MAX_SHOWN:
         return sentence
     left = max(0, min(start - 40, len(sentence) - MAX_SHOWN))
-    return ("…" if left else "") + sentence[left : left + MAX_SHOWN] + ("…" if left + MAX_SHOWN < len(sentence) else "")
+    return (
+        ("…" if left else "")
+        + sentence[left : left + MAX_SHOWN]
+        + ("…" if left + MAX_SHOWN < len(sentence) else "")
+    )
+
+
+Match = tuple[int, int, list[tuple[str, Number]]]  # start, end, the figures it states
+
+
+def _matches(sentence: str) -> list[Match]:
+    """Every phrase in the sentence, by priority: PHRASES in order, then the "none"
+    statements of reviews and lawsuits (one phrase may state both)."""
+    found: list[Match] = []
+    for phrase in PHRASES:
+        if phrase.context and not re.search(phrase.context, sentence):
+            continue
+        for m in phrase.pattern.finditer(sentence):
+            value = 0 if phrase.zero else _number(m.group("n"))
+            if value is not None:
+                found.append((m.start(), m.end(), [(phrase.field, value)]))
+    for m in _ZERO_REVIEW.finditer(sentence):
+        what = m.group("what")
+        named = (("复议", "review_litigation.review.total"), ("诉讼", LITIGATION))
+        found.append((m.start(), m.end(), [(field, 0) for word, field in named if word in what]))
+    return found
 
 
 def read_prose(tokens: list[Token]) -> list[ProseFigure]:
-    """Every figure the prose states, in the order of the text; a phrase is read once even
-    when several phrasings match it."""
+    """Every figure the prose states, in text order. A piece of text is read once: where
+    two phrasings overlap, the first in priority wins."""
     out: list[ProseFigure] = []
     for sentence in prose_sentences(tokens):
-        if not re.search(r"\d|未|没有|无|不", sentence):
+        if not _MAY_STATE.search(sentence):
             continue
-        taken: list[tuple[int, int]] = []
-
-        def add(field: str, value: Number, start: int, end: int, sentence: str = sentence) -> None:
-            if any(start < e and s < end for s, e in taken):
-                return
-            taken.append((start, end))
-            out.append({"field": field, "value": value, "sentence": _shown(sentence, start, end)})
-
-        for phrase in PHRASES:
-            if phrase.context and not re.search(phrase.context, sentence):
-                continue
-            for m in phrase.pattern.finditer(sentence):
-                value = 0 if phrase.zero else _number(m.group("n"))
-                if value is not None:
-                    add(phrase.field, value, m.start(), m.end())
-        for m in _ZERO_REVIEW.finditer(sentence):
-            if any(m.start() < e and s < m.end() for s, e in taken):
-                continue
-            what = m.group("what")
-            for word, field in (("复议", "review_litigation.review.total"), ("诉讼", LITIGATION)):
-                if word in what:  # one phrase may name both
-                    out.append({"field": field, "value": 0, "sentence": _shown(sentence, m.start(), m.end())})
-            taken.append((m.start(), m.end()))
+        kept: list[Match] = []
+        for start, end, figures in _matches(sentence):
+            if not any(start < e and s < end for s, e, _ in kept):
+                kept.append((start, end, figures))
+        for start, end, figures in sorted(kept, key=lambda k: k[0]):
+            shown = _shown(sentence, start, end)
+            out.extend({"field": f, "value": v, "sentence": shown} for f, v in figures)
     return out

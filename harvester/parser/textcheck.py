@@ -65,7 +65,12 @@ def text_vs_table(record: Record, figures: list[ProseFigure]) -> Check | None:
         if not present:
             continue
         compared.append(
-            {"field": field, "prose": figure["value"], "table": value, "sentence": figure["sentence"]}
+            {
+                "field": field,
+                "prose": figure["value"],
+                "table": value,
+                "sentence": figure["sentence"],
+            }
         )
         if nulls:
             missing.extend(nulls)
