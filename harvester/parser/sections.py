@@ -17,7 +17,7 @@ from harvester.parser.template import (
 )
 from harvester.parser.tokens import Token
 from harvester.parser.types import Proactive, ProactiveRow, Table
-from harvester.parser.values import clean, parse_money, parse_number
+from harvester.parser.values import parse_money, parse_number
 from harvester.parser.walk import cell_texts, find_label, label_matches, trim, values_after
 
 Span = tuple[int, int]
@@ -80,7 +80,7 @@ def _read_row(
 def _header_unit(tokens: list[Token], start: int, end: int) -> str | None:
     for t in tokens[start:end]:
         if t.kind == "text" and "金额" in t.text:
-            m = re.search(r"(亿元|万元|元)", clean(t.text))
+            m = re.search(r"(亿元|万元|元)", t.key)
             if m:
                 return m.group(1)
     return None
@@ -146,7 +146,7 @@ def read_review(tokens: list[Token], span: Span) -> tuple[Table | None, list[str
         if t.kind == "text":
             if any(c.kind == "value" for c in cells):
                 break
-            if any(w in clean(t.text) for w in T4_HEADER_WORDS):
+            if any(w in t.key for w in T4_HEADER_WORDS):
                 seen_header = True
             cells = []
         elif t.kind in ("value", "blank") and seen_header:

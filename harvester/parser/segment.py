@@ -12,7 +12,6 @@ import re
 
 from harvester.parser.template import SECTION_KEYWORDS
 from harvester.parser.tokens import Token
-from harvester.parser.values import clean
 
 MAX_HEADING = 40
 ANCHORS = {
@@ -25,7 +24,7 @@ ANCHORS = {
 def _matches(token: Token, patterns: tuple[str, ...], *, heading: bool) -> bool:
     if token.kind != "text":
         return False
-    c = clean(token.text)
+    c = token.key
     if heading and (token.cell or len(c) > MAX_HEADING):
         return False
     return any(re.search(p, c) for p in patterns)

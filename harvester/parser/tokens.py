@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass
 
 from harvester.document import Document, Table
-from harvester.parser.values import clean, is_blank_mark, is_value
+from harvester.parser.values import BLANK, VALUE, classify, clean, is_blank_mark, is_value
 
 _NOISE = re.compile(r"\[(bookmark|image|footnote|comment)[^\]]*\]", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(
     r"^\s*([-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
 )
+_PAGE_NUMBER_MAX = 40  # a page-number line is short
 _WS = re.compile(r"[ \u00a0\u2000-\u200b\u3000]+")
 
 
@@ -29,19 +30,25 @@ class Token:
     cell: bool = False  # a table cell (as opposed to a free line of text)
     span: bool = False  # the blank copy of a merged cell
     grid: bool = False  # from a Document grid: the cell's column position is trustworthy
+    key: str = ""  # a text token's text as labels are matched: clean(text)
 
 
 END = "end"
 
 
+def text_token(text: str, *, cell: bool = False) -> Token:
+    return Token("text", text, cell=cell, key=clean(text))
+
+
 def cell_token(text: str, *, span: bool = False) -> Token:
     if span:
         return Token("blank", "", cell=True, span=True)
-    if is_blank_mark(text):
-        return Token("blank", text, cell=True)
-    if is_value(text):
+    kind = classify(text)
+    if kind is VALUE:
         return Token("value", text, cell=True)
-    return Token("text", text.strip(), cell=True)
+    if kind is BLANK:
+        return Token("blank", text, cell=True)
+    return text_token(text.strip(), cell=True)
 
 
 def grid_tokens(table: Table) -> list[Token]:
@@ -64,7 +71,7 @@ def _unglue(parts: list[str]) -> list[str]:
     label and one digit string; the row reader splits the string by the table's arithmetic."""
     out: list[str] = []
     for part in parts:
-        m = _GLUED.match(part)
+        m = _GLUED.match(part) if len(part) > 2 and part[-1].isdigit() else None
         if m and len(m.group(1)) <= 60 and not re.search(r"\d", m.group(1)[-1]):
             out.extend((m.group(1), m.group(2)))
         else:
@@ -85,11 +92,11 @@ def _free_line(line: str) -> list[Token]:
         label = " ".join(parts[: len(parts) - n_values])
         values = parts[len(parts) - n_values :]
         if n_values and _looks_like_row(label, values):
-            out = [Token("text", label)] if label else []
+            out = [text_token(label)] if label else []
             out.extend(Token("value", v, cell=True) for v in values)
             out.append(Token(END))
             return out
-    return [Token("text", stripped), Token(END)]
+    return [text_token(stripped), Token(END)]
 
 
 def _looks_like_row(label: str, values: list[str]) -> bool:
@@ -117,7 +124,7 @@ def _one_line_body(line: str) -> list[Token] | None:
         elif is_value(part):
             out.append(Token("value", part, cell=True))
         else:
-            out.append(Token("text", part))
+            out.append(text_token(part))
     out.append(Token(END))
     return out
 
@@ -138,8 +145,8 @@ def text_tokens(text: str) -> list[Token]:
     """Tokens of plain text in any of the shapes above (the shape is decided per line)."""
     out: list[Token] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _NOISE.sub("", raw)
-        if _PAGE_NUMBER.match(line):
+        line = _NOISE.sub("", raw) if "[" in raw else raw
+        if len(line) <= _PAGE_NUMBER_MAX and _PAGE_NUMBER.match(line):
             continue
         one_line = _one_line_body(line) if "\t" not in line else None
         if one_line:

@@ -30,14 +30,38 @@ def _strip_count_unit(c: str) -> str:
     return _COUNT_UNIT.sub("", c)
 
 
+def _plain_count(text: str) -> bool:
+    """The common case, decided without any regular expression: ASCII digits only."""
+    return text.isdigit() and text.isascii()
+
+
 def is_blank_mark(text: str) -> bool:
+    if _plain_count(text):
+        return False
     return clean(text) in _BLANK_MARKS
 
 
 def is_value(text: str) -> bool:
     """True for a cell that holds a number or an amount of money."""
+    if _plain_count(text):
+        return True
     c = clean(text)
     return bool(_NUMBER.match(c) or _MONEY.match(c) or _NUMBER.match(_strip_count_unit(c)))
+
+
+BLANK, VALUE, TEXT = "blank", "value", "text"
+
+
+def classify(text: str) -> str:
+    """"value", "blank" (a mark meaning nothing entered) or "text" for a cell's text."""
+    if _plain_count(text):
+        return VALUE
+    c = clean(text)
+    if c in _BLANK_MARKS:
+        return BLANK
+    if _NUMBER.match(c) or _MONEY.match(c) or _NUMBER.match(_strip_count_unit(c)):
+        return VALUE
+    return TEXT
 
 
 def _to_number(text: str) -> int | float:
@@ -47,6 +71,8 @@ def _to_number(text: str) -> int | float:
 
 def parse_number(text: str) -> int | float | None:
     """The number in a cell (`+325` → 325, `-14` → -14, `12,513` → 12513); None if blank."""
+    if _plain_count(text):
+        return int(text)
     c = clean(text)
     if c in _BLANK_MARKS:
         return None

@@ -7,7 +7,6 @@ import re
 from functools import lru_cache
 
 from harvester.parser.tokens import END, Token
-from harvester.parser.values import clean
 
 MAX_LABEL = 80
 MAX_SKIP = 14  # tokens of text between a label and its first value (PDF label fragments)
@@ -22,7 +21,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 def label_matches(token: Token, patterns: tuple[str, ...]) -> bool:
     if token.kind != "text":
         return False
-    c = clean(token.text)
+    c = token.key
     return len(c) <= MAX_LABEL and any(_compiled(p).search(c) for p in patterns)
 
 
