@@ -25,6 +25,7 @@ UNIT = r"(?:件|个|份|宗|起|条|次|例)"
 TOTAL = r"(?:共|共计|合计|总计|累计|总数|数量|总量|数)?(?:为|是|达)?(?:共|共计|合计)?"
 STOP = r"(?=$|[。；;，,、（(：:])"  # the phrase ends a clause: nothing qualifies it further
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
+_FULLWIDTH_DIGIT = re.compile("[０-９]")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _MAY_STATE = re.compile(r"[\d零〇一二两三四五六七八九十]|未|没有|无|不")  # a number, or none
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
@@ -47,99 +48,108 @@ TABLE_SUMS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Phrase:
-    """A phrasing that states one figure; `context` must occur in the same sentence."""
+    """A phrasing that states one figure. It is tried only on a sentence holding one of its
+    `anchors` (words its pattern needs) and, when given, one of its `context` words."""
 
     field: str
     pattern: re.Pattern[str]
-    context: str | None = None
+    anchors: re.Pattern[str]
+    context: re.Pattern[str] | None = None
     zero: bool = False  # the phrase states that there were none
 
 
-def _p(field: str, pattern: str, context: str | None = None, *, zero: bool = False) -> Phrase:
-    return Phrase(field, re.compile(pattern), context, zero)
+def _p(field: str, anchors: str, pattern: str, context: str = "", *, zero: bool = False) -> Phrase:
+    """A phrase; `anchors` and `context` are words separated by |."""
+    words = re.compile(context) if context else None
+    return Phrase(field, re.compile(pattern), re.compile(anchors), words, zero)
 
 
 _APPLICATION = r"(?:政府信息公开|信息公开|依申请公开|公开)?(?:的)?申请"
 _RECEIVE = r"(?:收到|受理|新收|接收|接到|登记)"
 _HANDLE = r"(?:办结|答复|处理|办理)(?:完毕|完成|了)?"
+_COUNT = TOTAL + NUM + UNIT
+_FREE = r"[^。；;，,\d]"  # any character of the same clause but a digit
 
 PHRASES: tuple[Phrase, ...] = (
     # applications (section 三)
     _p(
         "applications.received_and_carried_over.total",
-        _RECEIVE
-        + r"[^。；;，,\d]{0,14}?申请"
-        + TOTAL
-        + NUM
-        + UNIT
-        + r"[（(]含上年(?:度)?(?:结转|转结)",
+        "含上年",
+        _RECEIVE + _FREE + r"{0,14}?申请" + _COUNT + r"[（(]含上年(?:度)?(?:结转|转结)",
     ),
     _p(
         "applications.received.total",
-        _RECEIVE
-        + r"[^。；;，,\d]{0,14}?申请(?:公开)?(?:事项)?"
-        + TOTAL
-        + NUM
-        + UNIT
-        + r"(?![（(]含上年)",
+        "收到|受理|新收|接收|接到|登记",
+        _RECEIVE + _FREE + r"{0,14}?申请(?:公开)?(?:事项)?" + _COUNT + r"(?![（(]含上年)",
     ),
     _p(
         "applications.received.total",
-        r"(?:未|没有)(?:收到|受理|接到|接收|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,14}?申请(?:事项|件)?"
+        "未|没有",
+        r"(?:未|没有)(?:收到|受理|接到|接收|发生)(?:过)?(?:任何)?"
+        + _FREE
+        + r"{0,14}?申请(?:事项|件)?"
         + STOP,
         zero=True,
     ),
     _p(
         "applications.carried_over.total",
-        r"上年(?:度)?(?:结转|转结)(?:的)?(?:" + _APPLICATION + ")?" + TOTAL + NUM + UNIT,
+        "上年",
+        r"上年(?:度)?(?:结转|转结)(?:的)?(?:" + _APPLICATION + ")?" + _COUNT,
     ),
     _p(
         "applications.handled_total.total",
-        _HANDLE + r"(?:的)?(?:政府信息公开|依申请公开)?申请" + TOTAL + NUM + UNIT,
+        "办结|答复|处理|办理",
+        _HANDLE + r"(?:的)?(?:政府信息公开|依申请公开)?申请" + _COUNT,
     ),
     _p(
         "applications.handled_total.total",
-        r"(?:已|共|全部|均已|按时)?办结" + TOTAL + NUM + UNIT,
+        "办结",
+        r"(?:已|共|全部|均已|按时)?办结" + _COUNT,
         "申请",
     ),
     _p(
         "applications.carried_forward.total",
-        r"结转(?:至|到)?下(?:一)?年度?(?:继续)?(?:办理)?(?:的)?(?:申请)?" + TOTAL + NUM + UNIT,
+        "下年|下一年",
+        r"结转(?:至|到)?下(?:一)?年度?(?:继续)?(?:办理)?(?:的)?(?:申请)?" + _COUNT,
     ),
     _p(
         "applications.disclosed.total",
-        r"(?<![部分不])(?:予以|同意)公开" + TOTAL + NUM + UNIT,
+        "予以公开|同意公开",
+        r"(?<![部分不])(?:予以|同意)公开" + _COUNT,
         "申请",
     ),
-    _p("applications.partially_disclosed.total", r"部分(?:同意)?公开" + TOTAL + NUM + UNIT, "申请"),
+    _p("applications.partially_disclosed.total", "部分", r"部分(?:同意)?公开" + _COUNT, "申请"),
     # normative documents and rules (section 二)
     _p(
         "proactive.normative_documents.issued",
-        r"(?:制发|制定|出台|印发|制作|新制定|新制发|新制作)(?:了)?(?:行政)?规范性文件"
-        + TOTAL
-        + NUM
-        + UNIT,
+        "规范性文件",
+        r"(?:制发|制定|出台|印发|制作|新制定|新制发|新制作)(?:了)?(?:行政)?规范性文件" + _COUNT,
     ),
     _p(
         "proactive.rules.issued",
-        r"(?:制发|制定|出台|印发|制作)(?:了)?(?:政府)?规章" + TOTAL + NUM + UNIT,
+        "规章",
+        r"(?:制发|制定|出台|印发|制作)(?:了)?(?:政府)?规章" + _COUNT,
     ),
     # reviews and lawsuits (section 四)
     _p(
         "review_litigation.review.corrected",
-        r"行政复议(?:结果)?(?:被)?(?:纠正|纠错)(?:的)?" + TOTAL + NUM + UNIT,
+        "纠正|纠错",
+        r"行政复议(?:结果)?(?:被)?(?:纠正|纠错)(?:的)?" + _COUNT,
     ),
-    _p("review_litigation.review.total", r"行政复议(?:案件|申请)?" + TOTAL + NUM + UNIT),
-    _p(LITIGATION, r"行政诉讼(?:案件)?" + TOTAL + NUM + UNIT),
+    _p("review_litigation.review.total", "行政复议", r"行政复议(?:案件|申请)?" + _COUNT),
+    _p(LITIGATION, "行政诉讼", r"行政诉讼(?:案件)?" + _COUNT),
     # fees (legacy reports)
-    _p(FEES, r"(?:收取|收费)[^。；;，,\d]{0,10}?(?P<n>\d+(?:\.\d+)?)元", "(?:申请|公开)"),
+    _p(FEES, "元", r"(?:收取|收费)" + _FREE + r"{0,10}?(?P<n>\d+(?:\.\d+)?)元", "申请|公开"),
     _p(
         FEES,
-        r"(?:未|没有|不|无)(?:收取|产生|发生)(?:过)?(?:任何)?[^。；;，,\d]{0,12}?费用",
-        "(?:申请|公开)",
+        "费用",
+        r"(?:未|没有|不|无)(?:收取|产生|发生)(?:过)?(?:任何)?" + _FREE + r"{0,12}?费用",
+        "申请|公开",
         zero=True,
     ),
 )
+# The words a sentence needs for any phrase to be tried (most prose has none of them).
+KEYWORDS = re.compile("申请|结转|规范性文件|规章|复议|诉讼|费用")
 # "未发生…行政复议、行政诉讼": zero of each named; never "未发生行政诉讼败诉" (the lookahead).
 _ZERO_REVIEW = re.compile(
     r"(?:未|没有|无)(?:发生|收到|出现|产生|涉及|被提起|被申请)?(?:过)?(?:任何)?"
@@ -172,7 +182,9 @@ def prose_sentences(tokens: list[Token]) -> list[str]:
             parts.append("\n")
         elif t.kind == "text" and not t.grid:
             parts.append(t.text)
-    text = _WS.sub("", " ".join(parts).translate(_FULLWIDTH_DIGITS))
+    text = _WS.sub("", " ".join(parts))
+    if _FULLWIDTH_DIGIT.search(text):
+        text = text.translate(_FULLWIDTH_DIGITS)
     return [s for s in SENTENCE_END.split(text) if s]
 
 
@@ -195,13 +207,15 @@ def _matches(sentence: str) -> list[Match]:
     statements of reviews and lawsuits (one phrase may state both)."""
     found: list[Match] = []
     for phrase in PHRASES:
-        if phrase.context and not re.search(phrase.context, sentence):
+        if not phrase.anchors.search(sentence):
+            continue
+        if phrase.context and not phrase.context.search(sentence):
             continue
         for m in phrase.pattern.finditer(sentence):
             value = 0 if phrase.zero else _number(m.group("n"))
             if value is not None:
                 found.append((m.start(), m.end(), [(phrase.field, value)]))
-    for m in _ZERO_REVIEW.finditer(sentence):
+    for m in _ZERO_REVIEW.finditer(sentence) if "行政" in sentence else ():
         what = m.group("what")
         named = (("复议", "review_litigation.review.total"), ("诉讼", LITIGATION))
         found.append((m.start(), m.end(), [(field, 0) for word, field in named if word in what]))
@@ -213,7 +227,7 @@ def read_prose(tokens: list[Token]) -> list[ProseFigure]:
     two phrasings overlap, the first in priority wins."""
     out: list[ProseFigure] = []
     for sentence in prose_sentences(tokens):
-        if not _MAY_STATE.search(sentence):
+        if not (KEYWORDS.search(sentence) and _MAY_STATE.search(sentence)):
             continue
         kept: list[Match] = []
         for start, end, figures in _matches(sentence):

@@ -7,9 +7,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 _FULLWIDTH = str.maketrans(
-    "０１２３４５６７８９＋－．，",
-    "0123456789+-.,",
+    "０１２３４５６７８９＋－．，−﹢",
+    "0123456789+-.,-+",
 )
+_HAS_FULLWIDTH = re.compile("[０-９＋－．，−﹢]")
 _SPACES = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _NUMBER = re.compile(r"^[+\-]?(\d+(\.\d+)?|\d{1,3}(,\d{3})+(\.\d+)?)$")
 _COUNT_UNIT = re.compile(r"(?<=\d)(件|条|个|项|次|人次|家)$")
@@ -22,7 +23,9 @@ UNIT_FACTORS = {"亿元": 10**8, "亿": 10**8, "万元": 10**4, "万": 10**4, "�
 @lru_cache(maxsize=16384)
 def clean(text: str) -> str:
     """A cell's text without any whitespace, with full-width digits and signs made ASCII."""
-    return _SPACES.sub("", text.translate(_FULLWIDTH)).replace("−", "-").replace("﹢", "+")
+    if _HAS_FULLWIDTH.search(text):  # str.translate is slow on CJK text: only when needed
+        text = text.translate(_FULLWIDTH)
+    return _SPACES.sub("", text)
 
 
 def _strip_count_unit(c: str) -> str:
@@ -35,6 +38,19 @@ def _plain_count(text: str) -> bool:
     return text.isdigit() and text.isascii()
 
 
+_UNIT_LAST = frozenset("件条个项次家")
+
+
+def _value_text(c: str) -> bool:
+    """A cleaned cell text that is a number, an amount of money or a count with its unit
+    (each starts with a digit or a sign: anything else is decided at its first character)."""
+    if not c or not (c[0].isdigit() or c[0] in "+-"):
+        return False
+    if _NUMBER.match(c) or _MONEY.match(c):
+        return True
+    return c[-1] in _UNIT_LAST and bool(_NUMBER.match(_strip_count_unit(c)))
+
+
 def is_blank_mark(text: str) -> bool:
     if _plain_count(text):
         return False
@@ -43,10 +59,7 @@ def is_blank_mark(text: str) -> bool:
 
 def is_value(text: str) -> bool:
     """True for a cell that holds a number or an amount of money."""
-    if _plain_count(text):
-        return True
-    c = clean(text)
-    return bool(_NUMBER.match(c) or _MONEY.match(c) or _NUMBER.match(_strip_count_unit(c)))
+    return _plain_count(text) or _value_text(clean(text))
 
 
 BLANK, VALUE, TEXT = "blank", "value", "text"
@@ -59,9 +72,7 @@ def classify(text: str) -> str:
     c = clean(text)
     if c in _BLANK_MARKS:
         return BLANK
-    if _NUMBER.match(c) or _MONEY.match(c) or _NUMBER.match(_strip_count_unit(c)):
-        return VALUE
-    return TEXT
+    return VALUE if _value_text(c) else TEXT
 
 
 def _to_number(text: str) -> int | float:
