@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from harvester.document import Document, Table
-from harvester.parser.values import BLANK, VALUE, classify, clean, is_blank_mark, is_value
+from harvester.parser.values import BLANK_MARKS, clean, is_blank_mark, is_value, value_text
 
 _NOISE = re.compile(r"\[(bookmark|image|footnote|comment)[^\]]*\]", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(
@@ -43,12 +43,14 @@ def text_token(text: str, *, cell: bool = False) -> Token:
 def cell_token(text: str, *, span: bool = False) -> Token:
     if span:
         return Token("blank", "", cell=True, span=True)
-    kind = classify(text)
-    if kind is VALUE:
+    if text.isdigit() and text.isascii():  # most cells: a plain count
         return Token("value", text, cell=True)
-    if kind is BLANK:
+    c = clean(text)
+    if c in BLANK_MARKS:
         return Token("blank", text, cell=True)
-    return text_token(text.strip(), cell=True)
+    if value_text(c):
+        return Token("value", text, cell=True)
+    return Token("text", text.strip(), cell=True, key=c)  # clean() drops what strip() does
 
 
 def grid_tokens(table: Table) -> list[Token]:
@@ -146,16 +148,17 @@ def text_tokens(text: str) -> list[Token]:
     out: list[Token] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = _NOISE.sub("", raw) if "[" in raw else raw
-        if len(line) <= _PAGE_NUMBER_MAX and _PAGE_NUMBER.match(line):
+        n = len(line)
+        if n <= _PAGE_NUMBER_MAX and _PAGE_NUMBER.match(line):
             continue
-        one_line = _one_line_body(line) if "\t" not in line else None
-        if one_line:
-            out.extend(one_line)
-        elif line.startswith("\t") and line.count("\t") == 1:
+        tabs = line.count("\t")
+        if tabs == 1 and line[0] == "\t":
             out.append(cell_token(line[1:]))  # one cell per line
-        elif "\t" in line:
-            out.extend(cell_token(c) for c in line.split("\t"))
+        elif tabs:
+            out.extend([cell_token(c) for c in line.split("\t")])
             out.append(Token(END))
+        elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
+            out.extend(one_line)
         elif line.count("|") >= 2:
             out.extend(cell_token(c) for c in _pipe_cells(line))
             out.append(Token(END))

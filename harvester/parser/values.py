@@ -6,25 +6,24 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-_FULLWIDTH = str.maketrans(
-    "０１２３４５６７８９＋－．，−﹢",
-    "0123456789+-.,-+",
-)
+_FULLWIDTH = tuple(zip("０１２３４５６７８９＋－．，−﹢", "0123456789+-.,-+", strict=True))
 _HAS_FULLWIDTH = re.compile("[０-９＋－．，−﹢]")
 _SPACES = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _NUMBER = re.compile(r"^[+\-]?(\d+(\.\d+)?|\d{1,3}(,\d{3})+(\.\d+)?)$")
 _COUNT_UNIT = re.compile(r"(?<=\d)(件|条|个|项|次|人次|家)$")
 _MONEY = re.compile(r"^(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?)(亿元|万元|元|亿|万)$")
 # Cells that mean "nothing entered": read as blank (null), never as zero.
-_BLANK_MARKS = {"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", "null", "/-"}
+BLANK_MARKS = {"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", "null", "/-"}
 UNIT_FACTORS = {"亿元": 10**8, "亿": 10**8, "万元": 10**4, "万": 10**4, "元": 1}
 
 
 @lru_cache(maxsize=16384)
 def clean(text: str) -> str:
     """A cell's text without any whitespace, with full-width digits and signs made ASCII."""
-    if _HAS_FULLWIDTH.search(text):  # str.translate is slow on CJK text: only when needed
-        text = text.translate(_FULLWIDTH)
+    if _HAS_FULLWIDTH.search(text):  # replace() of the few present: far faster than translate()
+        for wide, narrow in _FULLWIDTH:
+            if wide in text:
+                text = text.replace(wide, narrow)
     return _SPACES.sub("", text)
 
 
@@ -41,7 +40,7 @@ def _plain_count(text: str) -> bool:
 _UNIT_LAST = frozenset("件条个项次家")
 
 
-def _value_text(c: str) -> bool:
+def value_text(c: str) -> bool:
     """A cleaned cell text that is a number, an amount of money or a count with its unit
     (each starts with a digit or a sign: anything else is decided at its first character)."""
     if not c or not (c[0].isdigit() or c[0] in "+-"):
@@ -54,25 +53,12 @@ def _value_text(c: str) -> bool:
 def is_blank_mark(text: str) -> bool:
     if _plain_count(text):
         return False
-    return clean(text) in _BLANK_MARKS
+    return clean(text) in BLANK_MARKS
 
 
 def is_value(text: str) -> bool:
     """True for a cell that holds a number or an amount of money."""
-    return _plain_count(text) or _value_text(clean(text))
-
-
-BLANK, VALUE, TEXT = "blank", "value", "text"
-
-
-def classify(text: str) -> str:
-    """"value", "blank" (a mark meaning nothing entered) or "text" for a cell's text."""
-    if _plain_count(text):
-        return VALUE
-    c = clean(text)
-    if c in _BLANK_MARKS:
-        return BLANK
-    return VALUE if _value_text(c) else TEXT
+    return _plain_count(text) or value_text(clean(text))
 
 
 def _to_number(text: str) -> int | float:
@@ -85,7 +71,7 @@ def parse_number(text: str) -> int | float | None:
     if _plain_count(text):
         return int(text)
     c = clean(text)
-    if c in _BLANK_MARKS:
+    if c in BLANK_MARKS:
         return None
     m = _MONEY.match(c)
     if m:
@@ -109,7 +95,7 @@ def parse_money(
     """
     raw = _SPACES.sub(" ", text).strip()
     c = clean(text)
-    if c in _BLANK_MARKS:
+    if c in BLANK_MARKS:
         return None, None, None
     m = _MONEY.match(c)
     if m:
