@@ -14,34 +14,47 @@ Rows = dict[str, list[Cell]]  # section 三 rows as lists of 7 cells (None = bla
 NOT_RESULTS = {"received", "carried_over", "handled_total", "carried_forward"}
 
 
+_NUMS = (int, float)  # type(v) in _NUMS: a number, never a bool
+
+
 def _num(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    return type(v) in _NUMS
 
 
 def result_keys(rows: Rows) -> list[str]:
     return [k for k in rows if k not in NOT_RESULTS]
 
 
+def _all_num(row: list[Cell]) -> bool:
+    return all(map(_NUMS.__contains__, map(type, row)))  # no Python-level loop: hot in align
+
+
+BALANCE = ("received", "carried_over", "handled_total", "carried_forward")
+
+
 def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
     """{rule: (cells evaluated, violation messages)} for the three section 三 rules."""
     out: dict[str, tuple[int, list[str]]] = {}
     n, bad = 0, []
-    needed = ("received", "carried_over", "handled_total", "carried_forward")
-    if all(k in rows for k in needed):
+    if all(k in rows for k in BALANCE):
+        ra, rb, rh, rf = (rows[k] for k in BALANCE)
         for c, col in enumerate(APPLICANT_COLUMNS):
-            a, b, h, f = (rows[k][c] for k in needed)
-            if all(_num(v) for v in (a, b, h, f)):
+            a, b, h, f = ra[c], rb[c], rh[c], rf[c]
+            if _all_num([a, b, h, f]):
                 n += 1
                 if a + b != h + f:
                     bad.append(f"{col}: 一 {a} + 二 {b} = {a + b} ≠ （七） {h} + 四 {f} = {h + f}")
     out["t3_balance"] = (n, bad)
     n, bad = 0, []
-    results = result_keys(rows)
-    if "handled_total" in rows and results:
+    results = [rows[k] for k in rows if k not in NOT_RESULTS]
+    handled = rows.get("handled_total")
+    if handled is not None and results:
         for c, col in enumerate(APPLICANT_COLUMNS):
-            parts = [rows[k][c] for k in results]
-            h = rows["handled_total"][c]
-            if _num(h) and all(_num(v) for v in parts):
+            h = handled[c]
+            if type(h) not in _NUMS:
+                continue
+            parts = [r[c] for r in results]
+            if _all_num(parts):
                 n += 1
                 s = sum(parts)
                 if s != h:
@@ -49,7 +62,7 @@ def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
     out["t3_handled_sum"] = (n, bad)
     n, bad = 0, []
     for key, row in rows.items():
-        if all(_num(v) for v in row):
+        if _all_num(row):
             n += 1
             s = sum(row[:6])
             if s != row[6]:
@@ -61,7 +74,7 @@ def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
 def t3_missing(rows: Rows) -> dict[str, list[str]]:
     """{rule: the null cells that kept the rule from being evaluated somewhere}."""
     out: dict[str, list[str]] = {"t3_balance": [], "t3_handled_sum": [], "t3_row_sum": []}
-    needed = ("received", "carried_over", "handled_total", "carried_forward")
+    needed = BALANCE
     results = result_keys(rows)
     for c, col in enumerate(APPLICANT_COLUMNS):
         if all(k in rows for k in needed):

@@ -45,9 +45,14 @@ def squash(text: str) -> str:
     return _WS.sub("", text)
 
 
+_LABEL_FIRST = frozenset("#>*_文报标题名tT")  # the first characters _LABEL can match
+
+
 def strip_label(text: str) -> str:
     """A title line without its label or markup: `标题: …`, `# …`, `**…**`, `> …`."""
     t = squash(text)
+    if not t or (t[0] not in _LABEL_FIRST and t[-1] not in "*_#"):
+        return t  # nothing to strip (most lines)
     prev = None
     while prev != t:
         prev = t
@@ -121,6 +126,8 @@ def find_title(lines: list[str]) -> str | None:
 
 def report_year_from_text(lines: list[str]) -> int | None:
     for line in lines:
+        if "统计" not in line:
+            continue
         m = _STAT_PERIOD.search(squash(line))
         if m:
             return int(m.group(1))
@@ -131,10 +138,14 @@ def published_from_text(lines: list[str]) -> str | None:
     """A publication date stated by the document: a labelled date, else the date line of
     the signature (the last line that is only a date)."""
     for line in lines[:40]:
+        if "日期" not in line and "时间" not in line:
+            continue
         m = _DATE_LABEL.search(squash(line))
         if m:
             return _iso(*m.groups())
     for line in reversed(lines):
+        if not _may_be_date_line(line):
+            continue
         m = _DATE_LINE.match(squash(line))
         if m:
             return _iso(*m.groups())
@@ -148,18 +159,27 @@ def _iso(y: str, m: str, d: str) -> str | None:
     return f"{int(y):04d}-{mi:02d}-{di:02d}"
 
 
+def _may_be_date_line(line: str) -> bool:
+    return len(line) <= 100 and "日" in line
+
+
 def signature_body(lines: list[str]) -> str | None:
-    """The body named on the line before the closing date, if any."""
-    stripped = [strip_label(x) for x in lines if strip_label(x)]
-    for i in range(len(stripped) - 1, 0, -1):
-        if _DATE_LINE.match(stripped[i]):
-            prev = stripped[i - 1]
-            if 2 <= len(prev) <= 30 and re.search(
-                r"(政府|办公室|局|委员会|中心|街道|镇|乡|县|区)$", prev
-            ):
+    """The body named on the (non-empty) line before the closing date, if any."""
+    for i in range(len(lines) - 1, -1, -1):
+        if _may_be_date_line(lines[i]) and _DATE_LINE.match(strip_label(lines[i])):
+            break
+    else:
+        return None
+    for j in range(i - 1, -1, -1):
+        prev = strip_label(lines[j])
+        if prev:
+            if 2 <= len(prev) <= 30 and _BODY_END.search(prev):
                 return prev
             return None
     return None
+
+
+_BODY_END = re.compile(r"(政府|办公室|局|委员会|中心|街道|镇|乡|县|区)$")
 
 
 _ANY_DATE = re.compile(r"^\s*(20\d{2}|19\d{2})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
