@@ -8,10 +8,9 @@ the section's table is found by its anchor labels instead.
 
 from __future__ import annotations
 
-import re
-
 from harvester.parser.template import SECTION_KEYWORDS
 from harvester.parser.tokens import Token
+from harvester.parser.walk import any_of
 
 MAX_HEADING = 40
 ANCHORS = {
@@ -27,17 +26,23 @@ def _matches(token: Token, patterns: tuple[str, ...], *, heading: bool) -> bool:
     c = token.key
     if heading and (token.cell or len(c) > MAX_HEADING):
         return False
-    return any(re.search(p, c) for p in patterns)
+    return any_of(patterns).search(c) is not None
 
 
 def find_headings(tokens: list[Token]) -> dict[str, int]:
     heads: dict[str, int] = {}
-    pos = 0
+    candidates = [
+        i
+        for i, t in enumerate(tokens)
+        if t.kind == "text" and not t.cell and len(t.key) <= MAX_HEADING
+    ]
+    at = 0  # index into candidates
     for key, patterns in SECTION_KEYWORDS:
-        for i in range(pos, len(tokens)):
-            if _matches(tokens[i], patterns, heading=True):
-                heads[key] = i
-                pos = i + 1
+        rx = any_of(patterns)
+        for n in range(at, len(candidates)):
+            if rx.search(tokens[candidates[n]].key):
+                heads[key] = candidates[n]
+                at = n + 1
                 break
     return heads
 

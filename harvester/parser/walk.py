@@ -14,20 +14,23 @@ MAX_ENDS = 30  # line or row ends between a label and its first value
 
 
 @lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One expression that matches where any of `patterns` does."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
 def label_matches(token: Token, patterns: tuple[str, ...]) -> bool:
     if token.kind != "text":
         return False
     c = token.key
-    return len(c) <= MAX_LABEL and any(_compiled(p).search(c) for p in patterns)
+    return len(c) <= MAX_LABEL and any_of(patterns).search(c) is not None
 
 
 def find_label(tokens: list[Token], start: int, end: int, patterns: tuple[str, ...]) -> int | None:
+    rx = any_of(patterns)
     for i in range(start, end):
-        if label_matches(tokens[i], patterns):
+        t = tokens[i]
+        if t.kind == "text" and len(t.key) <= MAX_LABEL and rx.search(t.key):
             return i
     return None
 
