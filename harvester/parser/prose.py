@@ -24,9 +24,6 @@ NUM = r"(?P<n>\d+|[零〇一二两三四五六七八九十]{1,3})"
 UNIT = r"(?:件|个|份|宗|起|条|次|例)"
 TOTAL = r"(?:共|共计|合计|总计|累计|总数|数量|总量|数)?(?:为|是|达)?(?:共|共计|合计)?"
 STOP = r"(?=$|[。；;，,、（(：:])"  # the phrase ends a clause: nothing qualifies it further
-_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
-_FULLWIDTH_DIGIT = re.compile("[０-９]")
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _MAY_STATE = re.compile(r"[\d零〇一二两三四五六七八九十]|未|没有|无|不")  # a number, or none
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 MAX_SHOWN = 120
@@ -174,18 +171,15 @@ def _number(text: str) -> Number | None:
 
 
 def prose_sentences(tokens: list[Token]) -> list[str]:
-    """The free text of the report (table grids and cell values left out), as sentences
-    with their white space removed and full-width digits made ASCII."""
+    """The free text of the report (table cells left out) as sentences, read as labels
+    are: white space removed, full-width digits and signs (and ，) made ASCII."""
     parts: list[str] = []
     for t in tokens:
-        if t.kind == END:
+        if t.kind == "text" and not t.cell:
+            parts.append(t.key)
+        elif t.kind == END:
             parts.append("\n")
-        elif t.kind == "text" and not t.grid:
-            parts.append(t.text)
-    text = _WS.sub("", " ".join(parts))
-    if _FULLWIDTH_DIGIT.search(text):
-        text = text.translate(_FULLWIDTH_DIGITS)
-    return [s for s in SENTENCE_END.split(text) if s]
+    return [s for s in SENTENCE_END.split("".join(parts)) if s]
 
 
 def _shown(sentence: str, start: int, end: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from harvester.parser.align import align
 from harvester.parser.checks import Rows
@@ -18,7 +19,14 @@ from harvester.parser.template import (
 from harvester.parser.tokens import Token
 from harvester.parser.types import Proactive, ProactiveRow, Table
 from harvester.parser.values import parse_money, parse_number
-from harvester.parser.walk import cell_texts, find_label, label_matches, trim, values_after
+from harvester.parser.walk import (
+    any_of,
+    cell_texts,
+    find_label,
+    label_matches,
+    trim,
+    values_after,
+)
 
 Span = tuple[int, int]
 
@@ -51,6 +59,12 @@ def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[Proactive
     return (out if found else None), warnings
 
 
+@lru_cache(maxsize=256)
+def _other_labels(patterns: tuple[str, ...], stops: tuple[str, ...]) -> re.Pattern[str]:
+    """The labels that end a row: those of the other rows."""
+    return any_of(tuple(p for p in stops if p not in patterns))
+
+
 def _read_row(
     tokens: list[Token],
     pos: int,
@@ -61,7 +75,7 @@ def _read_row(
 ) -> tuple[int | None, list[Token], int]:
     """(label index, cells, next index) of the first occurrence of a row label that is
     followed by cells; a mention without cells (prose, a heading) is passed over."""
-    own = tuple(p for p in stops if p not in patterns)
+    own = _other_labels(patterns, stops)
     first: tuple[int | None, list[Token], int] = (None, [], pos)
     start = pos
     while True:

@@ -16,6 +16,8 @@ MAX_ENDS = 30  # line or row ends between a label and its first value
 @lru_cache(maxsize=256)
 def any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
     """One expression that matches where any of `patterns` does."""
+    if not patterns:
+        return re.compile("(?!)")  # matches nowhere
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
@@ -36,7 +38,7 @@ def find_label(tokens: list[Token], start: int, end: int, patterns: tuple[str, .
 
 
 def values_after(
-    tokens: list[Token], i: int, end: int, expected: int, stops: tuple[str, ...]
+    tokens: list[Token], i: int, end: int, expected: int, stops: re.Pattern[str]
 ) -> tuple[list[Token], int]:
     """The value and blank cells of the row whose label is tokens[i]; (cells, next index).
 
@@ -63,7 +65,7 @@ def values_after(
             if ends > MAX_ENDS:
                 break
         else:  # text
-            if started or label_matches(t, stops):
+            if started or (len(t.key) <= MAX_LABEL and stops.search(t.key)):
                 break
             skipped += 1
             if skipped > MAX_SKIP:
