@@ -81,6 +81,14 @@ def _unglue(parts: list[str]) -> list[str]:
     return out
 
 
+# The last character of any text is_value accepts (a digit, a unit, or white space clean drops).
+_VALUE_LAST = frozenset("0123456789０１２３４５６７８９件条个项次家元万亿\ufeff\u200b")
+
+
+def _may_be_value(part: str) -> bool:
+    return bool(part) and part[-1] in _VALUE_LAST and is_value(part)
+
+
 def _free_line(line: str) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
     stripped = line.strip(" \t\u00a0\u3000")
@@ -88,7 +96,7 @@ def _free_line(line: str) -> list[Token]:
         return [Token(END)]
     parts = _unglue(_WS.split(stripped))
     n_values = 0
-    while n_values < len(parts) and is_value(parts[len(parts) - 1 - n_values]):
+    while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
         n_values += 1
     if n_values == len(parts) or (n_values and len(parts) - n_values >= 1):
         label = " ".join(parts[: len(parts) - n_values])
