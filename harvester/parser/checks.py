@@ -135,12 +135,16 @@ def entry(
     }
 
 
+_NO_MISSING: dict[str, list[str]] = {"t3_balance": [], "t3_handled_sum": [], "t3_row_sum": []}
+
+
 def run_checks(record: Record) -> list[Check]:
     checks: list[Check] = []
     apps = record.get("applications")
     if apps:
-        rows = {k: [v.get(c) for c in APPLICANT_COLUMNS] for k, v in apps.items()}
-        missing = t3_missing(rows)
+        rows = {k: list(map(v.get, APPLICANT_COLUMNS)) for k, v in apps.items()}
+        complete = all(map(_all_num, rows.values()))
+        missing = _NO_MISSING if complete else t3_missing(rows)
         for rule, (n, bad) in t3_violations(rows).items():
             if n or missing[rule]:
                 checks.append(entry(rule, n, bad, missing[rule]))
@@ -162,25 +166,29 @@ def run_checks(record: Record) -> list[Check]:
                 ]
                 checks.append(entry(f"t4_sum_{group}", 0, [], nulls))
     n, bad = 0, []
-    for where, value in _counts(record):
-        if value is None:
-            continue
-        n += 1
-        if not _num(value) or value < 0 or value != int(value):
-            bad.append(f"{where} = {value}")
+    for section, key, row in _count_rows(record):
+        for col, value in row.items():
+            if value is None:
+                continue
+            n += 1
+            if type(value) is int and value >= 0:  # nearly every cell: no more to ask
+                continue
+            if not _num(value) or value < 0 or value != int(value):
+                bad.append(f"{section}.{key}.{col} = {value}")
     if n:
         checks.append(entry("non_negative", n, bad))
     return checks
 
 
-def _counts(record: Record) -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
+NOT_COUNTS = ("change", "amount_raw", "amount_yuan", "amount_10k_yuan")
+
+
+def _count_rows(record: Record) -> list[tuple[str, str, dict[str, object]]]:
+    """(section, row key, the row's count cells) of every table row."""
+    out: list[tuple[str, str, dict[str, object]]] = []
     for section in ("applications", "review_litigation"):
-        for key, row in (record.get(section) or {}).items():
-            out.extend((f"{section}.{key}.{col}", v) for col, v in row.items())
+        out.extend((section, key, row) for key, row in (record.get(section) or {}).items())
     for key, row in (record.get("proactive") or {}).items():
-        for col, v in row.items():
-            if col in ("change", "amount_raw", "amount_yuan", "amount_10k_yuan"):
-                continue
-            out.append((f"proactive.{key}.{col}", v))
+        counts = {col: v for col, v in row.items() if col not in NOT_COUNTS}
+        out.append(("proactive", key, counts))
     return out
