@@ -165,6 +165,8 @@ def text_tokens(text: str) -> list[Token]:
         elif tabs:
             out.extend([cell_token(c) for c in line.split("\t")])
             out.append(Token(END))
+        elif not n or line.isspace():
+            out.append(Token(END))
         elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
             out.extend(one_line)
         elif line.count("|") >= 2:
