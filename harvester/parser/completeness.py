@@ -58,3 +58,20 @@ def completeness(record: Record, template: str) -> dict[str, SectionCompleteness
         "ratio": round(total_r / total_e, 4) if total_e else 0.0,
     }
     return result
+
+
+# A report counts as read (harvester status, the scrape summary, processing counts) only
+# when at least this share of its template's cells was read; a legacy report (no fixed
+# tables) when its prose gave figures.
+READ_THRESHOLD = 0.5
+TABLE_KEYS = ("proactive", "applications", "review_litigation")
+
+
+def is_read(record: Record) -> bool:
+    """True when the record's tables were read well enough to count (READ_THRESHOLD)."""
+    if not any(record.get(key) for key in TABLE_KEYS):
+        return False
+    comp = record.get("completeness")
+    if comp:
+        return comp["overall"]["ratio"] >= READ_THRESHOLD
+    return bool(record.get("from_prose"))
