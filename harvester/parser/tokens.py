@@ -34,23 +34,26 @@ class Token:
 
 
 END = "end"
+# One shared end-of-row token: tokens are never changed once made, except a grid cell's
+# `grid` flag (set on cell tokens only), so every row can end with the same object.
+END_TOKEN = Token(END)
 
 
 def text_token(text: str, *, cell: bool = False) -> Token:
-    return Token("text", text, cell=cell, key=clean(text))
+    return Token("text", text, cell, False, False, clean(text))
 
 
 def cell_token(text: str, *, span: bool = False) -> Token:
     if span:
-        return Token("blank", "", cell=True, span=True)
+        return Token("blank", "", True, True)
     if text.isdigit() and text.isascii():  # most cells: a plain count
-        return Token("value", text, cell=True)
+        return Token("value", text, True)
     c = clean(text)
     if c in BLANK_MARKS:
-        return Token("blank", text, cell=True)
+        return Token("blank", text, True)
     if value_text(c):
-        return Token("value", text, cell=True)
-    return Token("text", text.strip(), cell=True, key=c)  # clean() drops what strip() does
+        return Token("value", text, True)
+    return Token("text", text.strip(), True, False, False, c)  # clean() drops what strip() does
 
 
 def grid_tokens(table: Table) -> list[Token]:
@@ -61,7 +64,7 @@ def grid_tokens(table: Table) -> list[Token]:
             token = cell_token(cell.text, span=cell.merged)
             token.grid = True
             out.append(token)
-        out.append(Token(END))
+        out.append(END_TOKEN)
     return out
 
 
@@ -93,7 +96,7 @@ def _free_line(line: str) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
     stripped = line.strip(" \t\u00a0\u3000")
     if not stripped:
-        return [Token(END)]
+        return [END_TOKEN]
     parts = _unglue(_WS.split(stripped))
     n_values = 0
     while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
@@ -103,10 +106,10 @@ def _free_line(line: str) -> list[Token]:
         values = parts[len(parts) - n_values :]
         if n_values and _looks_like_row(label, values):
             out = [text_token(label)] if label else []
-            out.extend(Token("value", v, cell=True) for v in values)
-            out.append(Token(END))
+            out.extend(Token("value", v, True) for v in values)
+            out.append(END_TOKEN)
             return out
-    return [text_token(stripped), Token(END)]
+    return [text_token(stripped), END_TOKEN]
 
 
 def _looks_like_row(label: str, values: list[str]) -> bool:
@@ -130,12 +133,12 @@ def _one_line_body(line: str) -> list[Token] | None:
         if not part:
             continue
         if is_blank_mark(part) and part.strip():
-            out.append(Token("blank", part, cell=True))
+            out.append(Token("blank", part, True))
         elif is_value(part):
-            out.append(Token("value", part, cell=True))
+            out.append(Token("value", part, True))
         else:
             out.append(text_token(part))
-    out.append(Token(END))
+    out.append(END_TOKEN)
     return out
 
 
@@ -164,14 +167,14 @@ def text_tokens(text: str) -> list[Token]:
             out.append(cell_token(line[1:]))  # one cell per line
         elif tabs:
             out.extend([cell_token(c) for c in line.split("\t")])
-            out.append(Token(END))
+            out.append(END_TOKEN)
         elif not n or line.isspace():
-            out.append(Token(END))
+            out.append(END_TOKEN)
         elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
             out.extend(one_line)
         elif line.count("|") >= 2:
             out.extend(cell_token(c) for c in _pipe_cells(line))
-            out.append(Token(END))
+            out.append(END_TOKEN)
         else:
             out.extend(_free_line(line))
     return out
@@ -181,7 +184,7 @@ def document_tokens(doc: Document) -> list[Token]:
     out: list[Token] = []
     for block in doc.blocks:
         if block.kind == "table" and block.table is not None:
-            out.append(Token(END))
+            out.append(END_TOKEN)
             out.extend(grid_tokens(block.table))
         else:  # a paragraph may itself hold text-table lines: no END of its own
             out.extend(text_tokens(block.text))
