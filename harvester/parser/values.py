@@ -24,7 +24,10 @@ def clean(text: str) -> str:
         for wide, narrow in _FULLWIDTH:
             if wide in text:
                 text = text.replace(wide, narrow)
-    return _SPACES.sub("", text)
+    text = "".join(text.split())  # every Unicode white space (\s, \u00a0, \u3000), in C
+    if "\u200b" in text or "\ufeff" in text:  # not white space to str.split
+        text = text.replace("\u200b", "").replace("\ufeff", "")
+    return text
 
 
 def _strip_count_unit(c: str) -> str:
