@@ -31,16 +31,32 @@ from harvester.parser.walk import (
 Span = tuple[int, int]
 
 
+Expressions = tuple[re.Pattern[str], re.Pattern[str]]  # a row's label, the labels ending it
+
+
+@lru_cache(maxsize=8)
+def _expressions(era: str, section: str) -> tuple[Expressions, ...]:
+    """Per row of the section, in template order: its label expression and the expression
+    of the labels that end it (the other rows'), compiled once per template."""
+    if section == "two":
+        rows = [it.patterns for it in T2_ITEMS[era]]
+        stops = tuple(p for ps in rows for p in ps) + (r"第二十条",)
+    else:
+        rows = [s.patterns for s in T3_ROWS[era]]
+        stops = tuple(p for ps in rows for p in ps)
+    return tuple((any_of(ps), any_of(tuple(p for p in stops if p not in ps))) for ps in rows)
+
+
 def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[Proactive | None, list[str]]:
     items = T2_ITEMS[era]
-    stops = tuple(p for it in items for p in it.patterns) + (r"第二十条",)
+    expressions = _expressions(era, "two")
     start, end = span
     out: Proactive = {}
     warnings: list[str] = []
     found = 0
     pos = start
-    for item in items:
-        i, cells, nxt = _read_row(tokens, pos, end, item.patterns, len(item.columns), stops)
+    for item, (label, stop) in zip(items, expressions, strict=True):
+        i, cells, nxt = _read_row(tokens, pos, end, label, len(item.columns), stop)
         if i is None:
             out[item.key] = _proactive_row(item.columns, [], None, warnings, item.key)
             warnings.append(f"section 二: row {item.label} not found; its cells are null")
@@ -59,27 +75,21 @@ def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[Proactive
     return (out if found else None), warnings
 
 
-@lru_cache(maxsize=256)
-def _other_labels(patterns: tuple[str, ...], stops: tuple[str, ...]) -> re.Pattern[str]:
-    """The labels that end a row: those of the other rows."""
-    return any_of(tuple(p for p in stops if p not in patterns))
-
-
 def _read_row(
     tokens: list[Token],
     pos: int,
     end: int,
-    patterns: tuple[str, ...],
+    label: re.Pattern[str],
     expected: int,
-    stops: tuple[str, ...],
+    own: re.Pattern[str],
 ) -> tuple[int | None, list[Token], int]:
     """(label index, cells, next index) of the first occurrence of a row label that is
-    followed by cells; a mention without cells (prose, a heading) is passed over."""
-    own = _other_labels(patterns, stops)
+    followed by cells (up to a label `own` finds); a mention without cells (prose, a
+    heading) is passed over."""
     first: tuple[int | None, list[Token], int] = (None, [], pos)
     start = pos
     while True:
-        i = find_label(tokens, start, end, patterns)
+        i = find_label(tokens, start, end, label)
         if i is None:
             return first
         cells, nxt = values_after(tokens, i, end, expected, own)
@@ -122,15 +132,15 @@ def read_applications(
 ) -> tuple[Table | None, list[str], int]:
     """(section 三 rows, warnings, index after the last row read)."""
     specs = T3_ROWS[era]
-    stops = tuple(p for s in specs for p in s.patterns)
+    expressions = _expressions(era, "three")
     start, end = span
     raw: Rows = {}
     warnings: list[str] = []
     pos = start
     found = 0
     runs: dict[str, str] = {}
-    for spec in specs:
-        i, cells, nxt = _read_row(tokens, pos, end, spec.patterns, len(APPLICANT_COLUMNS), stops)
+    for spec, (label, stop) in zip(specs, expressions, strict=True):
+        i, cells, nxt = _read_row(tokens, pos, end, label, len(APPLICANT_COLUMNS), stop)
         if i is None:
             warnings.append(f"section 三: row {spec.label} not found; its cells are null")
             raw[spec.key] = [None] * len(APPLICANT_COLUMNS)

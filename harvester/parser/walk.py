@@ -28,8 +28,8 @@ def label_matches(token: Token, patterns: tuple[str, ...]) -> bool:
     return len(c) <= MAX_LABEL and any_of(patterns).search(c) is not None
 
 
-def find_label(tokens: list[Token], start: int, end: int, patterns: tuple[str, ...]) -> int | None:
-    rx = any_of(patterns)
+def find_label(tokens: list[Token], start: int, end: int, rx: re.Pattern[str]) -> int | None:
+    """The index of the first text token in [start, end) that `rx` finds a label in."""
     for i in range(start, end):
         t = tokens[i]
         if t.kind == "text" and len(t.key) <= MAX_LABEL and rx.search(t.key):
