@@ -37,8 +37,9 @@ def completeness(record: Record, template: str) -> dict[str, SectionCompleteness
     out["proactive"] = (read, expected)
     apps = record.get("applications") or {}
     rows = T3_ROWS[template]
+    # a row holds exactly the applicant columns (the schema says so): count its non-nulls
     out["applications"] = (
-        sum(_read((apps.get(s.key) or {}).get(c)) for s in rows for c in APPLICANT_COLUMNS),
+        sum(len(r) - [*r.values()].count(None) for s in rows if (r := apps.get(s.key))),
         len(rows) * len(APPLICANT_COLUMNS),
     )
     rl = record.get("review_litigation") or {}

@@ -150,7 +150,9 @@ def read_applications(
         texts = cell_texts(cells)
         if is_run(texts):
             runs[spec.key] = texts[0]
-        raw[spec.key] = [int(t) if t.isdigit() and t.isascii() else parse_number(t) for t in texts]
+        raw[spec.key] = [
+            int(t) if t.isdigit() and t.isascii() else parse_number(t) if t else None for t in texts
+        ]
         pos = nxt
     if not found:
         return None, [], start

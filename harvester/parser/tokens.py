@@ -154,17 +154,30 @@ def _pipe_cells(line: str) -> list[str]:
     return cells
 
 
+def _may_be_page_number(line: str) -> bool:
+    """A page-number line holds a slash, 页 or a dash (else _PAGE_NUMBER cannot match)."""
+    return "/" in line or "页" in line or any(d in line for d in _DASHES)
+
+
+_DASHES = ("-", "—", "–", "－")
+
+
 def text_tokens(text: str) -> list[Token]:
     """Tokens of plain text in any of the shapes above (the shape is decided per line)."""
     out: list[Token] = []
+    append = out.append
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = _NOISE.sub("", raw) if "[" in raw else raw
         n = len(line)
-        if n <= _PAGE_NUMBER_MAX and _PAGE_NUMBER.match(line):
+        if n <= _PAGE_NUMBER_MAX and _may_be_page_number(line) and _PAGE_NUMBER.match(line):
             continue
         tabs = line.count("\t")
-        if tabs == 1 and line[0] == "\t":
-            out.append(cell_token(line[1:]))  # one cell per line
+        if tabs == 1 and line[0] == "\t":  # one cell per line
+            cell = line[1:]
+            if cell.isdigit() and cell.isascii():
+                append(Token("value", cell, True))
+            else:
+                append(cell_token(cell))
         elif tabs:
             out.extend([cell_token(c) for c in line.split("\t")])
             out.append(END_TOKEN)
