@@ -20,6 +20,7 @@ _PAGE_NUMBER = re.compile(
     r"^\s*([-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
 )
 _PAGE_NUMBER_MAX = 40  # a page-number line is short
+_PAGE_HINT = re.compile("[/页\\-—–－]")  # and holds one of these, or _PAGE_NUMBER cannot match
 _WS = re.compile(r"[ \u00a0\u2000-\u200b\u3000]+")
 
 
@@ -154,14 +155,6 @@ def _pipe_cells(line: str) -> list[str]:
     return cells
 
 
-def _may_be_page_number(line: str) -> bool:
-    """A page-number line holds a slash, 页 or a dash (else _PAGE_NUMBER cannot match)."""
-    return "/" in line or "页" in line or any(d in line for d in _DASHES)
-
-
-_DASHES = ("-", "—", "–", "－")
-
-
 def text_tokens(text: str) -> list[Token]:
     """Tokens of plain text in any of the shapes above (the shape is decided per line)."""
     out: list[Token] = []
@@ -169,15 +162,15 @@ def text_tokens(text: str) -> list[Token]:
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = _NOISE.sub("", raw) if "[" in raw else raw
         n = len(line)
-        if n <= _PAGE_NUMBER_MAX and _may_be_page_number(line) and _PAGE_NUMBER.match(line):
-            continue
         tabs = line.count("\t")
-        if tabs == 1 and line[0] == "\t":  # one cell per line
-            cell = line[1:]
-            if cell.isdigit() and cell.isascii():
-                append(Token("value", cell, True))
-            else:
-                append(cell_token(cell))
+        one_cell = tabs == 1 and line[0] == "\t"  # one cell per line
+        if one_cell and line[1:].isdigit() and line[1:].isascii():  # a plain count, most lines
+            append(Token("value", line[1:], True))
+            continue
+        if n <= _PAGE_NUMBER_MAX and _PAGE_HINT.search(line) and _PAGE_NUMBER.match(line):
+            continue
+        if one_cell:
+            append(cell_token(line[1:]))
         elif tabs:
             out.extend([cell_token(c) for c in line.split("\t")])
             out.append(END_TOKEN)
