@@ -66,7 +66,13 @@ def worker(root: Path, seconds: float) -> dict:
         n += len(texts)
     elapsed = time.process_time() - start
     chars = sum(len(t) for t in texts) / len(texts)
-    return {"version": PARSER_VERSION, "reports": n, "seconds": elapsed, "seeds": len(texts), "chars": chars}
+    return {
+        "version": PARSER_VERSION,
+        "reports": n,
+        "seconds": elapsed,
+        "seeds": len(texts),
+        "chars": chars,
+    }
 
 
 def checkout(rev: str, into: Path) -> Path:
@@ -93,9 +99,15 @@ def run_one(root: Path, seconds: float) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seconds", type=float, default=10.0, help="seconds per parser per round (default 10)")
-    ap.add_argument("--against", default=DEFAULT_AGAINST, help="git revision of the previous parser")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--seconds", type=float, default=10.0, help="seconds per parser per round (default 10)"
+    )
+    ap.add_argument(
+        "--against", default=DEFAULT_AGAINST, help="git revision of the previous parser"
+    )
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -112,7 +124,10 @@ def main() -> None:
                 rate = result["reports"] / result["seconds"]
                 totals[label].append(rate)
                 info[label] = result
-                print(f"round {r + 1} {label:8} parser {result['version']}: {rate:.1f} reports/s", flush=True)
+                print(
+                    f"round {r + 1} {label:8} parser {result['version']}: {rate:.1f} reports/s",
+                    flush=True,
+                )
     seeds, chars = info["current"]["seeds"], info["current"]["chars"]
     best = {k: max(v) for k, v in totals.items()}
     print(
