@@ -165,6 +165,47 @@ def test_seed_with_a_wrong_prose_figure() -> None:
     ]
 
 
+def _assert_only_totals(apps: dict, totals: dict[str, int]) -> None:
+    """Legacy rows from prose: the stated totals, every other cell null."""
+    assert {k: v["total"] for k, v in apps.items()} == totals
+    assert all(v is None for row in apps.values() for c, v in row.items() if c != "total")
+
+
+LEGACY = """某县人民政府2015年政府信息公开工作年度报告
+本报告根据《中华人民共和国政府信息公开条例》（国务院令第492号）要求编制。
+一、概述
+2015年，我县扎实推进政府信息公开工作。
+二、主动公开政府信息情况
+2015年共主动公开政府信息1234条。
+三、依申请公开政府信息情况
+共受理申请12件，其中同意公开10件，部分同意公开1件，不同意公开1件。
+四、政府信息公开的收费及减免情况
+未收取任何费用。
+统计指标\t单位\t统计数
+（一）主动公开政府信息数\t条\t1234
+二、依申请公开情况\t\t
+（一）收到申请数\t件\t12
+1.同意公开答复数\t件\t10
+五、因政府信息公开申请行政复议、提起行政诉讼的情况
+无。
+"""
+
+
+def test_hand_written_legacy_report_gives_only_the_figures_its_prose_states() -> None:
+    record = parse_text(LEGACY)
+    assert (record["era"], record["agency"], record["year"]) == ("legacy", "某县人民政府", 2015)
+    assert "proactive" not in record and "review_litigation" not in record
+    _assert_only_totals(
+        record["applications"], {"received": 12, "disclosed": 10, "partially_disclosed": 1}
+    )
+    assert record["from_prose"] == [
+        "applications.disclosed.total",
+        "applications.partially_disclosed.total",
+        "applications.received.total",
+    ]
+    assert not any(c["status"] == "failed" for c in record["checks"])
+
+
 def _legacy_figures(received: int, review: int, lawsuits: int) -> dict[str, int]:
     return {
         "applications.received.total": received,
@@ -181,13 +222,9 @@ def test_legacy_report_figures_from_prose(one_line: bool) -> None:
     got = parse_text(one_line_text(text) if one_line else text)
     jsonschema.validate(got, SCHEMA)
     assert (got["era"], got["agency"], got["year"]) == ("legacy", "青山县人民政府", 2015)
-    apps = got["applications"]
-    assert {k: v["total"] for k, v in apps.items()} == {
-        "received": 14,
-        "disclosed": 12,
-        "partially_disclosed": 1,
-    }
-    assert all(v is None for row in apps.values() for c, v in row.items() if c != "total")
+    _assert_only_totals(
+        got["applications"], {"received": 14, "disclosed": 12, "partially_disclosed": 1}
+    )
     assert {g: r["total"] for g, r in got["review_litigation"].items()} == {
         "review": 0,
         "litigation_direct": 0,
