@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+SEEDS = ROOT / "harvester" / "world" / "seeds"  # harvester.world.seed_reports.SEED_DIR
 DEFAULT_AGAINST = "4b46703"  # the parser before issue 13 (≈170 reports/s)
 
 

@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 
 from harvester.synth import random_record, report_document
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 from harvester.writers import convert, render_docx, render_html
 
 ROOT = Path(__file__).parent.parent
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SCHEMA = json.loads((ROOT / "harvester" / "schema" / "record.schema.json").read_text("utf-8"))
 KEYS = ("agency", "year", "era", "published", "proactive", "applications", "review_litigation")
 # The `harvester` group with the parse command (registered lazily, as harvester/cli does).

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
 from harvester.parser import parse_text
 from harvester.parser.metadata import title_identity
 from harvester.synth import random_record, report_text
-
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ from harvester.parser.prose import read_prose
 from harvester.parser.tokens import text_tokens
 from harvester.synth import one_line_text, random_record, report_text
 from harvester.synth_prose import STATED, legacy_report_text, prose_summary, with_prose
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "harvester" / "schema" / "record.schema.json").read_text(
         "utf-8"

@@ -23,7 +23,10 @@ from portal_server import (
     page,
     pdf,
 )
+from scrapy import Spider
+from scrapy.crawler import Crawler
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from harvester.crawling import crawl_command, crawl_env, run_crawl
 from harvester.discovery import host_allowed
@@ -245,32 +248,33 @@ def test_redirects_to_private_addresses_and_other_schemes_refused(secure: dict[s
     assert hops and all(f.status == 302 for f in hops)
 
 
-def test_resolver_refuses_private_addresses_of_unlisted_names() -> None:
-    from types import SimpleNamespace
-
+def test_resolver_refuses_private_addresses_of_unlisted_names(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
     from twisted.internet.error import DNSLookupError
 
-    from pipelines.resolver import GuardedResolver, is_private_address, is_reserved_name
+    from harvester.crawl.context import CrawlContext, attach_context
+    from harvester.crawl.resolver import GuardedResolver, is_private_address, is_reserved_name
 
-    def spider(*homes: str) -> SimpleNamespace:
-        portals = [
-            SimpleNamespace(portal=SimpleNamespace(home_url=h, column_urls=[], allowed_hosts=[]))
-            for h in homes
-        ]
-        return SimpleNamespace(states=dict(enumerate(portals)))
+    class Process:  # what Scrapy builds the resolver with: an owner of crawlers
+        def __init__(self, *homes: str) -> None:
+            with session_scope(engine) as session:
+                portals = [Portal(province="测试省", county=f"{h}县", home_url=h) for h in homes]
+                session.add_all(portals)
+                session.flush()
+                ids = [p.id for p in portals]
+            self.crawler = Crawler(Spider)
+            self.crawlers = [self.crawler]
+            attach_context(self.crawler, CrawlContext(database_url, tmp_path, 0, ids))
 
     resolver = GuardedResolver.__new__(GuardedResolver)
-    resolver.crawler = SimpleNamespace(
-        crawlers=[SimpleNamespace(spider=spider("http://a.gov.cn/"))]
-    )
+    resolver.crawler = Process("http://a.gov.cn/")
     for address in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "192.168.0.1", "::1", "0.0.0.0"):
         assert is_private_address(address)
         with pytest.raises(DNSLookupError, match="private address"):
             resolver._check(address, "evil.a.gov.cn")
     assert resolver._check("59.203.1.1", "www.a.gov.cn") == "59.203.1.1"
-    resolver.crawler = SimpleNamespace(
-        crawlers=[SimpleNamespace(spider=spider("http://localhost:8/"))]
-    )
+    resolver.crawler = Process("http://localhost:8/")
     assert resolver._check("127.0.0.1", "localhost") == "127.0.0.1"  # the registry row is there
     assert is_reserved_name("files.example.invalid") and not is_reserved_name("invalid.gov.cn")
 

@@ -11,16 +11,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from harvester.items import FetchedDocument, ReportDocument
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope
+from harvester.storage.fetches import store_blob
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
-from harvester.storage.repo import store_blob, store_report_version
+from harvester.storage.repo import store_report_version
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 WORKERS = 6
 
 
-def _prepare(engine: Engine, blobs: BlobStore) -> tuple[int, list[dict[str, Any]]]:
+def _prepare(engine: Engine, blobs: BlobStore) -> tuple[int, list[ReportDocument]]:
     with session_scope(engine) as session:
         portal = Portal(province="浙江省", prefecture="宁波市", county="象山县")
         session.add(portal)
@@ -28,23 +30,16 @@ def _prepare(engine: Engine, blobs: BlobStore) -> tuple[int, list[dict[str, Any]
         documents = []
         for index, body in enumerate([b"<html>page</html>", b"%PDF-1.7 report"]):
             blob, _ = store_blob(session, blobs, body)
-            documents.append(
-                {
-                    "url": f"http://127.0.0.1/{index}",
-                    "final_url": None,
-                    "sha256": blob.sha256,
-                    "role": "page" if index == 0 else "attachment",
-                    "fetch_id": None,
-                    "media_type": blob.media_type,
-                    "bytes": blob.size,
-                    "fetched_at": T0,
-                }
+            url = f"http://127.0.0.1/{index}"
+            fetched = FetchedDocument(
+                url, url, 200, blob.media_type or "", T0, "http", blob.sha256, blob.size
             )
+            documents.append(ReportDocument("page" if index == 0 else "attachment", url, fetched))
         return portal.id, documents
 
 
 def _store(
-    url: str, portal_id: int, documents: list[dict[str, Any]], barrier: Any
+    url: str, portal_id: int, documents: list[ReportDocument], barrier: Any
 ) -> tuple[int, int, bool]:
     engine = make_engine(url)
     try:
@@ -66,7 +61,7 @@ def _store(
 
 
 def _process_worker(
-    url: str, portal_id: int, documents: list[dict[str, Any]], barrier: Any, results: Any
+    url: str, portal_id: int, documents: list[ReportDocument], barrier: Any, results: Any
 ) -> None:
     try:
         results.put(_store(url, portal_id, documents, barrier))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,8 +11,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
+from harvester.items import FetchedDocument, ReportDocument
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import mask_url, session_scope
+from harvester.storage.fetches import (
+    expected_length_from_headers,
+    last_complete_fetch,
+    record_fetch,
+    store_blob,
+)
 from harvester.storage.models import (
     Blob,
     CrawlRun,
@@ -24,14 +32,10 @@ from harvester.storage.models import (
     VersionDocument,
 )
 from harvester.storage.repo import (
-    expected_length_from_headers,
     finish_portal_run,
     finish_run,
-    last_complete_fetch,
-    record_fetch,
     start_portal_run,
     start_run,
-    store_blob,
     store_parse_result,
     store_report_version,
 )
@@ -72,22 +76,23 @@ def fetch(
     return record_fetch(session, blobs, **values)
 
 
-def docs_for(session: Session, blobs: BlobStore, *bodies: bytes) -> list[dict]:
+def docs_for(session: Session, blobs: BlobStore, *bodies: bytes) -> list[ReportDocument]:
     documents = []
     for index, body in enumerate(bodies):
         blob, _ = store_blob(session, blobs, body)
-        documents.append(
-            {
-                "url": f"http://127.0.0.1/doc{index}",
-                "final_url": f"http://127.0.0.1/doc{index}",
-                "sha256": blob.sha256,
-                "role": "page" if index == 0 else "attachment",
-                "fetch_id": None,
-                "media_type": blob.media_type,
-                "bytes": blob.size,
-                "fetched_at": T0,
-            }
+        url = f"http://127.0.0.1/doc{index}"
+        fetched = FetchedDocument(
+            url=url,
+            final_url=url,
+            status=200,
+            media_type=blob.media_type or "",
+            fetched_at=T0,
+            via="http",
+            sha256=blob.sha256,
+            bytes=blob.size,
+            complete=True,
         )
+        documents.append(ReportDocument("page" if index == 0 else "attachment", url, fetched))
     return documents
 
 
@@ -266,8 +271,8 @@ def test_new_version_only_when_content_changes(session: Session, blob_store: Blo
             )
         )
 
-    assert shas(v1.id) == [d["sha256"] for d in docs]
-    assert shas(v2.id) == [d["sha256"] for d in changed]
+    assert shas(v1.id) == [d.sha256 for d in docs]
+    assert shas(v2.id) == [d.sha256 for d in changed]
     roles = session.scalars(
         select(VersionDocument.role)
         .where(VersionDocument.version_id == v1.id)
@@ -288,7 +293,7 @@ def test_document_order_is_part_of_the_content(session: Session, blob_store: Blo
         "run_id": None,
     }
     _, first, _ = store_report_version(session, documents=docs, **args)
-    swapped = [docs[0], docs[2] | {"role": "attachment"}, docs[1]]
+    swapped = [docs[0], replace(docs[2], role="attachment"), docs[1]]
     _, second, created = store_report_version(session, documents=swapped, **args)
     assert created and second.id != first.id
 
@@ -304,7 +309,13 @@ def test_report_version_refuses_documents_without_stored_bytes(session: Session)
             title=None,
             url=None,
             run_id=None,
-            documents=[{"url": "http://127.0.0.1/x.pdf", "sha256": None, "role": "attachment"}],
+            documents=[
+                ReportDocument(
+                    "attachment",
+                    "http://127.0.0.1/x.pdf",
+                    FetchedDocument("http://127.0.0.1/x.pdf", "", 200, "", T0, "http"),
+                )
+            ],
         )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -21,7 +22,12 @@ from harvester.normalize.grid import (
     drop_empty,
     join_lines,
 )
-from harvester.normalize.links import attachments_of, continuation_urls, extract_attachments
+from harvester.normalize.links import (
+    IMG_EXTS,
+    attachments_of,
+    continuation_urls,
+    extract_attachments,
+)
 
 CONTAINERS = (
     "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
@@ -474,7 +480,9 @@ def normalize_html(data: bytes, *, url: str | None = None, media_type: str | Non
     ]
     body_chars = sum(len(b.text) for b in blocks if b.kind != "table")
     no_table = not any(b.kind == "table" for b in blocks)
-    if pictures and no_table and body_chars < 600 and not doc.attachments:
+    # Linked pictures are the tables' scans, not documents that would hold them as tables.
+    documents = [a for a in doc.attachments if not urlsplit(a.url).path.lower().endswith(IMG_EXTS)]
+    if pictures and no_table and body_chars < 600 and not documents:
         doc.needs_ocr = True  # tables published as pictures
         doc.warnings.append(f"{len(pictures)} picture(s) and no table in the article: needs OCR")
     if doc.title and not any(b.kind == "heading" and b.text == doc.title for b in blocks[:3]):

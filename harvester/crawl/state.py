@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NotRequired, TypedDict
 
-from pipelines.store import PortalInfo
+
+class Failure(TypedDict):
+    """One reason a portal's crawl missed something, with the URL it concerns."""
+
+    reason: str
+    url: NotRequired[str]
+
+
+@dataclass
+class PortalInfo:
+    """What the spider needs of a registry row (read once, at the start of the crawl)."""
+
+    id: int
+    name: str
+    home_url: str
+    family: str | None = None
+    column_urls: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)
+    selectors: dict[str, str] = field(default_factory=dict)
+    needs_browser: bool = False
+    encoding: str | None = None
 
 
 @dataclass
@@ -21,14 +41,14 @@ class PortalState:
     new_versions: int = 0
     attachments: int = 0
     home_error: str | None = None
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     learnt_browser: bool = False
     detected_family: str | None = None
     browser_cookies: dict[str, str] = field(default_factory=dict)
     subcolumn_depth: dict[str, int] = field(default_factory=dict)  # url → least depth asked
 
     def fail(self, reason: str, url: str | None = None) -> None:
-        entry: dict[str, Any] = {"reason": reason}
+        entry: Failure = {"reason": reason}
         if url:
             entry["url"] = url
         self.failures.append(entry)
@@ -46,7 +66,7 @@ class PortalState:
             "attachments": self.attachments,
         }
 
-    def outcome(self, close_reason: str = "finished") -> tuple[str, list[dict[str, Any]]]:
+    def outcome(self, close_reason: str = "finished") -> tuple[str, list[Failure]]:
         """ok only when reports were stored; otherwise failed with the first reason that applies."""
         failures = list(self.failures)
         if close_reason != "finished":

@@ -21,6 +21,8 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
+from harvester.crawl.context import find_context
+
 
 def is_reserved_name(name: str) -> bool:
     name = name.lower().rstrip(".")
@@ -42,22 +44,6 @@ def is_private_address(address: str) -> bool:
     )
 
 
-def registry_hosts(spider: Any) -> set[str]:
-    """Host names the crawl's registry rows point at (these may be private)."""
-    from urllib.parse import urlsplit
-
-    hosts: set[str] = set()
-    for state in getattr(spider, "states", {}).values():
-        portal = state.portal
-        for url in [portal.home_url, *portal.column_urls]:
-            if url:
-                hosts.add((urlsplit(url).hostname or "").lower())
-        for extra in portal.allowed_hosts:
-            hosts.add((urlsplit("//" + extra.strip()).hostname or "").lower())
-    hosts.discard("")
-    return hosts
-
-
 class GuardedResolver(CachingThreadedResolver):
     crawler: Any = None
 
@@ -77,13 +63,10 @@ class GuardedResolver(CachingThreadedResolver):
     def _check(self, address: str, name: str) -> str:
         if not is_private_address(address):
             return address
-        # Scrapy builds the resolver with its CrawlerProcess (whose crawlers hold the spider).
-        owner = self.crawler
-        crawlers = [owner, *getattr(owner, "crawlers", ())]
-        for crawler in crawlers:
-            spider = getattr(crawler, "spider", None)
-            if spider is not None and name.lower().rstrip(".") in registry_hosts(spider):
-                return address
+        # Scrapy builds the resolver with its CrawlerProcess (whose crawlers hold the context).
+        context = find_context(self.crawler)
+        if context is not None and name.lower().rstrip(".") in context.registry_hosts():
+            return address
         raise DNSLookupError(
             f"{name} resolves to the private address {address}; "
             "refused (no registry row points at this host)"

@@ -11,51 +11,57 @@ of the portal: the last worker to close leaves the whole run's picture.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from scrapy import Spider, signals
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from twisted.python.failure import Failure as TwistedFailure
 
-from harvester.storage.models import PORTAL_FAMILIES, Portal, PortalRun, Report
-from harvester.storage.repo import finish_portal_run, start_portal_run
-from spiders.state import PortalState
+from harvester.crawl.context import CrawlContext, crawl_context
+from harvester.crawl.launch import LOCK_NAME
+from harvester.crawl.state import Failure, PortalState
+from harvester.storage.models import PORTAL_FAMILIES, CrawlRun, Portal, PortalRun, Report
+from harvester.storage.repo import finish_portal_run, finish_run, release_lock, start_portal_run
 
 log = logging.getLogger(__name__)
 
 
 class PortalOutcomes:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+    def __init__(self, context: CrawlContext) -> None:
+        self.context = context
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PortalOutcomes:
-        ext = cls(crawler)
+        ext = cls(crawl_context(crawler))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
         return ext
 
-    def spider_opened(self, spider: Spider) -> None:
-        store = getattr(spider, "store", None)
-        if store is None:
-            return
-        with store.session() as session:
-            for state in spider.states.values():
-                start_portal_run(session, spider.run_id, state.portal.id)
+    def spider_error(self, failure: TwistedFailure, response: Response) -> None:
+        """A callback that raised: the portal's crawl missed what that page led to."""
+        state = self.context.state(response.meta.get("portal_id"))
+        if state is not None:
+            error = failure.value
+            state.fail(f"spider error: {type(error).__name__}: {error}", response.url)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        store = getattr(spider, "store", None)
-        if store is None:
-            return
-        with store.session() as session:
-            for state in spider.states.values():
+    def spider_opened(self) -> None:
+        with self.context.session() as session:
+            for state in self.context.states.values():
+                start_portal_run(session, self.context.run_id, state.portal.id)
+
+    def spider_closed(self, reason: str) -> None:
+        context = self.context
+        with context.session() as session:
+            for state in context.states.values():
                 outcome, failures = state.outcome(reason)
-                portal_run = start_portal_run(session, spider.run_id, state.portal.id)
+                portal_run = start_portal_run(session, context.run_id, state.portal.id)
                 reports = state.reports
-                if getattr(spider, "distributed", False):
+                if context.distributed:
                     outcome, failures, reports = merged_outcome(
-                        session, spider.run_id, state, portal_run, reason
+                        session, context.run_id, state, portal_run, reason
                     )
                 finish_portal_run(
                     session,
@@ -75,11 +81,40 @@ class PortalOutcomes:
                     portal.needs_browser = True
                 if state.detected_family in PORTAL_FAMILIES and not portal.family:
                     portal.family = state.detected_family
+            if context.own_run:
+                close_own_run(session, context, reason)
+
+
+def close_own_run(session: Session, context: CrawlContext, reason: str) -> None:
+    """A bare `scrapy crawl` made its run: close it like `harvester crawl` would, minus the
+    parsing (`harvester reparse` does that), and release the crawl lock."""
+    outcomes = [state.outcome(reason) for state in context.states.values()]
+    ok = sum(1 for outcome, _failures in outcomes if outcome == "ok")
+    failures = [f for _outcome, found in outcomes for f in found]
+    failures += [{"reason": f"portal {pid} is not in the registry"} for pid in context.missing]
+    total = len(context.states) + len(context.missing)
+    outcome = "ok" if ok == total and reason == "finished" else "partial" if ok else "failed"
+    counts = {
+        "portals": total,
+        "portals_ok": ok,
+        "reports": sum(state.reports for state in context.states.values()),
+        "new_versions": sum(state.new_versions for state in context.states.values()),
+        "close_reason": reason,
+    }
+    run = session.get(CrawlRun, context.run_id)
+    if run is not None:
+        finish_run(session, run, outcome, counts, [dict(f) for f in failures])
+    release_lock(session, LOCK_NAME, context.own_run or "")
+    log.info(
+        "run %s: %s; reports are stored unparsed: `harvester reparse` parses them",
+        run.id if run else context.run_id,
+        outcome,
+    )
 
 
 def merged_outcome(
     session: Session, run_id: int, state: PortalState, portal_run: PortalRun, reason: str
-) -> tuple[str, list[dict[str, Any]], int]:
+) -> tuple[str, list[Failure], int]:
     """(outcome, failures, reports) of a portal over every worker of a distributed run."""
     reports = session.scalar(
         select(func.count(Report.id)).where(
@@ -106,11 +141,11 @@ SUMMARY_PREFIXES = (
 )
 
 
-def _is_summary(failure: dict[str, Any]) -> bool:
+def _is_summary(failure: Failure) -> bool:
     return "url" not in failure and str(failure.get("reason", "")).startswith(SUMMARY_PREFIXES)
 
 
-def _dedupe(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _dedupe(failures: list[Failure]) -> list[Failure]:
     seen: set[tuple[str, str]] = set()
     out = []
     for failure in failures:

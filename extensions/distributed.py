@@ -22,6 +22,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from harvester.crawl.context import crawl_context
+
 log = logging.getLogger(__name__)
 
 
@@ -48,8 +50,8 @@ class SharedRunKeeper:
         crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)
         return keeper
 
-    def spider_opened(self, spider: Spider) -> None:
-        run_id = getattr(spider, "run_id", 0)
+    def spider_opened(self) -> None:
+        run_id = crawl_context(self.crawler).run_id
         self.active_key = f"harvester:run{run_id}:active"
         self.idle_key = f"harvester:run{run_id}:idle"
         self.server.sadd(self.active_key, self.me)

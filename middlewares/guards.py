@@ -9,20 +9,21 @@ records it for the portal.
 
 Requests to an IP-literal host in a private, loopback or link-local range are refused the
 same way unless a registry row of the crawl points at that address (names are checked by
-pipelines.resolver when they resolve; literals never reach the resolver).
+harvester.crawl.resolver when they resolve; literals never reach the resolver).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from harvester.crawl.context import CrawlContext, crawl_context
+from harvester.crawl.resolver import is_private_address
 from harvester.discovery import host_allowed
-from pipelines.resolver import is_private_address, registry_hosts
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -30,30 +31,25 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 class RedirectGuardMiddleware:
     """Sits just outside Scrapy's RedirectMiddleware (600), so it sees each 3xx first."""
 
-    def __init__(self, crawler: Crawler | None = None) -> None:
-        self.crawler = crawler
-        self._hosts: set[str] | None = None
+    def __init__(self, context: CrawlContext) -> None:
+        self.context = context
+        self.registry_hosts = context.registry_hosts()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
-        return cls(crawler)
+        return cls(crawl_context(crawler))
 
-    def _spider(self, spider: Spider | None) -> Spider | None:
-        return spider or getattr(self.crawler, "spider", None)
-
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        spider = self._spider(spider)
+    def process_request(self, request: Request, spider: object = None) -> None:
         host = (urlsplit(request.url).hostname or "").lower()
-        if is_private_address(host) and host not in self._registry_hosts(spider):
+        if is_private_address(host) and host not in self.registry_hosts:
             raise IgnoreRequest(
                 f"private address {host} refused (no registry row points at it): {request.url}"
             )
         return None
 
     def process_response(
-        self, request: Request, response: Response, spider: Spider | None = None
+        self, request: Request, response: Response, spider: object = None
     ) -> Response:
-        spider = self._spider(spider)
         if response.status not in REDIRECT_STATUSES or request.meta.get("dont_redirect"):
             return response
         location = response.headers.get(b"Location")
@@ -68,23 +64,16 @@ class RedirectGuardMiddleware:
             hops = " → ".join([*chain[chain.index(target) :], target])
             raise IgnoreRequest(f"redirect loop: {hops}")
         host = (urlsplit(target).hostname or "").lower()
-        if is_private_address(host) and host not in self._registry_hosts(spider):
+        if is_private_address(host) and host not in self.registry_hosts:
             raise IgnoreRequest(
                 f"redirect to the private address {host} refused (no registry row points at it)"
             )
-        self._check_portal_host(request, target, spider)
+        self._check_portal_host(request, target)
         return response
 
-    def _registry_hosts(self, spider: Spider) -> set[str]:
-        if self._hosts is None:
-            self._hosts = registry_hosts(spider)
-        return self._hosts
-
-    @staticmethod
-    def _check_portal_host(request: Request, target: str, spider: Spider) -> None:
+    def _check_portal_host(self, request: Request, target: str) -> None:
         """Redirects stay on the portal's hosts; a home page may move (domain change)."""
-        states = getattr(spider, "states", None)
-        state = states.get(request.meta.get("portal_id")) if states else None
+        state = self.context.state(request.meta.get("portal_id"))
         if state is None or request.meta.get("home"):
             return
         portal = state.portal
