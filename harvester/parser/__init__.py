@@ -8,40 +8,21 @@ skipped or could not be read.
 from __future__ import annotations
 
 import traceback
-from typing import Any, TypedDict, Unpack
+from collections.abc import Callable
+from typing import Unpack
 
 from harvester.document import Document
 from harvester.parser.record import build_record
 from harvester.parser.tokens import document_tokens, text_tokens
+from harvester.parser.types import Context, Record
 from harvester.parser.version import PARSER_VERSION
 
-__all__ = ["PARSER_VERSION", "parse_document", "parse_text"]
+__all__ = ["PARSER_VERSION", "Context", "Record", "parse_document", "parse_text"]
 
 INTERNAL_ERROR = "internal parser error"
 
 
-class ReportContext(TypedDict, total=False):
-    """What is known of a report besides its content: where it was found and what its
-    page said (the record takes these over, or checks the text against them)."""
-
-    county: str | None
-    adcode: str | None
-    url: str | None
-    documents: list[dict[str, Any]] | None
-    agency: str | None
-    title: str | None
-    published: str | None
-
-
-def _context(given: ReportContext) -> dict[str, Any]:
-    """Every context key, None where not given; an unknown key is the caller's error."""
-    unknown = set(given) - set(ReportContext.__annotations__)
-    if unknown:
-        raise TypeError(f"unknown report context: {', '.join(sorted(unknown))}")
-    return {key: given.get(key) for key in ReportContext.__annotations__}
-
-
-def _safe(build: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+def _safe(build: Callable[[], Record], ctx: Context) -> Record:
     try:
         return build()
     except Exception as exc:  # never raise: the failure is recorded in the record itself
@@ -65,13 +46,22 @@ def _safe(build: Any, ctx: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-def parse_document(doc: Document, **context: Unpack[ReportContext]) -> dict[str, Any]:
-    """The record of one normalised document."""
-    ctx = _context(context)
+def _checked(context: Context) -> Context:
+    unknown = set(context) - set(Context.__annotations__)
+    if unknown:  # a caller's typo, not bad input: say so at once
+        raise TypeError(f"unknown context key(s): {', '.join(sorted(unknown))}")
+    return context
+
+
+def parse_document(doc: Document, **context: Unpack[Context]) -> Record:
+    """The record of one normalised document; `context` (county, adcode, url, documents,
+    agency, title, published) is what the caller already knows and wins over the text."""
+    ctx = _checked(context)
     return _safe(lambda: build_record(document_tokens(doc), doc, ctx), ctx)
 
 
-def parse_text(text: str, **context: Unpack[ReportContext]) -> dict[str, Any]:
-    """The record of a report given as plain text (any of the table shapes the readers know)."""
-    ctx = _context(context)
+def parse_text(text: str, **context: Unpack[Context]) -> Record:
+    """The record of a report given as plain text (any of the table shapes the readers know);
+    `context` as for parse_document."""
+    ctx = _checked(context)
     return _safe(lambda: build_record(text_tokens(text), None, ctx), ctx)
