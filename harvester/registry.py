@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from harvester.proxies import mask_proxy
 from harvester.storage.models import PORTAL_FAMILIES, Portal
 
 REGISTRY_COLUMNS = (
@@ -150,7 +151,16 @@ def _typed(raw: dict[str, str]) -> dict[str, Any]:
         "enabled": _flag(raw["enabled"], True),
         "notes": (raw["notes"] or "").strip(),
         "source": "seed",
+        "url_source": _url_source(raw),
     }
+
+
+def _url_source(raw: dict[str, str]) -> str | None:
+    """Where a seeded home URL came from: registry.csv and the source column it names."""
+    if not (raw["home_url"] or "").strip():
+        return None
+    origin = (raw["source"] or "").strip()
+    return f"registry.csv: {origin}"[:64] if origin else "registry.csv"
 
 
 def seed_registry(session: Session, rows: Iterable[dict[str, Any]] | None = None) -> int:
@@ -198,7 +208,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _within(portals: Iterable[Portal], province: str | None, prefecture: str | None) -> Iterator[Portal]:
+def _within(
+    portals: Iterable[Portal], province: str | None, prefecture: str | None
+) -> Iterator[Portal]:
     for portal in portals:
         if province and not same_province(province, portal.province):
             continue
@@ -239,7 +251,9 @@ def resolve(
         or_(Portal.county.like(_escape_like(short) + "%", escape="\\"), Portal.county == short)
     )
     candidates = session.scalars(query.order_by(*order))
-    found = [p for p in _within(candidates, province, prefecture) if short in _county_keys(p.county)]
+    found = [
+        p for p in _within(candidates, province, prefecture) if short in _county_keys(p.county)
+    ]
     if found:
         return found
     # A qualified name: 安徽省淮南市寿县, 淮南寿县, 北京朝阳区, 长春市朝阳区.
@@ -286,5 +300,16 @@ def portal_dict(portal: Portal) -> dict[str, Any]:
         "notes": portal.notes or "",
         "allowed_hosts": list(portal.allowed_hosts or []),
         "source": portal.source,
+        "url_source": portal.url_source,
+        "url_verified_at": portal.url_verified_at,
+        "check": {
+            "result": portal.check_result,
+            "detail": portal.check_detail,
+            "checked_at": portal.checked_at,
+            "final_url": portal.check_final_url,
+        }
+        if portal.checked_at
+        else None,
+        "proxy": mask_proxy(portal.proxy),
         "updated_at": portal.updated_at,
     }
