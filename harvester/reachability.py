@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
+import socket
 import time
 import urllib.robotparser
 from collections import defaultdict
@@ -117,8 +118,12 @@ def _host(url: str) -> str:
 
 
 def _site(url: str) -> str:
-    host = _host(url)
-    return host[4:] if host.startswith("www.") else host
+    """host[:port] without a leading www. and the scheme's default port: a move changes it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    host = host[4:] if host.startswith("www.") else host
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 def text_of(body: bytes, content_type: str = "") -> str:
@@ -141,7 +146,16 @@ def visible_text(body: bytes, content_type: str = "") -> str:
 
 def dead_reason(exc: Exception, timeout: float) -> str:
     """Why a host did not answer, in an operator's words."""
-    text = f"{exc!r} {exc}".lower()
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(f"{e!r} {e}" for e in chain).lower()
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused"
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return "DNS lookup failed (no such host)"
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout:g} s ({type(exc).__name__})"
     if any(
