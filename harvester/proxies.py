@@ -21,6 +21,7 @@ PROXY_ENV = "HARVESTER_PROXY"
 DIRECT = "direct"  # a portal's proxy field: no proxy, even when a global one is set
 ENV_PREFIX = "env:"  # a portal's proxy field: the URL is in this environment variable
 SCHEMES = ("http", "https")
+PROXY_META = "harvester_proxy"  # request meta: the name of the proxy carrying the request
 
 
 class ProxyError(ValueError):

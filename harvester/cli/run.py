@@ -18,6 +18,8 @@ from harvester.cli.common import (
     handles_interrupt,
     open_env,
     output_options,
+    proxy_option,
+    use_proxy,
 )
 from harvester.jobs import JobResult, LockedError, run_job
 from harvester.registry import resolve, same_province, seed_registry
@@ -118,6 +120,7 @@ def _run(
 @click.option("--province", help="Disambiguate NAME by province (e.g. 北京市).")
 @click.option("--prefecture", help="Disambiguate NAME by prefecture (e.g. 长春市).")
 @click.option("--since-year", type=int, help="Only reports of this year or later.")
+@proxy_option
 @database_options
 @output_options
 @handles_interrupt
@@ -127,6 +130,7 @@ def scrape(
     province: str | None,
     prefecture: str | None,
     since_year: int | None,
+    proxy: str | None,
     db: str | None,
     data_dir: Path | None,
     quiet: bool,
@@ -141,8 +145,10 @@ def scrape(
       harvester scrape 寿县
       harvester scrape 朝阳区 --province 北京市
       harvester scrape 340422 --since-year 2020
+      harvester scrape 寿县 --proxy http://127.0.0.1:3128
       harvester scrape 寿县 --url https://www.shouxian.gov.cn/ --db postgresql+psycopg://u@host/db
     """
+    proxy_name = use_proxy(proxy)
     env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
@@ -164,7 +170,11 @@ def scrape(
         portal_id = portal.id
         env.say(f"scraping {_describe(portal)}")
     result = _run(
-        env, "scrape", {"name": name, "url": url, "since_year": since_year}, [portal_id], since_year
+        env,
+        "scrape",
+        {"name": name, "url": url, "since_year": since_year, "proxy": proxy_name},
+        [portal_id],
+        since_year,
     )
     _finish(env, result, [portal_id])
     if result.outcome != "ok":
@@ -192,6 +202,7 @@ def scrape(
     help="Skip portals `harvester portals check` found dead within this many days (0: never skip).",
 )
 @click.option("--force", is_flag=True, help="Crawl portals recorded dead too.")
+@proxy_option
 @database_options
 @output_options
 @handles_interrupt
@@ -203,6 +214,7 @@ def crawl(
     redis_url: str,
     skip_dead_days: int,
     force: bool,
+    proxy: str | None,
     db: str | None,
     data_dir: Path | None,
     quiet: bool,
@@ -221,9 +233,11 @@ def crawl(
       harvester crawl                              # every enabled portal
       harvester crawl --skip-dead-days 2           # retry portals found dead 2+ days ago
       harvester crawl --force                      # dead ones too
+      HARVESTER_PROXY=http://u:p@cn-proxy:3128 harvester crawl   # from a mainland vantage point
       harvester crawl --province 安徽省 --since-year 2021
       harvester crawl --only 寿县 --only 象山县 --json
     """
+    proxy_name = use_proxy(proxy)
     env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
@@ -270,6 +284,7 @@ def crawl(
             "distributed": distributed,
             "skip_dead_days": 0 if force else skip_dead_days,
             "skipped_dead": skipped,
+            "proxy": proxy_name,
         },
         portal_ids,
         since_year,
