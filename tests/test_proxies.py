@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from forward_proxy import ForwardProxy
-from portal_server import PortalServer, county_site
+from portal_server import PortalServer, county_site, page
 from sqlalchemy import select
 
 from harvester.storage.db import make_engine, session_scope
@@ -91,11 +91,23 @@ def no_secret_in(data_dir: Path, *texts: str) -> None:
 def test_scrape_goes_through_the_proxy_without_showing_its_password(
     harvester: Run, database_url: str, tmp_path: Path
 ) -> None:
-    with ForwardProxy("crawler", SECRET) as proxy, PortalServer(county_site("试代县")) as portal:
+    site = county_site("试代县")
+    site["/"] = page('<a href="/nb/">政府信息公开年报</a><p>' + "本县概况" * 30 + "</p>")
+    with ForwardProxy("crawler", SECRET) as proxy, PortalServer(site) as portal:
         add(harvester, "试代县", portal.url)
         done = harvester("scrape", "试代县", "--proxy", proxy.url("crawler", SECRET), "--json")
         served = list(portal.log)
         carried = [url for url, _ in proxy.log]
+        # `portals check` probes from the same vantage point.
+        checked = harvester(
+            "portals",
+            "check",
+            "--only",
+            "试代县",
+            "--json",
+            env={"HARVESTER_PROXY": proxy.url("crawler", SECRET)},
+        )
+        probes = portal.log[len(served) :]
     result = json.loads(done.stdout)
     assert result["outcome"] == "ok" and len(result["portals"][0]["reports"]) == 2
     # Every request of the scrape (robots.txt, home, list, articles, PDFs) went through it.
@@ -112,7 +124,11 @@ def test_scrape_goes_through_the_proxy_without_showing_its_password(
         assert run is not None and run.arguments["proxy"] == f"http://127.0.0.1:{proxy.port}"
         arguments = json.dumps(run.arguments)
     engine.dispose()
-    no_secret_in(tmp_path / "data", done.stdout, done.stderr, arguments)
+    no_secret_in(tmp_path / "data", done.stdout, done.stderr, arguments, checked.stdout)
+    (probe,) = json.loads(checked.stdout)["portals"]
+    assert probe["result"] == "ok" and probe["proxy"] == f"http://***@127.0.0.1:{proxy.port}"
+    assert [p for _, p, _ in probes] == ["/robots.txt", "/"]
+    assert all(h.get("Via") == "1.1 test-proxy" for _, _, h in probes)
 
 
 def test_browser_pages_use_the_proxy_and_a_direct_portal_does_not(
