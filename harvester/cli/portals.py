@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from harvester.cli.common import Env, database_options, fail, open_env, output_options
+from harvester.cli.common import database_options, fail, open_env, output_options
+from harvester.cli.portals_common import (
+    FAMILY,
+    canonical,
+    check_url,
+    one_portal,
+    place,
+    seeded_env,
+)
 from harvester.proxies import ProxyError, check_registry_proxy, mask_proxy
 from harvester.registry import (
     ADCODE_RE,
-    ensure_seeded,
     portal_dict,
     resolve,
     same_prefecture,
@@ -24,51 +29,6 @@ from harvester.registry import (
 )
 from harvester.storage.db import session_scope
 from harvester.storage.models import PORTAL_FAMILIES, Portal, PortalRun, Report
-
-FAMILY = click.Choice(PORTAL_FAMILIES)
-
-
-def _seeded_env(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> Env:
-    env = open_env(db, data_dir, quiet, as_json)
-    with session_scope(env.engine) as session:
-        added = ensure_seeded(session)
-    if added:
-        env.say(f"registry seeded with {added} county-level portals")
-    return env
-
-
-def _place(p: Portal) -> str:
-    return " ".join(filter(None, [p.province, p.prefecture, p.county]))
-
-
-def _one(session: Session, name: str, province: str | None, prefecture: str | None) -> Portal:
-    found = resolve(session, name, province=province, prefecture=prefecture)
-    if not found:
-        fail(
-            f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`"
-        )
-    if len(found) > 1:
-        listing = "\n  ".join(f"{p.adcode or '—'}  {_place(p)}" for p in found)
-        fail(
-            f"{name!r} is ambiguous; add --province or --prefecture, or use the adcode:\n  {listing}"
-        )
-    return found[0]
-
-
-def _check_url(url: str | None, option: str) -> None:
-    if url is None or url == "":
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        fail(f"{option} must be an http(s) URL, got {url!r}")
-
-
-def _canonical(names: list[str], given: str | None, same: Any) -> str | None:
-    """The registry's spelling of a province/prefecture the user gave in short form."""
-    if not given:
-        return given
-    matches = sorted({n for n in names if n and same(given, n)})
-    return matches[0] if len(matches) == 1 else given.strip()
 
 
 @click.group("portals")
@@ -119,7 +79,7 @@ def list_command(
       harvester portals list --without-url --limit 0 --json | jq -r '.portals[].county'
       harvester portals list --family trs
     """
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         query = select(Portal)
         if family:
@@ -202,7 +162,7 @@ def show(
       harvester portals show 朝阳区              # both 朝阳区 (北京市, 长春市)
       harvester portals show 朝阳区 --province 北京
     """
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         found = resolve(session, name, province=province, prefecture=prefecture)
         if not found:
@@ -341,23 +301,23 @@ def add(
     """
     if adcode is not None and not ADCODE_RE.match(adcode):
         fail(f"--adcode must be 6 digits, got {adcode!r}")
-    _check_url(url, "--url")
+    check_url(url, "--url")
     for column in column_urls:
-        _check_url(column, "--column-url")
-    env = _seeded_env(db, data_dir, quiet, as_json)
+        check_url(column, "--column-url")
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         provinces = list(session.scalars(select(Portal.province).distinct()))
-        province = _canonical(provinces, province, same_province) or province
+        province = canonical(provinces, province, same_province) or province
         prefectures = list(
             session.scalars(select(Portal.prefecture).where(Portal.province == province).distinct())
         )
-        prefecture = _canonical([p for p in prefectures if p], prefecture, same_prefecture)
+        prefecture = canonical([p for p in prefectures if p], prefecture, same_prefecture)
         county = county.strip()
         if adcode:
             clash = session.scalars(select(Portal).where(Portal.adcode == adcode)).first()
             if clash is not None:
                 fail(
-                    f"adcode {adcode} is already {_place(clash)}; change it with `harvester portals set {adcode} …`"
+                    f"adcode {adcode} is already {place(clash)}; change it with `harvester portals set {adcode} …`"
                 )
         clash = session.scalars(
             select(Portal).where(
@@ -368,7 +328,7 @@ def add(
         ).first()
         if clash is not None:
             fail(
-                f"{_place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`"
+                f"{place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`"
             )
         portal = Portal(
             adcode=adcode,
@@ -391,7 +351,7 @@ def add(
     if as_json:
         env.emit_json(payload)
     else:
-        env.say(f"added portal {payload['id']}: {_place(portal)} {url}")
+        env.say(f"added portal {payload['id']}: {place(portal)} {url}")
 
 
 @portals.command("set")
@@ -457,7 +417,7 @@ def set_command(
     """
     changes: dict[str, Any] = {}
     if url is not None:
-        _check_url(url, "--url")
+        check_url(url, "--url")
         changes["home_url"] = url or None
     if family is not None:
         changes["family"] = family or None
@@ -465,7 +425,7 @@ def set_command(
         fail("give --column-url or --no-column-urls, not both")
     if column_urls:
         for column in column_urls:
-            _check_url(column, "--column-url")
+            check_url(column, "--column-url")
         changes["column_urls"] = list(column_urls)
     elif no_column_urls:
         changes["column_urls"] = []
@@ -486,9 +446,9 @@ def set_command(
         fail(
             "nothing to change: give --url, --family, --column-url, --encoding, --needs-browser, --enable/--disable, --notes or --proxy"
         )
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
-        portal = _one(session, name, province, prefecture)
+        portal = one_portal(session, name, province, prefecture)
         for key, value in changes.items():
             setattr(portal, key, value)
         if "home_url" in changes:
@@ -502,7 +462,7 @@ def set_command(
     else:
         shown = {k: (mask_proxy(v) if k == "proxy" else v) for k, v in changes.items()}
         env.say(
-            f"updated {_place(portal)} ({portal.adcode or 'no adcode'}): "
+            f"updated {place(portal)} ({portal.adcode or 'no adcode'}): "
             + ", ".join(f"{k}={v!r}" for k, v in shown.items())
         )
 
@@ -530,10 +490,6 @@ def seed(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> N
         env.say(f"added {added} portals; the registry has {total}")
 
 
-def _add_check() -> None:
-    from harvester.cli.portals_check import check
+from harvester.cli.portals_check import check  # noqa: E402 - after the group it joins
 
-    portals.add_command(check)
-
-
-_add_check()
+portals.add_command(check)
