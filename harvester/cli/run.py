@@ -169,6 +169,11 @@ def scrape(
             fail(f"no portal URL is known for {_describe(portal)}; pass --url")
         portal_id = portal.id
         env.say(f"scraping {_describe(portal)}")
+        if portal.check_result == "dead" and not url and portal.checked_at:
+            env.say(
+                f"note: `harvester portals check` found it dead on {portal.checked_at:%Y-%m-%d %H:%M}"
+                f" ({portal.check_detail}); trying anyway"
+            )
     result = _run(
         env,
         "scrape",
