@@ -19,6 +19,7 @@ from typing import TypedDict
 from sqlalchemy import insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from harvester.proxies import mask_proxy
 from harvester.storage.models import PORTAL_FAMILIES, Portal
 
 REGISTRY_COLUMNS = (
@@ -122,6 +123,16 @@ class RegistryRow(TypedDict):
     enabled: bool
     notes: str
     source: str
+    url_source: str | None
+
+
+class PortalCheck(TypedDict):
+    """The last reachability check of a portal (`harvester portals check`)."""
+
+    result: str | None
+    detail: str | None
+    checked_at: datetime | None
+    final_url: str | None
 
 
 class PortalData(TypedDict):
@@ -141,6 +152,10 @@ class PortalData(TypedDict):
     notes: str
     allowed_hosts: list[str]
     source: str
+    url_source: str | None
+    url_verified_at: datetime | None
+    check: PortalCheck | None
+    proxy: str | None
     updated_at: datetime | None
 
 
@@ -188,7 +203,16 @@ def _typed(raw: dict[str, str]) -> RegistryRow:
         "enabled": _flag(raw["enabled"], True),
         "notes": (raw["notes"] or "").strip(),
         "source": "seed",
+        "url_source": _url_source(raw),
     }
+
+
+def _url_source(raw: dict[str, str]) -> str | None:
+    """Where a seeded home URL came from: registry.csv and the source column it names."""
+    if not (raw["home_url"] or "").strip():
+        return None
+    origin = (raw["source"] or "").strip()
+    return f"registry.csv: {origin}"[:64] if origin else "registry.csv"
 
 
 def seed_registry(session: Session, rows: Iterable[RegistryRow] | None = None) -> int:
@@ -328,5 +352,16 @@ def portal_dict(portal: Portal) -> PortalData:
         "notes": portal.notes or "",
         "allowed_hosts": list(portal.allowed_hosts or []),
         "source": portal.source,
+        "url_source": portal.url_source,
+        "url_verified_at": portal.url_verified_at,
+        "check": {
+            "result": portal.check_result,
+            "detail": portal.check_detail,
+            "checked_at": portal.checked_at,
+            "final_url": portal.check_final_url,
+        }
+        if portal.checked_at
+        else None,
+        "proxy": mask_proxy(portal.proxy),
         "updated_at": portal.updated_at,
     }

@@ -59,6 +59,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "middlewares.cookies.OfflineCookiesMiddleware": 700,
     "middlewares.guards.RedirectGuardMiddleware": 650,
+    # Before Scrapy's HttpProxyMiddleware (750): sets each request's proxy.
+    "middlewares.proxies.PortalProxyMiddleware": 740,
     "middlewares.fetches.FetchRecorderMiddleware": 950,
 }
 ITEM_PIPELINES = {"pipelines.reports.StoreReportPipeline": 300}

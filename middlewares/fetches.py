@@ -29,6 +29,7 @@ from scrapy.statscollectors import StatsCollector
 
 from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.items import FETCHED_META, FetchedDocument
+from harvester.proxies import PROXY_META
 from harvester.storage.fetches import fetched_document, record_fetch
 from harvester.storage.types import utcnow
 
@@ -297,6 +298,7 @@ class FetchRecorderMiddleware:
                     via="browser" if request.meta.get("playwright") else "http",
                     referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
                     error=error,
+                    proxy=request.meta.get(PROXY_META),
                 )
                 return fetched_document(fetch)
         except Exception:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,6 +97,31 @@ def open_env(
         as_json=as_json,
         console=console,
     )
+
+
+def proxy_option(func: F) -> F:
+    """Add --proxy (the global proxy of a crawl)."""
+    return click.option(
+        "--proxy",
+        metavar="URL",
+        default=None,
+        help="Fetch through this HTTP(S) proxy, http://[user:password@]host:port (default: $HARVESTER_PROXY); a portal's own proxy wins.",
+    )(func)
+
+
+def use_proxy(proxy: str | None) -> str | None:
+    """Check --proxy (else $HARVESTER_PROXY) and hand it to the crawl process through the
+    environment (never its command line); the proxy's name, without credentials, or None."""
+    from harvester.proxies import PROXY_ENV, ProxyError, global_proxy, proxy_name
+
+    try:
+        url = global_proxy(proxy)
+    except ProxyError as exc:
+        fail(str(exc))
+        raise  # unreachable
+    if url:
+        os.environ[PROXY_ENV] = url
+    return proxy_name(url)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from harvester.cli.common import Env, database_options, fail, open_env, output_options
+from harvester.cli.common import database_options, fail, open_env, output_options
+from harvester.cli.portals_common import (
+    FAMILY,
+    canonical,
+    check_url,
+    one_portal,
+    place,
+    seeded_env,
+)
+from harvester.proxies import ProxyError, check_registry_proxy, mask_proxy
 from harvester.registry import (
     ADCODE_RE,
-    ensure_seeded,
     portal_dict,
     resolve,
     same_prefecture,
@@ -23,47 +29,6 @@ from harvester.registry import (
 )
 from harvester.storage.db import session_scope
 from harvester.storage.models import PORTAL_FAMILIES, Portal, PortalRun, Report
-
-FAMILY = click.Choice(PORTAL_FAMILIES)
-
-
-def _seeded_env(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> Env:
-    env = open_env(db, data_dir, quiet, as_json)
-    with session_scope(env.engine) as session:
-        added = ensure_seeded(session)
-    if added:
-        env.say(f"registry seeded with {added} county-level portals")
-    return env
-
-
-def _place(p: Portal) -> str:
-    return " ".join(filter(None, [p.province, p.prefecture, p.county]))
-
-
-def _one(session: Session, name: str, province: str | None, prefecture: str | None) -> Portal:
-    found = resolve(session, name, province=province, prefecture=prefecture)
-    if not found:
-        fail(f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`")
-    if len(found) > 1:
-        listing = "\n  ".join(f"{p.adcode or '—'}  {_place(p)}" for p in found)
-        fail(f"{name!r} is ambiguous; add --province or --prefecture, or use the adcode:\n  {listing}")
-    return found[0]
-
-
-def _check_url(url: str | None, option: str) -> None:
-    if url is None or url == "":
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        fail(f"{option} must be an http(s) URL, got {url!r}")
-
-
-def _canonical(names: list[str], given: str | None, same: Any) -> str | None:
-    """The registry's spelling of a province/prefecture the user gave in short form."""
-    if not given:
-        return given
-    matches = sorted({n for n in names if n and same(given, n)})
-    return matches[0] if len(matches) == 1 else given.strip()
 
 
 @click.group("portals")
@@ -85,7 +50,12 @@ def portals() -> None:
 @click.option("--province", help="Only this province (安徽 or 安徽省).")
 @click.option("--prefecture", help="Only this prefecture (淮南 or 淮南市).")
 @click.option("--family", type=FAMILY, help="Only this site-software family.")
-@click.option("--with-url/--without-url", "with_url", default=None, help="Only portals with (without) a home URL.")
+@click.option(
+    "--with-url/--without-url",
+    "with_url",
+    default=None,
+    help="Only portals with (without) a home URL.",
+)
 @click.option("--limit", default=50, show_default=True, help="At most this many rows (0: all).")
 @database_options
 @output_options
@@ -109,7 +79,7 @@ def list_command(
       harvester portals list --without-url --limit 0 --json | jq -r '.portals[].county'
       harvester portals list --family trs
     """
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         query = select(Portal)
         if family:
@@ -120,7 +90,9 @@ def list_command(
             query = query.where((Portal.home_url.is_(None)) | (Portal.home_url == ""))
         rows = list(
             session.scalars(
-                query.order_by(Portal.adcode.is_(None), Portal.adcode, Portal.province, Portal.county)
+                query.order_by(
+                    Portal.adcode.is_(None), Portal.adcode, Portal.province, Portal.county
+                )
             )
         )
         rows = [
@@ -138,7 +110,15 @@ def list_command(
     for col in ("adcode", "province", "prefecture", "county", "home_url", "family", "flags"):
         table.add_column(col, overflow="fold", no_wrap=col in ("adcode", "home_url"))
     for p in shown:
-        flags = [f for f, on in (("disabled", not p["enabled"]), ("browser", p["needs_browser"]), ("user", p["source"] == "user")) if on]
+        flags = [
+            f
+            for f, on in (
+                ("disabled", not p["enabled"]),
+                ("browser", p["needs_browser"]),
+                ("user", p["source"] == "user"),
+            )
+            if on
+        ]
         table.add_row(
             p["adcode"] or "—",
             p["province"],
@@ -149,7 +129,10 @@ def list_command(
             " ".join(flags),
         )
     env.say(table)
-    env.say(f"{len(shown)} of {total} portals" + ("" if len(shown) == total else " (raise --limit, 0 for all)"))
+    env.say(
+        f"{len(shown)} of {total} portals"
+        + ("" if len(shown) == total else " (raise --limit, 0 for all)")
+    )
 
 
 @portals.command("show")
@@ -179,19 +162,27 @@ def show(
       harvester portals show 朝阳区              # both 朝阳区 (北京市, 长春市)
       harvester portals show 朝阳区 --province 北京
     """
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         found = resolve(session, name, province=province, prefecture=prefecture)
         if not found:
-            fail(f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`")
+            fail(
+                f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`"
+            )
         payload = []
         for portal in found:
             item = portal_dict(portal)
-            item["reports"] = session.scalar(
-                select(func.count()).select_from(Report).where(Report.portal_id == portal.id)
-            ) or 0
+            item["reports"] = (
+                session.scalar(
+                    select(func.count()).select_from(Report).where(Report.portal_id == portal.id)
+                )
+                or 0
+            )
             last = session.scalars(
-                select(PortalRun).where(PortalRun.portal_id == portal.id).order_by(PortalRun.id.desc()).limit(1)
+                select(PortalRun)
+                .where(PortalRun.portal_id == portal.id)
+                .order_by(PortalRun.id.desc())
+                .limit(1)
             ).first()
             item["last_run"] = (
                 None
@@ -208,32 +199,75 @@ def show(
         env.emit_json(payload)
         return
     if len(payload) > 1:
-        env.say(f"{len(payload)} portals match {name!r}; narrow with --province/--prefecture or use the adcode")
+        env.say(
+            f"{len(payload)} portals match {name!r}; narrow with --province/--prefecture or use the adcode"
+        )
     for item in payload:
-        table = Table(show_header=False, title=" ".join(filter(None, [item["province"], item["prefecture"], item["county"]])), title_justify="left")
+        table = Table(
+            show_header=False,
+            title=" ".join(filter(None, [item["province"], item["prefecture"], item["county"]])),
+            title_justify="left",
+        )
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
-        for key in ("adcode", "home_url", "column_urls", "family", "encoding", "needs_browser", "enabled", "notes", "allowed_hosts", "source", "reports", "last_run"):
+        for key in (
+            "adcode",
+            "home_url",
+            "column_urls",
+            "family",
+            "encoding",
+            "needs_browser",
+            "enabled",
+            "notes",
+            "allowed_hosts",
+            "source",
+            "url_source",
+            "url_verified_at",
+            "check",
+            "proxy",
+            "reports",
+            "last_run",
+        ):
             value = item[key]
             if isinstance(value, list):
                 value = "\n".join(value)
+            elif isinstance(value, dict) and key == "check":
+                value = (
+                    f"{value['result']} ({value['checked_at']:%Y-%m-%d %H:%M}): {value['detail']}"
+                )
             elif isinstance(value, dict):
                 value = f"run {value['run_id']}: {value['outcome']}" + (
-                    " — " + "; ".join(r or "?" for r in value["reasons"]) if value["reasons"] else ""
+                    " — " + "; ".join(r or "?" for r in value["reasons"])
+                    if value["reasons"]
+                    else ""
                 )
             table.add_row(key, "—" if value in (None, "") else str(value))
         env.say(table)
 
 
 @portals.command("add")
-@click.option("--province", required=True, help="Province-level unit (安徽省; a short form is completed from the registry).")
-@click.option("--prefecture", help="Prefecture (淮南市); omit for districts of 北京/天津/上海/重庆 and counties directly under a province.")
+@click.option(
+    "--province",
+    required=True,
+    help="Province-level unit (安徽省; a short form is completed from the registry).",
+)
+@click.option(
+    "--prefecture",
+    help="Prefecture (淮南市); omit for districts of 北京/天津/上海/重庆 and counties directly under a province.",
+)
 @click.option("--county", required=True, help="County-level name as officially written (寿县).")
 @click.option("--adcode", help="6-digit administrative division code.")
 @click.option("--url", required=True, help="Portal home URL.")
 @click.option("--family", type=FAMILY, help="Site-software family, when known.")
-@click.option("--column-url", "column_urls", multiple=True, help="A known 年报 column (list) page (repeatable).")
-@click.option("--encoding", help="Page encoding override (e.g. gb18030), when the site declares a wrong one.")
+@click.option(
+    "--column-url",
+    "column_urls",
+    multiple=True,
+    help="A known 年报 column (list) page (repeatable).",
+)
+@click.option(
+    "--encoding", help="Page encoding override (e.g. gb18030), when the site declares a wrong one."
+)
 @click.option("--needs-browser", is_flag=True, help="Pages must be rendered in Chromium.")
 @database_options
 @output_options
@@ -267,22 +301,24 @@ def add(
     """
     if adcode is not None and not ADCODE_RE.match(adcode):
         fail(f"--adcode must be 6 digits, got {adcode!r}")
-    _check_url(url, "--url")
+    check_url(url, "--url")
     for column in column_urls:
-        _check_url(column, "--column-url")
-    env = _seeded_env(db, data_dir, quiet, as_json)
+        check_url(column, "--column-url")
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         provinces = list(session.scalars(select(Portal.province).distinct()))
-        province = _canonical(provinces, province, same_province) or province
+        province = canonical(provinces, province, same_province) or province
         prefectures = list(
             session.scalars(select(Portal.prefecture).where(Portal.province == province).distinct())
         )
-        prefecture = _canonical([p for p in prefectures if p], prefecture, same_prefecture)
+        prefecture = canonical([p for p in prefectures if p], prefecture, same_prefecture)
         county = county.strip()
         if adcode:
             clash = session.scalars(select(Portal).where(Portal.adcode == adcode)).first()
             if clash is not None:
-                fail(f"adcode {adcode} is already {_place(clash)}; change it with `harvester portals set {adcode} …`")
+                fail(
+                    f"adcode {adcode} is already {place(clash)}; change it with `harvester portals set {adcode} …`"
+                )
         clash = session.scalars(
             select(Portal).where(
                 Portal.province == province,
@@ -291,7 +327,9 @@ def add(
             )
         ).first()
         if clash is not None:
-            fail(f"{_place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`")
+            fail(
+                f"{place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`"
+            )
         portal = Portal(
             adcode=adcode,
             province=province,
@@ -305,6 +343,7 @@ def add(
             enabled=True,
             notes="",
             source="user",
+            url_source="user",
         )
         session.add(portal)
         session.flush()
@@ -312,7 +351,7 @@ def add(
     if as_json:
         env.emit_json(payload)
     else:
-        env.say(f"added portal {payload['id']}: {_place(portal)} {url}")
+        env.say(f"added portal {payload['id']}: {place(portal)} {url}")
 
 
 @portals.command("set")
@@ -320,13 +359,29 @@ def add(
 @click.option("--province", help="Disambiguate NAME by province (北京 or 北京市).")
 @click.option("--prefecture", help="Disambiguate NAME by prefecture (长春 or 长春市).")
 @click.option("--url", help="New home URL ('' clears it).")
-@click.option("--family", type=click.Choice((*PORTAL_FAMILIES, "")), help="Site-software family ('' clears it).")
-@click.option("--column-url", "column_urls", multiple=True, help="Known 年报 column pages (repeatable; replaces the list).")
+@click.option(
+    "--family",
+    type=click.Choice((*PORTAL_FAMILIES, "")),
+    help="Site-software family ('' clears it).",
+)
+@click.option(
+    "--column-url",
+    "column_urls",
+    multiple=True,
+    help="Known 年报 column pages (repeatable; replaces the list).",
+)
 @click.option("--no-column-urls", is_flag=True, help="Forget the known column pages.")
 @click.option("--encoding", help="Page encoding override ('' clears it).")
-@click.option("--needs-browser/--no-needs-browser", default=None, help="Render pages in Chromium (or not).")
+@click.option(
+    "--needs-browser/--no-needs-browser", default=None, help="Render pages in Chromium (or not)."
+)
 @click.option("--enable/--disable", "enabled", default=None, help="Crawl this portal (or skip it).")
 @click.option("--notes", help="Free text for maintainers (replaces the notes).")
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="This portal's own HTTP(S) proxy (no credentials; env:NAME reads the URL from $NAME), 'direct' for none even under a global --proxy ('' clears).",
+)
 @database_options
 @output_options
 def set_command(
@@ -341,6 +396,7 @@ def set_command(
     needs_browser: bool | None,
     enabled: bool | None,
     notes: str | None,
+    proxy: str | None,
     db: str | None,
     data_dir: Path | None,
     quiet: bool,
@@ -357,10 +413,11 @@ def set_command(
       harvester portals set 340422 --column-url https://www.shouxian.gov.cn/public/column/6596221?type=3
       harvester portals set 朝阳区 --province 北京 --needs-browser
       harvester portals set 金门县 --disable --notes "not administered; no portal"
+      harvester portals set 寿县 --proxy env:CN_PROXY   # URL in $CN_PROXY
     """
     changes: dict[str, Any] = {}
     if url is not None:
-        _check_url(url, "--url")
+        check_url(url, "--url")
         changes["home_url"] = url or None
     if family is not None:
         changes["family"] = family or None
@@ -368,7 +425,7 @@ def set_command(
         fail("give --column-url or --no-column-urls, not both")
     if column_urls:
         for column in column_urls:
-            _check_url(column, "--column-url")
+            check_url(column, "--column-url")
         changes["column_urls"] = list(column_urls)
     elif no_column_urls:
         changes["column_urls"] = []
@@ -380,20 +437,34 @@ def set_command(
         changes["enabled"] = enabled
     if notes is not None:
         changes["notes"] = notes
+    if proxy is not None:
+        try:
+            changes["proxy"] = check_registry_proxy(proxy) if proxy else None
+        except ProxyError as exc:
+            fail(str(exc))
     if not changes:
-        fail("nothing to change: give --url, --family, --column-url, --encoding, --needs-browser, --enable/--disable or --notes")
-    env = _seeded_env(db, data_dir, quiet, as_json)
+        fail(
+            "nothing to change: give --url, --family, --column-url, --encoding, --needs-browser, --enable/--disable, --notes or --proxy"
+        )
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
-        portal = _one(session, name, province, prefecture)
+        portal = one_portal(session, name, province, prefecture)
         for key, value in changes.items():
             setattr(portal, key, value)
+        if "home_url" in changes:
+            portal.url_source = "user" if changes["home_url"] else None
+            portal.url_verified_at = None
         portal.source = "user"
         session.flush()
         payload = portal_dict(portal)
     if as_json:
         env.emit_json(payload)
     else:
-        env.say(f"updated {_place(portal)} ({portal.adcode or 'no adcode'}): " + ", ".join(f"{k}={v!r}" for k, v in changes.items()))
+        shown = {k: (mask_proxy(v) if k == "proxy" else v) for k, v in changes.items()}
+        env.say(
+            f"updated {place(portal)} ({portal.adcode or 'no adcode'}): "
+            + ", ".join(f"{k}={v!r}" for k, v in shown.items())
+        )
 
 
 @portals.command("seed")
@@ -417,3 +488,8 @@ def seed(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> N
         env.emit_json({"added": added, "total": total})
     else:
         env.say(f"added {added} portals; the registry has {total}")
+
+
+from harvester.cli.portals_check import check  # noqa: E402 - after the group it joins
+
+portals.add_command(check)

@@ -91,8 +91,9 @@ def record_fetch(
     via: str,
     referer: str | None,
     error: str | None,
+    proxy: str | None = None,
 ) -> Fetch:
-    """Record one HTTP exchange and keep its body.
+    """Record one HTTP exchange and keep its body; `proxy` names the proxy that carried it.
 
     The body is stored (and ``complete`` is True) only when it arrived in full: a body
     shorter or longer than `expected_length` (the server's Content-Length) is recorded with
@@ -133,6 +134,7 @@ def record_fetch(
         referer=referer,
         error="; ".join(problems) or None,
         not_modified=not_modified,
+        proxy=proxy,
     )
     session.add(fetch)
     session.flush()
