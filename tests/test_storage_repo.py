@@ -16,8 +16,7 @@ from harvester.items import FetchedDocument, ReportDocument
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import mask_url, session_scope
 from harvester.storage.fetches import (
-    expected_length_from_headers,
-    last_complete_fetch,
+    fetched_document,
     record_fetch,
 )
 from harvester.storage.models import (
@@ -169,7 +168,8 @@ def test_complete_fetch_keeps_bytes_and_provenance(session: Session, blob_store:
     session.expire_all()
     again = session.get(Fetch, row.id)
     assert again.fetched_at == T0 and again.fetched_at.tzinfo is not None
-    assert last_complete_fetch(session, "http://127.0.0.1/report.pdf").id == row.id
+    document = fetched_document(again)  # what a conditional request asks with
+    assert document.stored and document.fetch_id == row.id
 
 
 def test_truncated_body_is_never_complete(session: Session, blob_store: BlobStore) -> None:
@@ -181,7 +181,7 @@ def test_truncated_body_is_never_complete(session: Session, blob_store: BlobStor
     assert row.bytes == 10
     assert session.scalar(select(func.count()).select_from(Blob)) == 0
     assert [p for p in blob_store.root.rglob("*") if p.is_file()] == []
-    assert last_complete_fetch(session, row.url) is None
+    assert not fetched_document(row).stored
 
 
 def test_failed_and_not_modified_fetches_are_recorded(
@@ -204,19 +204,6 @@ def test_failed_and_not_modified_fetches_are_recorded(
     )
     cached = fetch(session, blob_store, None, None, status=304, body=b"", expected_length=0)
     assert cached.not_modified is True and cached.sha256 is None and cached.complete is False
-
-
-def test_expected_length_from_headers() -> None:
-    assert expected_length_from_headers({"Content-Length": "120"}) == 120
-    assert expected_length_from_headers({b"Content-Length": [b"120"]}) == 120
-    assert (
-        expected_length_from_headers({"Content-Length": "120", "Content-Encoding": "gzip"}) is None
-    )
-    assert expected_length_from_headers({}) is None
-    from scrapy.http import Headers  # what the crawler's pipelines pass
-
-    assert expected_length_from_headers(Headers({"Content-Length": "7"})) == 7
-    assert expected_length_from_headers({"content-length": "abc"}) is None
 
 
 # --- report versions -------------------------------------------------------------------

@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvester.items import FetchedDocument
@@ -24,20 +23,6 @@ from harvester.storage.types import utcnow
 HeaderValue = str | bytes | list[str] | list[bytes] | tuple[bytes, ...] | None
 RawHeaders = Mapping[str, HeaderValue] | Mapping[bytes, HeaderValue]
 StoredHeaders = dict[str, str | list[str]]  # as a fetch row keeps them
-
-
-def expected_length_from_headers(headers: RawHeaders) -> int | None:
-    """The body length the server announced, when it describes the bytes we hold.
-
-    None when there is no Content-Length, it is not a number, or the body was compressed
-    in transit (Content-Encoding) and has been decoded since.
-    """
-    lowered = _lowered(headers)
-    encoding = _header_text(lowered.get("content-encoding")).strip().lower()
-    if encoding and encoding != "identity":
-        return None
-    raw = _header_text(lowered.get("content-length")).strip()
-    return int(raw) if raw.isdigit() else None
 
 
 def _lowered(headers: RawHeaders) -> dict[str, HeaderValue]:
@@ -144,16 +129,6 @@ def record_fetch(
 def url_hash(url: str) -> str:
     """The indexed key of a URL (URLs can be longer than an index entry may be)."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
-
-
-def last_complete_fetch(session: Session, url: str) -> Fetch | None:
-    """The newest fetch of `url` whose body was stored in full (for ETag / If-Modified-Since)."""
-    return session.scalar(
-        select(Fetch)
-        .where(Fetch.url_sha256 == url_hash(url), Fetch.url == url, Fetch.complete.is_(True))
-        .order_by(Fetch.fetched_at.desc(), Fetch.id.desc())
-        .limit(1)
-    )
 
 
 def _jsonable_headers(headers: RawHeaders | None) -> StoredHeaders:
