@@ -37,7 +37,9 @@ NAMING_CONVENTION = {
 RUN_KINDS = ("scrape", "crawl", "reparse", "demo")
 RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
 FETCH_VIA = ("http", "browser")
-DOCUMENT_ROLES = ("page", "attachment")
+DOCUMENT_ROLES = ("page", "attachment", "rendered")
+# The roles whose bytes are what a server sent; "rendered" is derived (a browser's DOM).
+FETCHED_ROLES = ("page", "attachment")
 PORTAL_SOURCES = ("seed", "user")
 PORTAL_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt", "generic")
 
@@ -171,6 +173,9 @@ class Fetch(Base):
     referer: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A browser fetch: the DOM Chromium rendered from `sha256` (the server's bytes), when
+    # the crawl read it (docs/storage.md "Fetched and rendered documents").
+    rendered_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
 
 
 class Report(Base):
@@ -207,7 +212,10 @@ class ReportVersion(Base):
 
 
 class VersionDocument(Base):
-    """A document (article page or attachment) of a report version, with its provenance."""
+    """A document (article page or attachment) of a report version, with its provenance.
+
+    Role ``rendered``: the DOM a browser rendered from the page fetched by `fetch_id`
+    (derived, not on the wire); kept when the page's text exists only after its scripts."""
 
     __tablename__ = "version_document"
     __table_args__ = (
