@@ -1,5 +1,11 @@
 """The spider's use of Chromium (scrapy-playwright): which requests go through it, how a
-JavaScript challenge is recognised, and how its cookies reach the plain HTTP requests."""
+JavaScript challenge is recognised, and how its cookies reach the plain HTTP requests.
+
+Every browser page load captures the main document's HTTP responses as the server sent
+them (harvester.crawl.wire): those are what the fetch recorder stores. Once a challenge
+has been passed, the portal's further pages go over plain HTTP with the browser's cookies
+(and conditionally, like every plain fetch) — unless the site challenges such a request
+again, which the portal's state remembers for the rest of the crawl (`plain_refused`)."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import re
 from scrapy.http import Request, Response
 
 from harvester.crawl.state import PortalState
+from harvester.crawl.wire import CHALLENGED_META
 
 CHALLENGE_STATUSES = (412, 521)
 # Meta keys a browser retry must not carry over from the plain answer it replaces.
@@ -17,11 +24,27 @@ NOT_CARRIED = ("_", "download_", "fetch", "redirect", "harvester_")
 def browser_meta() -> dict[str, object]:
     from scrapy_playwright.page import PageMethod
 
+    from harvester.crawl import wire
+
     return {
         "playwright": True,
         "playwright_include_page": True,
-        "playwright_page_methods": [PageMethod("wait_for_load_state", "networkidle")],
+        "playwright_page_init_callback": "harvester.crawl.wire.attach",
+        "playwright_page_methods": [
+            PageMethod("wait_for_load_state", "networkidle"),
+            PageMethod(wire.settle),
+        ],
     }
+
+
+def plain_after_challenge(state: PortalState) -> bool:
+    """A challenge portal whose challenge was passed: plain HTTP with the browser's cookies."""
+    return state.challenge_passed and bool(state.browser_cookies) and not state.plain_refused
+
+
+def use_browser(state: PortalState) -> bool:
+    """Whether the portal's pages go through Chromium now."""
+    return state.portal.needs_browser and not plain_after_challenge(state)
 
 
 def with_cookies(request: Request, state: PortalState) -> Request:
@@ -34,6 +57,8 @@ def with_cookies(request: Request, state: PortalState) -> Request:
 
 async def release_page(response: Response, state: PortalState | None) -> None:
     """Close the browser page (always); keep its cookies for the portal's plain requests."""
+    if state is not None and response.meta.get(CHALLENGED_META):
+        state.challenge_passed = True
     page = response.meta.pop("playwright_page", None)
     if page is None:
         return
@@ -45,9 +70,17 @@ async def release_page(response: Response, state: PortalState | None) -> None:
         await page.close()
 
 
-def is_challenge(response: Response) -> bool:
-    """A plain-HTTP answer that is a JavaScript challenge: to be retried in the browser."""
-    return response.status in CHALLENGE_STATUSES and not response.meta.get("playwright")
+def is_challenge(response: Response, state: PortalState | None = None) -> bool:
+    """A plain-HTTP answer that is a JavaScript challenge: to be retried in the browser.
+
+    One that came although the request carried the browser's cookies teaches the portal's
+    state that this site wants the browser for every page (`plain_refused`)."""
+    challenged = response.status in CHALLENGE_STATUSES and not response.meta.get("playwright")
+    if challenged and state is not None and plain_after_challenge(state):
+        request = response.request
+        if request is not None and request.headers.get("Cookie"):
+            state.plain_refused = True
+    return challenged
 
 
 def challenge_failed(response: Response, state: PortalState) -> bool:

@@ -39,6 +39,7 @@ from spiders.browser import (
     challenge_failed,
     is_challenge,
     release_page,
+    use_browser,
     with_cookies,
 )
 from spiders.pages import failure_message, is_html, page_title, response_text
@@ -46,6 +47,14 @@ from spiders.pages import failure_message, is_html, page_title, response_text
 MAX_HUB_DEPTH = 2
 MAX_SUBCOLUMN_DEPTH = 3
 MAX_COLUMNS = 4
+
+
+def page_documents(page: ReportDocument) -> tuple[ReportDocument, ...]:
+    """A report page, and after it the DOM the browser rendered from it when that DOM shows
+    what the server's bytes do not (the page's text exists only after its scripts)."""
+    if page.document.rendered_sha256 and page.document.rendered_digest:
+        return (page, ReportDocument("rendered", page.url, page.document))
+    return (page,)
 
 
 class AnnualReportSpider(scrapy.Spider):
@@ -88,7 +97,7 @@ class AnnualReportSpider(scrapy.Spider):
         # A family's JSON / XML API answers data, not a page: plain HTTP (with the
         # browser's cookies) even on a browser portal, or Chromium would wrap it in HTML.
         api = meta.get("kind") in families.API_WALKERS
-        if (browser or state.portal.needs_browser) and not api:
+        if (browser or use_browser(state)) and not api:
             meta.update(browser_meta())
         request = Request(
             url,
@@ -108,7 +117,7 @@ class AnnualReportSpider(scrapy.Spider):
         (None)."""
         state = self.states[response.meta["portal_id"]]
         await release_page(response, state)
-        if is_challenge(response):
+        if is_challenge(response, state):
             return browser_retry(response, state)
         if challenge_failed(response, state):
             return None
@@ -344,7 +353,7 @@ class AnnualReportSpider(scrapy.Spider):
             url=item.url,
             body_hint=item.body_hint,
             year_hint=item.year_hint,
-            documents=(document,),
+            documents=page_documents(document),
         )
         yield self._next_document(item, pending)
 
@@ -391,7 +400,8 @@ class AnnualReportSpider(scrapy.Spider):
         pending = list(meta["pending"])
         document = self._document(response, meta["role"], state)
         if document is not None:
-            item = item.with_document(document)
+            for part in page_documents(document) if meta["role"] == "page" else (document,):
+                item = item.with_document(part)
             state.attachments += int(meta["role"] == "attachment")
             if meta["role"] == "page" and is_html(document.document, response.body):
                 # A continuation page (t…_1.html) may carry the attachments.

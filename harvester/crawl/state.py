@@ -45,6 +45,8 @@ class PortalState:
     learnt_browser: bool = False
     detected_family: str | None = None
     browser_cookies: dict[str, str] = field(default_factory=dict)
+    challenge_passed: bool = False  # a browser load got past a 412/521 challenge
+    plain_refused: bool = False  # …but plain requests with its cookies are challenged again
     subcolumn_depth: dict[str, int] = field(default_factory=dict)  # url → least depth asked
 
     def fail(self, reason: str, url: str | None = None) -> None:
