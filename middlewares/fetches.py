@@ -255,8 +255,10 @@ class FetchRecorderMiddleware:
                 final_url=following.url,
                 status=hop.status,
                 response_headers=hop.headers,
-                body=hop.body if hop.body is not None else b"",
-                expected_length=None,
+                # A challenge page the browser navigated away from has no body to read:
+                # recorded without one (not as empty bytes); a redirect's is empty.
+                body=hop.body if hop.body is not None or hop.error else b"",
+                expected_length=_identity_length(hop.headers, hop.body),
                 error=hop.error,
                 request_headers=hop.request_headers,
             )

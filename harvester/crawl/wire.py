@@ -89,6 +89,8 @@ async def _read(capture: WireCapture, response: Any) -> None:
         document.headers = dict(await response.all_headers())
         document.request_headers = dict(await response.request.all_headers())
         if not 300 <= response.status < 400:
+            # Chromium drops the body of a document the page navigated away from (a
+            # challenge script that reloads at once): then it is unavailable, not empty.
             document.body = await response.body()
     except Exception as exc:  # noqa: BLE001 - the page moved on before the body was read
         document.error = f"response body unavailable: {type(exc).__name__}: {exc}"
