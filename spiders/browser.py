@@ -10,6 +10,7 @@ again, which the portal's state remembers for the rest of the crawl (`plain_refu
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from scrapy.http import Request, Response
 
@@ -35,6 +36,23 @@ def browser_meta() -> dict[str, object]:
             PageMethod(wire.settle),
         ],
     }
+
+
+# Where Chromium sends whatever is not for a crawled portal: a closed port on loopback.
+NOWHERE_PROXY = "http://127.0.0.1:9"
+
+
+def launch_options(base: dict[str, Any], hosts: set[str]) -> dict[str, Any]:
+    """Chromium's launch options for a crawl of portals on `hosts`.
+
+    Chromium's own services (sign-in to accounts.google.com, component and extension
+    updates on update.googleapis.com, time queries) ignore switches that turn them off on
+    some builds (Debian's wrapper brings API keys and remote extensions). So the browser
+    is given a proxy that goes nowhere for every host but the portals': nothing of it
+    leaves the machine, whatever the build or the environment's http_proxy says."""
+    options = dict(base)
+    options["proxy"] = {"server": NOWHERE_PROXY, "bypass": ",".join(sorted(hosts))}
+    return options
 
 
 def plain_after_challenge(state: PortalState) -> bool:

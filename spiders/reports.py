@@ -38,6 +38,7 @@ from spiders.browser import (
     browser_retry,
     challenge_failed,
     is_challenge,
+    launch_options,
     release_page,
     use_browser,
     with_cookies,
@@ -74,6 +75,14 @@ class AnnualReportSpider(scrapy.Spider):
             SpiderArguments(**{k: str(v) for k, v in kwargs.items() if k in names})
         )
         attach_context(crawler, context)
+        # Chromium reaches the registry's hosts and nothing else (spiders/browser.py).
+        crawler.settings.set(
+            "PLAYWRIGHT_LAUNCH_OPTIONS",
+            launch_options(
+                crawler.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"), context.registry_hosts()
+            ),
+            priority="spider",
+        )
         rest = {k: v for k, v in kwargs.items() if k not in names}
         spider = cls(context, *args, **rest)
         spider._set_crawler(crawler)

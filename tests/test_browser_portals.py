@@ -221,7 +221,7 @@ def test_stored_blobs_are_the_bytes_the_server_sent(crawls: dict[str, Any]) -> N
 def test_the_browser_crawl_sends_nothing_through_the_proxy(crawls: dict[str, Any]) -> None:
     """http_proxy/https_proxy point at a logging proxy, no_proxy names the portals: whatever
     Chromium or Scrapy would send anywhere but the portals would show up there."""
-    assert crawls["proxy_log"] == []
+    assert crawls["proxy_log"] == [], crawls["proxy_log"]
     with session_scope(crawls["engine"]) as session:
         vias = set(session.scalars(select(Fetch.via).where(Fetch.run_id == crawls["runs"][0])))
     assert vias == {"http", "browser"}
