@@ -301,3 +301,4 @@ def test_a_corrected_report_makes_exactly_one_new_version(crawls: dict[str, Any]
     with session_scope(engine) as session:
         new = session.scalars(select(ReportVersion).where(ReportVersion.run_id == third)).all()
     assert [v.report_id for v in new] == [report_id]
+
