@@ -36,7 +36,9 @@ from scrapy.statscollectors import StatsCollector
 from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.crawl.wire import (
     CHALLENGED_META,
+    REPLAY_META,
     WIRE_META,
+    Replay,
     WireCapture,
     WireDocument,
     render_digest,
@@ -44,7 +46,7 @@ from harvester.crawl.wire import (
 from harvester.items import FETCHED_META, FetchedDocument
 from harvester.normalize.charset import decode_text
 from harvester.normalize.sniff import sniff
-from harvester.storage.fetches import fetched_document, record_fetch
+from harvester.storage.fetches import fetched_document, record_fetch, store_blob
 from harvester.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -247,6 +249,9 @@ class FetchRecorderMiddleware:
     ) -> Response:
         """A browser page load: each main-document response a fetch of the server's bytes;
         the rendered DOM kept beside the last one when it shows more than those bytes."""
+        replay = request.meta.get(REPLAY_META)
+        if isinstance(replay, Replay) and documents[0].replayed:
+            return self._replayed_load(request, response, replay, documents)
         *hops, final = documents
         for hop, following in zip(hops, documents[1:], strict=True):
             self._record(
@@ -297,6 +302,37 @@ class FetchRecorderMiddleware:
             request.meta[FETCHED_META] = fetch
             self.context.remember(request.meta.get("portal_id"), fetch)
         return response.replace(status=final.status, headers=headers, body=body, url=final.url)
+
+    def _replayed_load(
+        self,
+        request: Request,
+        response: Response,
+        replay: Replay,
+        documents: list[WireDocument],
+    ) -> Response:
+        """Chromium rendered bytes the server had just confirmed unchanged (a 304, already
+        recorded): no new fetch; the earlier fetch's document, and the DOM when it shows
+        more than those bytes (kept as a blob, its digest on the document)."""
+        document = replace(replay.document, not_modified=True)
+        body = replay.body
+        if response.body:
+            dom = response.text if hasattr(response, "text") else response.body.decode("utf-8")
+            digest = render_digest(dom)
+            server = decode_text(replay.body, document.media_type)[0]
+            if render_digest(server) != digest:
+                try:
+                    with self.context.session() as session:
+                        sha = store_blob(
+                            session, self.context.blobs, response.body, document.media_type
+                        )[0].sha256
+                    document = replace(document, rendered_sha256=sha, rendered_digest=digest)
+                    body = response.body
+                except Exception:
+                    log.exception("could not store the rendered DOM of %s", request.url)
+        request.meta[FETCHED_META] = document
+        headers = Headers({"Content-Type": document.media_type or "text/html"})
+        final = documents[-1]
+        return response.replace(status=200, headers=headers, body=body, url=final.url)
 
     def _not_modified(self, request: Request, response: Response) -> Response | Request:
         """A 304: the response carries the earlier fetch's document (and bytes, for pages)."""

@@ -15,7 +15,8 @@ from typing import Any
 from scrapy.http import Request, Response
 
 from harvester.crawl.state import PortalState
-from harvester.crawl.wire import CHALLENGED_META
+from harvester.crawl.wire import CHALLENGED_META, REPLAY_META, Replay
+from harvester.items import fetched
 
 CHALLENGE_STATUSES = (412, 521)
 # Meta keys a browser retry must not carry over from the plain answer it replaces.
@@ -129,6 +130,11 @@ def browser_retry(response: Response, state: PortalState, js_list: bool = False)
     meta = {k: v for k, v in response.meta.items() if not k.startswith(NOT_CARRIED)}
     meta.update(browser_meta())
     meta["js_list"] = js_list
+    document = fetched(response)
+    if js_list and document is not None and document.not_modified and response.body:
+        # The server just said its bytes are unchanged (304): Chromium renders the stored
+        # bytes instead of downloading them again (harvester.crawl.wire.attach).
+        meta[REPLAY_META] = Replay(response.url, response.body, document)
     request = response.request
     return Request(
         response.url,

@@ -252,7 +252,9 @@ class AnnualReportSpider(scrapy.Spider):
             yield browser_retry(response, state, js_list=True)
             return
         if meta.get("playwright") and reports and meta.get("js_list"):
-            state.learnt_browser = True
+            # Rendered where it needs it, this list: the portal's other pages stay plain
+            # HTTP (and conditional); needs_browser is for challenge portals.
+            state.rendered_lists += 1
         for link in reports:
             since = self.context.since_year
             if since and (y := discovery.year_hint(link.text)) and y < since:

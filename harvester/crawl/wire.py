@@ -24,12 +24,25 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from harvester.items import FetchedDocument
+
 log = logging.getLogger(__name__)
 
 WIRE_META = "harvester_wire"  # request meta: the page load's WireCapture
+REPLAY_META = "replay"  # request meta: stored bytes the server confirmed (a 304) to render
 CHALLENGED_META = "harvester_challenged"  # response meta: a challenge was passed on the way
 
 _CAPTURES: weakref.WeakKeyDictionary[Any, WireCapture] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Bytes the server has just confirmed unchanged (a plain 304) for `url`: the browser
+    renders them without asking the server again; nothing new is fetched for them."""
+
+    url: str
+    body: bytes
+    document: FetchedDocument  # the earlier fetch those bytes are the blob of
 
 
 @dataclass
@@ -42,6 +55,7 @@ class WireDocument:
     request_headers: dict[str, str]
     body: bytes | None = None  # None: not available (a redirect, a cancelled load)
     error: str | None = None
+    replayed: bool = False  # fulfilled from a Replay: not an exchange with the server
 
 
 @dataclass
@@ -61,6 +75,7 @@ class WireCapture:
 async def attach(page: Any, request: Any) -> None:
     """playwright_page_init_callback: capture the page's main-document responses."""
     capture = WireCapture()
+    replay = request.meta.get(REPLAY_META)
     request.meta[WIRE_META] = capture
     _CAPTURES[page] = capture
 
@@ -72,17 +87,44 @@ async def attach(page: Any, request: Any) -> None:
                 return
         except Exception:  # noqa: BLE001 - a detached frame: not the main document
             return
-        capture.pending.append(asyncio.ensure_future(_read(capture, response)))
+        # The first main-document answer of a replay is the stored bytes, not the server.
+        replayed = isinstance(replay, Replay) and not capture.pending and response.url == replay.url
+        capture.pending.append(asyncio.ensure_future(_read(capture, response, replayed)))
 
     page.on("response", on_response)
+    if isinstance(replay, Replay):
+        await _replay(page, replay)
 
 
-async def _read(capture: WireCapture, response: Any) -> None:
+async def _replay(page: Any, replay: Replay) -> None:
+    """Answer the page's first navigation to `replay.url` with the stored bytes; every
+    other request goes on to the handlers registered before (scrapy-playwright's)."""
+    served = False
+    content_type = replay.document.media_type or "text/html"
+
+    async def handler(route: Any, browser_request: Any) -> None:
+        nonlocal served
+        if (
+            not served
+            and browser_request.url == replay.url
+            and browser_request.is_navigation_request()
+            and browser_request.frame == page.main_frame
+        ):
+            served = True
+            await route.fulfill(status=200, body=replay.body, content_type=content_type)
+            return
+        await route.fallback()
+
+    await page.route("**", handler)
+
+
+async def _read(capture: WireCapture, response: Any, replayed: bool = False) -> None:
     document = WireDocument(
         url=response.url,
         status=response.status,
         headers={},
         request_headers={},
+        replayed=replayed,
     )
     capture.documents.append(document)  # in the order the responses arrived
     try:
