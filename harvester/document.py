@@ -42,15 +42,15 @@ class Table:
 
     def texts(self, *, blank_merged: bool = False) -> list[list[str]]:
         """The grid as text; with ``blank_merged`` the copies made by spans are empty."""
-        return [["" if (blank_merged and c.merged) else c.text for c in row] for row in self.rows]
+        return [
+            ["" if (blank_merged and c.merged) else c.text for c in row] for row in self.rows
+        ]
 
     @classmethod
     def from_texts(cls, rows: list[list[str]]) -> Table:
         """A table from plain text rows (no spans), padded to a rectangle."""
         width = max((len(r) for r in rows), default=0)
-        return cls(
-            rows=[[Cell(t) for t in r] + [Cell("") for _ in range(width - len(r))] for r in rows]
-        )
+        return cls(rows=[[Cell(t) for t in r] + [Cell("") for _ in range(width - len(r))] for r in rows])
 
 
 @dataclass(slots=True)

@@ -81,9 +81,7 @@ def _portal_outcomes(session: Session, run_id: int) -> tuple[dict[int, str], lis
         outcomes[portal_run.portal_id] = portal_run.outcome
         portal = session.get(Portal, portal_run.portal_id)
         for failure in portal_run.failures or []:
-            failures.append(
-                {"portal": portal.county if portal else portal_run.portal_id, **failure}
-            )
+            failures.append({"portal": portal.county if portal else portal_run.portal_id, **failure})
     return outcomes, failures
 
 
@@ -140,12 +138,7 @@ def run_job(
         missing = [pid for pid in portal_ids if pid not in portal_outcomes]
         for pid in missing:
             portal_outcomes[pid] = "failed"
-            failures.append(
-                {
-                    "portal": pid,
-                    "reason": f"crawl process ended (exit code {exit_code}) before the portal was recorded",
-                }
-            )
+            failures.append({"portal": pid, "reason": f"crawl process ended (exit code {exit_code}) before the portal was recorded"})
         counts = {
             "portals": len(portal_ids),
             "portals_ok": sum(1 for o in portal_outcomes.values() if o == "ok"),

@@ -69,10 +69,8 @@ def run_with_progress(
         TextColumn("[bold]crawling[/bold]"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn(
-            "portals · {task.fields[fetches]} fetches · {task.fields[mb]:.1f} MB · "
-            "{task.fields[versions]} new report versions"
-        ),
+        TextColumn("portals · {task.fields[fetches]} fetches · {task.fields[mb]:.1f} MB · "
+                   "{task.fields[versions]} new report versions"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:

@@ -198,9 +198,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _within(
-    portals: Iterable[Portal], province: str | None, prefecture: str | None
-) -> Iterator[Portal]:
+def _within(portals: Iterable[Portal], province: str | None, prefecture: str | None) -> Iterator[Portal]:
     for portal in portals:
         if province and not same_province(province, portal.province):
             continue
@@ -241,9 +239,7 @@ def resolve(
         or_(Portal.county.like(_escape_like(short) + "%", escape="\\"), Portal.county == short)
     )
     candidates = session.scalars(query.order_by(*order))
-    found = [
-        p for p in _within(candidates, province, prefecture) if short in _county_keys(p.county)
-    ]
+    found = [p for p in _within(candidates, province, prefecture) if short in _county_keys(p.county)]
     if found:
         return found
     # A qualified name: 安徽省淮南市寿县, 淮南寿县, 北京朝阳区, 长春市朝阳区.

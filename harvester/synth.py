@@ -85,14 +85,10 @@ def _applications(
     carried_forward: list[int] | None = None,
 ) -> dict[str, Any]:
     keys = [s.key for s in T3_ROWS[era]]
-    results = [
-        k for k in keys if k not in ("received", "carried_over", "handled_total", "carried_forward")
-    ]
+    results = [k for k in keys if k not in ("received", "carried_over", "handled_total", "carried_forward")]
     cols: dict[str, list[int]] = {k: [] for k in keys}
     for column in range(6):
-        res = {
-            k: _count(rng, 30 if k in ("disclosed", "unavailable_not_held") else 8) for k in results
-        }
+        res = {k: _count(rng, 30 if k in ("disclosed", "unavailable_not_held") else 8) for k in results}
         forward = carried_forward[column] if carried_forward else _count(rng, 5)
         if carried_over:
             over = carried_over[column]
@@ -186,15 +182,7 @@ def proactive_table(record: dict[str, Any]) -> Table:
     last_item = None
     for item in T2_ITEMS[era]:
         if item.item != last_item:
-            placed.append(
-                (
-                    r,
-                    0,
-                    item.item.replace("（", "(").replace("）", ")") if era == "2021" else item.item,
-                    1,
-                    4,
-                )
-            )
+            placed.append((r, 0, item.item.replace("（", "(").replace("）", ")") if era == "2021" else item.item, 1, 4))
             r += 1
             heads = list(item.headers)
             placed.append((r, 0, "信息内容", 1, 1))
@@ -203,10 +191,7 @@ def proactive_table(record: dict[str, Any]) -> Table:
             r += 1
             last_item = item.item
         row = record["proactive"][item.key]
-        texts = [
-            row["amount_raw"] or "" if col == "amount" else _fmt(row[col], col)
-            for col in item.columns
-        ]
+        texts = [row["amount_raw"] or "" if col == "amount" else _fmt(row[col], col) for col in item.columns]
         placed.append((r, 0, item.label, 1, 1))
         for i, t in enumerate(texts):
             placed.append((r, 1 + i, t, 1, 4 - 1 - i if i == len(texts) - 1 else 1))
@@ -229,11 +214,7 @@ def applications_table(record: dict[str, Any]) -> Table:
     keys = [s.key for s in specs]
     r = 3
     group_starts = {
-        "disclosed": (
-            "三、本年度办理结果",
-            0,
-            keys.index("handled_total") - keys.index("disclosed") + 1,
-        ),
+        "disclosed": ("三、本年度办理结果", 0, keys.index("handled_total") - keys.index("disclosed") + 1),
         "withheld_state_secret": ("（三）不予公开", 1, 8),
         "unavailable_not_held": ("（四）无法提供", 1, 3),
         "rejected_petition": ("（五）不予处理", 1, 5),

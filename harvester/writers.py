@@ -113,9 +113,7 @@ def render_html(doc: Document, *, encoding: str = "utf-8", word_style: bool = Fa
         + f'<div class="TRS_Editor">\n{body}\n{attachments}\n</div>\n'
         + '<div class="footer">主办单位：人民政府办公室</div>\n</body>\n</html>\n'
     )
-    codec = (
-        "gb18030" if encoding.lower().replace("-", "") in {"gbk", "gb2312", "gb18030"} else encoding
-    )
+    codec = "gb18030" if encoding.lower().replace("-", "") in {"gbk", "gb2312", "gb18030"} else encoding
     return page.encode(codec, errors="xmlcharrefreplace")
 
 
@@ -205,10 +203,7 @@ def render_xlsx(doc: Document) -> bytes:
                 ws.cell(row=row + r, column=c + 1, value=value)
                 if rs > 1 or cs > 1:
                     ws.merge_cells(
-                        start_row=row + r,
-                        start_column=c + 1,
-                        end_row=row + r + rs - 1,
-                        end_column=c + cs,
+                        start_row=row + r, start_column=c + 1, end_row=row + r + rs - 1, end_column=c + cs
                     )
             row += block.table.n_rows + 1
         else:

@@ -77,9 +77,7 @@ def _run(
             portal_ids=portal_ids,
             since_year=since_year,
             distributed=distributed,
-            progress=None
-            if env.quiet or env.as_json
-            else (lambda title: env.console.log(f"parsed {title}")),
+            progress=None if env.quiet or env.as_json else (lambda title: env.console.log(f"parsed {title}")),
             console=None if env.quiet or env.as_json else env.console,
             crawl_settings=crawl_settings,
         )
@@ -124,9 +122,7 @@ def scrape(
     with session_scope(env.engine) as session:
         candidates = resolve(session, name, province=province, prefecture=prefecture)
         if not candidates:
-            fail(
-                f"no county-level division named {name!r} in the registry; try `harvester portals list --province …` or add it with `harvester portals add`"
-            )
+            fail(f"no county-level division named {name!r} in the registry; try `harvester portals list --province …` or add it with `harvester portals add`")
         if len(candidates) > 1:
             listing = "\n  ".join(_describe(p) for p in candidates)
             fail(f"{name!r} is ambiguous; add --province or --prefecture:\n  {listing}")
@@ -138,9 +134,7 @@ def scrape(
             fail(f"no portal URL is known for {_describe(portal)}; pass --url")
         portal_id = portal.id
         env.say(f"scraping {_describe(portal)}")
-    result = _run(
-        env, "scrape", {"name": name, "url": url, "since_year": since_year}, [portal_id], since_year
-    )
+    result = _run(env, "scrape", {"name": name, "url": url, "since_year": since_year}, [portal_id], since_year)
     _finish(env, result, [portal_id])
     if result.outcome != "ok":
         raise SystemExit(EXIT_FAILED)
@@ -150,16 +144,8 @@ def scrape(
 @click.option("--only", multiple=True, help="County names or adcodes to crawl (repeatable).")
 @click.option("--province", help="Only portals of this province.")
 @click.option("--since-year", type=int, help="Only reports of this year or later.")
-@click.option(
-    "--distributed", is_flag=True, help="Share the scheduler through Redis (scrapy-redis)."
-)
-@click.option(
-    "--redis",
-    "redis_url",
-    default="redis://127.0.0.1:6379/0",
-    show_default=True,
-    help="Redis URL for --distributed.",
-)
+@click.option("--distributed", is_flag=True, help="Share the scheduler through Redis (scrapy-redis).")
+@click.option("--redis", "redis_url", default="redis://127.0.0.1:6379/0", show_default=True, help="Redis URL for --distributed.")
 @database_options
 @output_options
 @handles_interrupt
@@ -189,9 +175,7 @@ def crawl(
     env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
-        query = select(Portal).where(
-            Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != ""
-        )
+        query = select(Portal).where(Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != "")
         portals = [
             p
             for p in session.scalars(query.order_by(Portal.id))
@@ -212,12 +196,7 @@ def crawl(
     result = _run(
         env,
         "crawl",
-        {
-            "only": list(only),
-            "province": province,
-            "since_year": since_year,
-            "distributed": distributed,
-        },
+        {"only": list(only), "province": province, "since_year": since_year, "distributed": distributed},
         portal_ids,
         since_year,
         distributed={"redis_url": redis_url} if distributed else None,

@@ -55,10 +55,7 @@ class Budget:
             wall_seconds=_env_float("HARVESTER_NORMALIZE_TIMEOUT", d.wall_seconds),
             memory_mb=_env_int("HARVESTER_NORMALIZE_MEMORY_MB", d.memory_mb),
             max_bytes=_env_int("HARVESTER_NORMALIZE_MAX_BYTES", d.max_bytes),
-            max_unpacked_bytes=_env_int(
-                "HARVESTER_NORMALIZE_MAX_UNPACKED_MB", d.max_unpacked_bytes // MB
-            )
-            * MB,
+            max_unpacked_bytes=_env_int("HARVESTER_NORMALIZE_MAX_UNPACKED_MB", d.max_unpacked_bytes // MB) * MB,
             max_table_cells=_env_int("HARVESTER_NORMALIZE_MAX_TABLE_CELLS", d.max_table_cells),
             max_cells=_env_int("HARVESTER_NORMALIZE_MAX_CELLS", d.max_cells),
             max_pages=_env_int("HARVESTER_NORMALIZE_MAX_PAGES", d.max_pages),

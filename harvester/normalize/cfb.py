@@ -125,11 +125,7 @@ class _Container:
         sectors = self.chain(start, f"stream {name}", needed)
         if len(sectors) < needed:
             raise CfbError(f"stream {name} holds {len(sectors)} of its {needed} sectors")
-        head = (
-            self.data[self._offset(sectors[0]) : self._offset(sectors[0]) + want]
-            if sectors
-            else b""
-        )
+        head = self.data[self._offset(sectors[0]) : self._offset(sectors[0]) + want] if sectors else b""
         return head
 
 

@@ -13,17 +13,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""", re.I)
 _MEDIA_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.I)
 SINGLE_BYTE = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15"}
-GB_FAMILY = {
-    "gb2312",
-    "gbk",
-    "gb18030",
-    "x-gbk",
-    "cp936",
-    "gb_2312-80",
-    "csgb2312",
-    "euc-cn",
-    "hz-gb-2312",
-}
+GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "gb_2312-80", "csgb2312", "euc-cn", "hz-gb-2312"}
 
 
 def norm_charset(name: str | None) -> str | None:

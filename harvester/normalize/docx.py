@@ -34,9 +34,7 @@ def _q(tag: str) -> str:
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
 
 
 def _styles(zf) -> dict[str, str]:
@@ -180,9 +178,7 @@ def _read_table(
                 if kept == 0 and not cell.text:
                     keep[r][i] = False
                 cell.colspan = max(kept, 1)
-    grid_rows = [
-        [c for c, k in zip(row, ks, strict=True) if k] for row, ks in zip(rows, keep, strict=True)
-    ]
+    grid_rows = [[c for c, k in zip(row, ks, strict=True) if k] for row, ks in zip(rows, keep, strict=True)]
     # cells removed by vMerge must leave their columns occupied: build_table handles it via
     # rowspan of the cell above, as long as the removed cells are those it covers.
     table = build_table(grid_rows)
@@ -242,9 +238,7 @@ def normalize_docx(data: bytes) -> Document:
             if not text:
                 continue
             level = _heading_level(el, styles)
-            blocks.append(
-                Block("heading", text, level=level) if level else Block("paragraph", text)
-            )
+            blocks.append(Block("heading", text, level=level) if level else Block("paragraph", text))
         elif el.tag == _q("tbl"):
             _table(el, styles, blocks, 0, warnings)
     doc = Document(blocks=blocks, source_format="docx")

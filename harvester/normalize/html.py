@@ -40,74 +40,16 @@ CONTAINERS = (
     "//article",
 )
 BLOCK_TAGS = {
-    "p",
-    "div",
-    "section",
-    "article",
-    "li",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "center",
-    "blockquote",
-    "pre",
-    "form",
-    "header",
-    "footer",
-    "main",
-    "aside",
-    "nav",
-    "figure",
-    "figcaption",
-    "address",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "hr",
+    "p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "center", "blockquote",
+    "pre", "form", "header", "footer", "main", "aside", "nav", "figure", "figcaption", "address",
+    "h1", "h2", "h3", "h4", "h5", "h6", "tr", "hr",
 }
-SKIP_TAGS = {
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "head",
-    "title",
-    "select",
-    "option",
-    "button",
-}
+SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "select", "option", "button"}
 META_NAMES = (
-    "ArticleTitle",
-    "PubDate",
-    "ColumnName",
-    "ColumnType",
-    "SiteName",
-    "SiteDomain",
-    "SiteIDCode",
-    "ContentSource",
-    "Keywords",
-    "Description",
-    "Author",
-    "Url",
+    "ArticleTitle", "PubDate", "ColumnName", "ColumnType", "SiteName", "SiteDomain", "SiteIDCode",
+    "ContentSource", "Keywords", "Description", "Author", "Url",
 )
-INFO_LABELS = (
-    "索引号",
-    "发布机构",
-    "主题分类",
-    "文号",
-    "发文字号",
-    "成文日期",
-    "有效性",
-    "发布日期",
-    "发布时间",
-    "来源",
-)
+INFO_LABELS = ("索引号", "发布机构", "主题分类", "文号", "发文字号", "成文日期", "有效性", "发布日期", "发布时间", "来源")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 
 
@@ -276,11 +218,7 @@ def _metadata(tree: etree._Element, doc: Document) -> None:
     h1 = next((clean_text(_text_of(h)) for h in tree.iter("h1") if _text_of(h).strip()), "")
     title_tag = next((clean_text(t.text_content()) for t in tree.iter("title")), "")
     doc.title = doc.metadata.get("ArticleTitle") or h1 or title_tag or None
-    for source in (
-        doc.metadata.get("PubDate"),
-        doc.metadata.get("发布日期"),
-        doc.metadata.get("发布时间"),
-    ):
+    for source in (doc.metadata.get("PubDate"), doc.metadata.get("发布日期"), doc.metadata.get("发布时间")):
         date = _iso_date(source)
         if date:
             doc.published = date
@@ -320,11 +258,7 @@ def _flat_lines(tree: etree._Element) -> list[str]:
                 buf.clear()
             if node.tail:
                 parent = node.getparent()
-                if (
-                    parent is None
-                    or not isinstance(parent.tag, str)
-                    or parent.tag.lower() not in SKIP_TAGS
-                ):
+                if parent is None or not isinstance(parent.tag, str) or parent.tag.lower() not in SKIP_TAGS:
                     buf.append(node.tail)
     lines.append(clean_text("".join(buf)))
     return [ln for ln in lines if ln]
@@ -357,11 +291,7 @@ def _labelled(lines: list[str], label: str) -> str | None:
 
 def _container(tree: etree._Element) -> etree._Element | None:
     for xp in CONTAINERS:
-        found = [
-            el
-            for el in tree.xpath(xp)
-            if len(el.text_content().strip()) >= 20 or el.xpath(".//table")
-        ]
+        found = [el for el in tree.xpath(xp) if len(el.text_content().strip()) >= 20 or el.xpath(".//table")]
         if found:
             return max(found, key=lambda el: len(el.text_content()))
     return None
@@ -388,9 +318,7 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
     if not xml:
         warnings.append("no main text found by trafilatura")
         return blocks, warnings
-    root = etree.fromstring(
-        xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, recover=True)
-    )
+    root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, recover=True))
     used: set[int] = set()
     main = root.find(".//main")
     for el in (main if main is not None else root).iter("head", "p", "item", "table", "quote"):
@@ -412,9 +340,7 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
                 if t is not None:
                     blocks.append(Block("table", table=t))
             continue
-        if el.getparent() is not None and any(
-            a.tag in {"table", "cell"} for a in el.iterancestors()
-        ):
+        if el.getparent() is not None and any(a.tag in {"table", "cell"} for a in el.iterancestors()):
             continue
         text = clean_text("".join(el.itertext()))
         if text:
@@ -437,10 +363,7 @@ def _best_container(tree: etree._Element) -> etree._Element | None:
     if body is None:
         return None
     for el in body.iter("p", "td", "table", "span", "div", "li", "font"):
-        if any(
-            _BOILERPLATE.search((a.get("class") or "") + " " + (a.get("id") or ""))
-            for a in el.iterancestors()
-        ):
+        if any(_BOILERPLATE.search((a.get("class") or "") + " " + (a.get("id") or "")) for a in el.iterancestors()):
             continue
         if _BOILERPLATE.search((el.get("class") or "") + " " + (el.get("id") or "")):
             continue
@@ -466,8 +389,7 @@ def _best_container(tree: etree._Element) -> etree._Element | None:
 
 def _data_tables(tree: etree._Element) -> int:
     return sum(
-        1
-        for t in tree.iter("table")
+        1 for t in tree.iter("table")
         if not _is_layout_table(t) and len(t.xpath(".//tr")) >= 2 and len(t.xpath(".//td")) >= 4
     )
 
@@ -477,9 +399,7 @@ def _numbers(blocks: list[Block]) -> int:
     count = 0
     for block in blocks:
         if block.kind == "table" and block.table is not None:
-            count += sum(
-                len(NUMBER.findall(c.text)) for row in block.table.rows for c in row if not c.merged
-            )
+            count += sum(len(NUMBER.findall(c.text)) for row in block.table.rows for c in row if not c.merged)
         else:
             count += len(NUMBER.findall(block.text))
     return count
@@ -515,9 +435,7 @@ def drop_large_tables(tree: etree._Element, warnings: list[str]) -> None:
             parent.remove(table)
 
 
-def normalize_html(
-    data: bytes, *, url: str | None = None, media_type: str | None = None
-) -> Document:
+def normalize_html(data: bytes, *, url: str | None = None, media_type: str | None = None) -> Document:
     if len(data) > MAX_HTML_BYTES:
         raise NormalizeError(f"HTML page too large: {len(data)} bytes > {MAX_HTML_BYTES}")
     text, warnings = decode_text(data, media_type)
@@ -557,8 +475,7 @@ def normalize_html(
         doc.attachments = attachments_of(tree, url)
     scope = container if container is not None else tree
     pictures = [
-        img
-        for img in scope.iter("img")
+        img for img in scope.iter("img")
         if not re.search(r"(?i)logo|icon|banner|share|qrcode|ewm|btn", img.get("src") or "")
     ]
     body_chars = sum(len(b.text) for b in blocks if b.kind != "table")

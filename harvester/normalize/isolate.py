@@ -77,9 +77,7 @@ def _child(
         except NormalizeError as exc:
             answer = {"error": exc.reason}
             if _vm("VmPeak") >= limit - 16 * 1024 * 1024:  # libraries hide MemoryError
-                answer = {
-                    "error": f"memory limit exceeded ({memory // (1024 * 1024)} MB): {exc.reason}"
-                }
+                answer = {"error": f"memory limit exceeded ({memory // (1024 * 1024)} MB): {exc.reason}"}
         except MemoryError:
             answer = {"error": f"memory limit exceeded ({memory // (1024 * 1024)} MB)"}
         except RecursionError:
@@ -134,9 +132,7 @@ def normalize_isolated(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _run_child(
-    payload: bytes | str, kwargs: dict, timeout: float, memory: int, workdir: str
-) -> Document:
+def _run_child(payload: bytes | str, kwargs: dict, timeout: float, memory: int, workdir: str) -> Document:
     read_fd, write_fd = os.pipe()
     baseline = private_memory(os.getpid())  # what the child shares with us after fork
     pid = os.fork()
@@ -185,9 +181,7 @@ def _run_child(
     try:
         answer = json.loads(raw)
     except ValueError:
-        raise NormalizeError(
-            f"child sent a broken answer ({_death_reason(status, memory)})"
-        ) from None
+        raise NormalizeError(f"child sent a broken answer ({_death_reason(status, memory)})") from None
     if "error" in answer:
         raise NormalizeError(answer["error"])
     return Document.from_dict(answer["ok"])

@@ -14,20 +14,7 @@ from harvester.normalize.dom import parse_html
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import clean_text
 
-DOC_EXTS = (
-    ".pdf",
-    ".doc",
-    ".docx",
-    ".wps",
-    ".xls",
-    ".xlsx",
-    ".et",
-    ".rtf",
-    ".ofd",
-    ".zip",
-    ".rar",
-    ".7z",
-)
+DOC_EXTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".rtf", ".ofd", ".zip", ".rar", ".7z")
 IMG_EXTS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff")
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]{0,300})\)")
 _ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|([^,]*))\s*(?:,|$)""")
@@ -37,13 +24,8 @@ _ONCLICK_URL = re.compile(
     re.I,
 )
 _DOWNLOAD_PATH = re.compile(r"(download|downfile|attach|fujian|getfile)", re.I)
-_DOCUMENT_NAME = re.compile(
-    r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar|jpe?g|png|gif|bmp|tiff?)$", re.I
-)
-_WINDOW_OPEN = re.compile(
-    r"""(?:window\.open|location(?:\.href)?\s*=|downloadFile|download)\s*\(?\s*['"]([^'"]+)['"]""",
-    re.I,
-)
+_DOCUMENT_NAME = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar|jpe?g|png|gif|bmp|tiff?)$", re.I)
+_WINDOW_OPEN = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|downloadFile|download)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
 
 
 def _is_doc_url(u: str) -> bool:
@@ -63,9 +45,7 @@ def _downloader_target(u: str, text: str = "") -> bool:
     path = parts.path.lower()
     if any(k in path for k in ("downfile", "download", "filedown", "attachment", "getfile")):
         q = parse_qs(parts.query)
-        names = [
-            v for key in ("filename", "fileName", "file", "name", "fn") for v in q.get(key, [])
-        ]
+        names = [v for key in ("filename", "fileName", "file", "name", "fn") for v in q.get(key, [])]
         if names or "downfile" in path:
             return True
     if not _DOWNLOAD_PATH.search(path):
@@ -109,9 +89,7 @@ def attachments_of(tree: etree._Element, url: str) -> list[Attachment]:
         if absolute == url:
             return
         if absolute not in found:
-            found[absolute] = Attachment(
-                absolute, clean_text(name) or _name_from_url(absolute), how
-            )
+            found[absolute] = Attachment(absolute, clean_text(name) or _name_from_url(absolute), how)
 
     for a in tree.iter("a"):
         href = (a.get("href") or "").strip()

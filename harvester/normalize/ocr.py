@@ -16,9 +16,7 @@ def tesseract_ready() -> bool:
     if not shutil.which("tesseract"):
         return False
     try:
-        res = subprocess.run(
-            ["tesseract", "--list-langs"], capture_output=True, timeout=20, check=False
-        )
+        res = subprocess.run(["tesseract", "--list-langs"], capture_output=True, timeout=20, check=False)
     except (subprocess.TimeoutExpired, OSError):
         return False
     return b"chi_sim" in res.stdout
@@ -27,9 +25,7 @@ def tesseract_ready() -> bool:
 def ocr_png(png: bytes, timeout: float = 120) -> str:
     from harvester.normalize.office import run_tool
 
-    res = run_tool(
-        ["tesseract", "stdin", "stdout", "-l", "chi_sim+eng", "--psm", "6"], png, timeout
-    )
+    res = run_tool(["tesseract", "stdin", "stdout", "-l", "chi_sim+eng", "--psm", "6"], png, timeout)
     if res.returncode != 0:
         raise NormalizeError(f"tesseract failed: {res.stderr.decode('utf-8', 'replace')[:200]}")
     return res.stdout.decode("utf-8", "replace")
@@ -40,9 +36,7 @@ def ocr_blocks(text: str, page_no: int | None) -> list[Block]:
     for raw in text.splitlines():
         line = clean_text(raw)
         # tesseract puts spaces between CJK characters: drop them
-        line = re.sub(
-            r"(?<=[\u3400-\u9fff，。、；：（）])\s+(?=[\u3400-\u9fff，。、；：（）])", "", line
-        )
+        line = re.sub(r"(?<=[\u3400-\u9fff，。、；：（）])\s+(?=[\u3400-\u9fff，。、；：（）])", "", line)
         if line:
             blocks.append(Block("paragraph", line, page=page_no))
     return blocks
@@ -65,3 +59,5 @@ def normalize_image(data: bytes) -> Document:
     doc.blocks = ocr_blocks(ocr_png(buf.getvalue()), None)
     doc.ocr_used = True
     return doc
+
+

@@ -29,7 +29,7 @@ from harvester.normalize.procs import converter_limits, note_spawn
 EXPORT_FILTERS = {
     "pdf": "pdf:writer_pdf_Export",
     "doc": "doc:MS Word 97",
-    "docx": "docx:MS Word 2007 XML",
+    "docx": 'docx:MS Word 2007 XML',
     "odt": "odt",
     "rtf": "rtf",
     "txt": "txt:Text (encoded):UTF8",
@@ -57,12 +57,7 @@ def _timed_out(what: str, timeout: float, asked: float) -> str:
 
 
 def soffice_convert(
-    data: bytes,
-    src_ext: str,
-    dst_ext: str,
-    *,
-    timeout: float = 120,
-    export_filter: str | None = None,
+    data: bytes, src_ext: str, dst_ext: str, *, timeout: float = 120, export_filter: str | None = None
 ) -> bytes:
     """Convert ``data`` (a ``src_ext`` file) to ``dst_ext`` with LibreOffice; bytes out."""
     exe = soffice_path()
@@ -106,9 +101,7 @@ def soffice_convert(
             _stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise NormalizeError(
-                f"{_timed_out('LibreOffice', timeout, asked)} ({src_ext}→{dst_ext})"
-            ) from None
+            raise NormalizeError(f"{_timed_out('LibreOffice', timeout, asked)} ({src_ext}→{dst_ext})") from None
         except BaseException:
             _kill_group(proc)
             raise
@@ -129,9 +122,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
-def run_tool(
-    cmd: list[str], stdin: bytes | None, timeout: float
-) -> subprocess.CompletedProcess[bytes]:
+def run_tool(cmd: list[str], stdin: bytes | None, timeout: float) -> subprocess.CompletedProcess[bytes]:
     """Run a helper tool in its own process group, within the document budget (memory,
     what is left of the wall time); kill the group on timeout."""
     asked, timeout = timeout, _wall(timeout, cmd[0])

@@ -16,9 +16,7 @@ from harvester.normalize.grid import (
     join_lines,
 )
 
-ENUM = re.compile(
-    r"^\s*([一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9]+[)）]|\d+[.、．])"
-)
+ENUM = re.compile(r"^\s*([一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9]+[)）]|\d+[.、．])")
 NUMERIC = re.compile(r"^[+\-－]?\d[\d,，.]*(%|万元|元|亿元|件|个|项|万)?$")
 
 
@@ -124,6 +122,7 @@ def merge_split_tables(doc: Document, parts: dict[int, Part]) -> None:
     doc.blocks = out
 
 
+
 def _join_parts(a: Part, b: Part) -> Part:
     cells = [list(c) for c in a.cells]
     rest = [list(c) for c in b.cells]
@@ -149,12 +148,7 @@ def _join_parts(a: Part, b: Part) -> Part:
         if shift and c[1] == 1 and top is not None:
             top[4] = join_lines([top[4], c[4]])
             rest.remove(c)
-        elif (
-            c[1] > 1
-            and top is not None
-            and not is_number(c[4])
-            and (not top[4] or not ENUM.match(c[4]))
-        ):
+        elif c[1] > 1 and top is not None and not is_number(c[4]) and (not top[4] or not ENUM.match(c[4])):
             top[1] += c[1] - shift  # a vertical span cut by the page
             top[4] = join_lines([top[4], c[4]])
             rest.remove(c)

@@ -7,9 +7,7 @@ import re
 import zipfile
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_HTML_HINT = re.compile(
-    rb"<\s*(!doctype\s+html|html|head|body|meta|title|div|table|p|script)[\s>/]", re.I
-)
+_HTML_HINT = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|title|div|table|p|script)[\s>/]", re.I)
 
 
 def _utf16(name: str) -> bytes:
@@ -28,9 +26,7 @@ def sniff(data: bytes, filename: str | None = None, media_type: str | None = Non
         return _zip_kind(data)
     if stripped.startswith(b"{\\rtf"):
         return "rtf"
-    if head.startswith(
-        (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
-    ):
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")):
         return "image"
     if _HTML_HINT.search(head[:1024]):
         return "html"

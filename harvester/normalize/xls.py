@@ -68,7 +68,6 @@ def _sheet_blocks(
                 if text:
                     blocks.append(Block("paragraph", text))
             continue
-
         # single-value rows before the first and after the last multi-value row are text
         def single(r: int) -> bool:
             return sum(1 for v in values[r] if v) <= 1 and not any(
@@ -144,10 +143,7 @@ def normalize_xlsx(data: bytes) -> Document:
         if _too_large(ws.title, n_rows, n_cols, doc):
             continue
         values = [[_fmt(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        merges = [
-            (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
-            for m in ws.merged_cells.ranges
-        ]
+        merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
         blocks = _sheet_blocks(values, merges, doc.warnings)
         if blocks and len(wb.worksheets) > 1:
             doc.blocks.append(Block("heading", ws.title, level=2))
@@ -176,9 +172,7 @@ def normalize_xls(data: bytes) -> Document:
             if _too_large(sh.name, sh.nrows, sh.ncols, doc):
                 book.unload_sheet(i)
                 continue
-            values = [
-                [_xls_value(sh.cell(r, c), book) for c in range(sh.ncols)] for r in range(sh.nrows)
-            ]
+            values = [[_xls_value(sh.cell(r, c), book) for c in range(sh.ncols)] for r in range(sh.nrows)]
             merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sh.merged_cells]
             blocks = _sheet_blocks(values, merges, doc.warnings)
             if blocks and sheets > 1:

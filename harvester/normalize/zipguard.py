@@ -39,9 +39,7 @@ def open_zip(data: bytes, what: str) -> zipfile.ZipFile:
                 f"{info.file_size // max(info.compress_size, 1)}:1"
             )
     if total > BUDGET.max_unpacked_bytes:
-        raise NormalizeError(
-            f"zip bomb suspected in {what}: {total} bytes unpacked in total ({_limit()})"
-        )
+        raise NormalizeError(f"zip bomb suspected in {what}: {total} bytes unpacked in total ({_limit()})")
     return zf
 
 

@@ -61,13 +61,7 @@ def parse_document(
 ) -> dict[str, Any]:
     """The record of one normalised document."""
     ctx = _context(
-        county=county,
-        adcode=adcode,
-        url=url,
-        documents=documents,
-        agency=agency,
-        title=title,
-        published=published,
+        county=county, adcode=adcode, url=url, documents=documents, agency=agency, title=title, published=published
     )
     return _safe(lambda: build_record(document_tokens(doc), doc, ctx), ctx)
 
@@ -85,12 +79,6 @@ def parse_text(
 ) -> dict[str, Any]:
     """The record of a report given as plain text (any of the table shapes the readers know)."""
     ctx = _context(
-        county=county,
-        adcode=adcode,
-        url=url,
-        documents=documents,
-        agency=agency,
-        title=title,
-        published=published,
+        county=county, adcode=adcode, url=url, documents=documents, agency=agency, title=title, published=published
     )
     return _safe(lambda: build_record(text_tokens(text), None, ctx), ctx)

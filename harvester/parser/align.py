@@ -51,19 +51,13 @@ def candidates(values: list[Any]) -> list[tuple[list[Any], str]]:
     else:
         # No placement can be justified: the cells stay null (never a guessed column).
         shown = ", ".join(str(v) for v in values)
-        out.append(
-            ([None] * WIDTH, f"{n} numbers ({shown}) cannot be placed in 7 cells; left null")
-        )
+        out.append(([None] * WIDTH, f"{n} numbers ({shown}) cannot be placed in 7 cells; left null"))
     groups: dict[tuple[Any, ...], list[str]] = {}
     for row, note in out:
         groups.setdefault(tuple(row), []).append(note)
     unique = []
     for key, notes in groups.items():
-        note = (
-            notes[0]
-            if len(notes) == 1
-            else f"{notes[0]}; {len(notes)} placements give this same row"
-        )
+        note = notes[0] if len(notes) == 1 else f"{notes[0]}; {len(notes)} placements give this same row"
         unique.append((list(key), note))
     return unique
 

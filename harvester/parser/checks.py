@@ -69,16 +69,10 @@ def t3_missing(rows: Rows) -> dict[str, list[str]]:
             out["t3_balance"] += [f"applications.{k}.{col}" for k in needed if not _num(rows[k][c])]
         if "handled_total" in rows and results:
             out["t3_handled_sum"] += [
-                f"applications.{k}.{col}"
-                for k in [*results, "handled_total"]
-                if not _num(rows[k][c])
+                f"applications.{k}.{col}" for k in [*results, "handled_total"] if not _num(rows[k][c])
             ]
     for key, row in rows.items():
-        out["t3_row_sum"] += [
-            f"applications.{key}.{col}"
-            for col, v in zip(APPLICANT_COLUMNS, row, strict=True)
-            if not _num(v)
-        ]
+        out["t3_row_sum"] += [f"applications.{key}.{col}" for col, v in zip(APPLICANT_COLUMNS, row, strict=True) if not _num(v)]
     return out
 
 
@@ -86,9 +80,7 @@ def t3_score(rows: Rows) -> int:
     return sum(len(bad) for _, bad in t3_violations(rows).values())
 
 
-def _entry(
-    rule: str, evaluated: int, bad: list[str], missing: list[str] | None = None
-) -> dict[str, Any]:
+def _entry(rule: str, evaluated: int, bad: list[str], missing: list[str] | None = None) -> dict[str, Any]:
     """One check. `status` is "failed" when a violation was found, else "not_evaluated" when
     an operand is null (the cells are named in detail.missing), else "ok". `ok` is false
     only for "failed" (a not-evaluated check is not a failure, but neither is it a pass)."""
@@ -98,12 +90,8 @@ def _entry(
         message = f"{rule}: " + "; ".join(bad)
     elif missing:
         status = "not_evaluated"
-        shown = ", ".join(missing[:10]) + (
-            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-        )
-        message = (
-            f"{rule}: not evaluated where cells are null ({shown}); {evaluated} evaluated, all hold"
-        )
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        message = f"{rule}: not evaluated where cells are null ({shown}); {evaluated} evaluated, all hold"
     else:
         status = "ok"
         message = f"{rule}: {evaluated} evaluated, all hold"
@@ -126,16 +114,10 @@ def run_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
             cells = [rl.get(group, {}).get(c) for c in RESULT_COLUMNS]
             if all(_num(v) for v in cells):
                 s = sum(cells[:4])
-                bad = (
-                    [] if s == cells[4] else [f"{group}: total {cells[4]} ≠ sum {s} ({cells[:4]})"]
-                )
+                bad = [] if s == cells[4] else [f"{group}: total {cells[4]} ≠ sum {s} ({cells[:4]})"]
                 checks.append(_entry(f"t4_sum_{group}", 1, bad))
             else:
-                nulls = [
-                    f"review_litigation.{group}.{c}"
-                    for c, v in zip(RESULT_COLUMNS, cells, strict=True)
-                    if not _num(v)
-                ]
+                nulls = [f"review_litigation.{group}.{c}" for c, v in zip(RESULT_COLUMNS, cells, strict=True) if not _num(v)]
                 checks.append(_entry(f"t4_sum_{group}", 0, [], nulls))
     n, bad = 0, []
     for where, value in _counts(record):

@@ -48,14 +48,9 @@ def completeness(record: dict[str, Any], template: str) -> dict[str, Any]:
         len(REVIEW_GROUPS) * len(RESULT_COLUMNS),
     )
     result: dict[str, Any] = {
-        k: {"read": r, "expected": e, "ratio": round(r / e, 4) if e else 0.0}
-        for k, (r, e) in out.items()
+        k: {"read": r, "expected": e, "ratio": round(r / e, 4) if e else 0.0} for k, (r, e) in out.items()
     }
     total_r = sum(r for r, _ in out.values())
     total_e = sum(e for _, e in out.values())
-    result["overall"] = {
-        "read": total_r,
-        "expected": total_e,
-        "ratio": round(total_r / total_e, 4) if total_e else 0.0,
-    }
+    result["overall"] = {"read": total_r, "expected": total_e, "ratio": round(total_r / total_e, 4) if total_e else 0.0}
     return result

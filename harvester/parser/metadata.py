@@ -10,35 +10,23 @@ import re
 
 _WS = re.compile(r"[\s\u00a0\u3000]+")
 _REPORT = r"(?:政府|政务)?(?:信息)?公开(?:和政务公开|及政务公开)?(?:工作)?的?(?:年度)?(?:工作)?(?:报告|年报)"
-_TITLE = re.compile(
-    r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})\s*年度?(?P<post>.*?)" + _REPORT
-)
+_TITLE = re.compile(r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})\s*年度?(?P<post>.*?)" + _REPORT)
 _TITLE_YEAR_LAST = re.compile(
     r"^(?P<pre>.*?)(?:政府|政务)?(?:信息)?公开(?:工作)?(?P<year>(?:19|20)\d{2})\s*年度?(?:工作)?(?:报告|年报)"
 )
-_PREFECTURE = re.compile(
-    r"^(?:[^县区旗市省]{2,8}(?:省|自治区))?(?:[^县区旗市省]{2,5}(?:市|州|盟|地区))(?=[^县区旗市]{1,6}(?:县|区|旗|市))"
-)
+_PREFECTURE = re.compile(r"^(?:[^县区旗市省]{2,8}(?:省|自治区))?(?:[^县区旗市省]{2,5}(?:市|州|盟|地区))(?=[^县区旗市]{1,6}(?:县|区|旗|市))")
 _PROVINCE = re.compile(r"^[^县区旗市省]{2,8}(?:省|自治区)(?=.{2,})")
 _STAT_PERIOD = re.compile(
     r"统计(?:期限|时限|期间|区间|时间|范围)[^0-9]{0,16}((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日"
 )
 _DATE_LINE = re.compile(r"^(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_DATE_LABEL = re.compile(
-    r"(?:发布日期|发布时间|成文日期|日期)[:：]\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})"
-)
-_QUOTED_TITLE = re.compile(
-    r"《([^《》]{4,60}?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:工作)?报告)》"
-)
+_DATE_LABEL = re.compile(r"(?:发布日期|发布时间|成文日期|日期)[:：]\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
+_QUOTED_TITLE = re.compile(r"《([^《》]{4,60}?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:工作)?报告)》")
 
 
-_LABEL = re.compile(
-    r"^(?:#{1,6}|>|[*_]{1,3}|(?:文章|文件|报告)?(?:标题|题目|名称)[:：]|title[:：])+", re.IGNORECASE
-)
+_LABEL = re.compile(r"^(?:#{1,6}|>|[*_]{1,3}|(?:文章|文件|报告)?(?:标题|题目|名称)[:：]|title[:：])+", re.IGNORECASE)
 _MARKUP_END = re.compile(r"(?:[*_]{1,3}|#+)$")
-_PUBLISHER = re.compile(
-    r"(?:发布机构|发文机关|发布单位|来源)[:：]([^\s:：，,。|]{2,30}?)(?=$|发布|成文|日期|时间|索引|文号|主题|分类|[|])"
-)
+_PUBLISHER = re.compile(r"(?:发布机构|发文机关|发布单位|来源)[:：]([^\s:：，,。|]{2,30}?)(?=$|发布|成文|日期|时间|索引|文号|主题|分类|[|])")
 
 
 def squash(text: str) -> str:
@@ -154,9 +142,7 @@ def signature_body(lines: list[str]) -> str | None:
     for i in range(len(stripped) - 1, 0, -1):
         if _DATE_LINE.match(stripped[i]):
             prev = stripped[i - 1]
-            if 2 <= len(prev) <= 30 and re.search(
-                r"(政府|办公室|局|委员会|中心|街道|镇|乡|县|区)$", prev
-            ):
+            if 2 <= len(prev) <= 30 and re.search(r"(政府|办公室|局|委员会|中心|街道|镇|乡|县|区)$", prev):
                 return prev
             return None
     return None

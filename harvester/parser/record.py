@@ -19,9 +19,7 @@ def _lines(tokens: list[Token]) -> list[str]:
     return [t.text for t in tokens if t.kind == "text" and not t.cell]
 
 
-def _choose_era(
-    tokens: list[Token], ranges: dict[str, tuple[int, int]]
-) -> tuple[str | None, str, str | None]:
+def _choose_era(tokens: list[Token], ranges: dict[str, tuple[int, int]]) -> tuple[str | None, str, str | None]:
     """(era for the record, evidence, template to read the tables with)."""
     era, evidence = detect_era(tokens)
     if era in ("2019", "2021"):
@@ -36,11 +34,7 @@ def _choose_era(
             if rows is not None and (best is None or filled > best[0]):
                 best = (filled, template)
         if best and best[0] >= 20:  # a full section 三: its （六） rows tell the template
-            return (
-                best[1],
-                f"section 三 laid out as the {best[1]} template ({best[0]} rows)",
-                best[1],
-            )
+            return best[1], f"section 三 laid out as the {best[1]} template ({best[0]} rows)", best[1]
         if best:
             return None, evidence, best[1]
     return None, evidence, None
@@ -70,9 +64,7 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any])
         if year is None:
             warnings.append("report year not found in the title or the 统计期限 sentence")
     elif stated is not None and stated != year:
-        warnings.append(
-            f"title says {year} but the 统计期限 sentence says {stated}; kept the title's"
-        )
+        warnings.append(f"title says {year} but the 统计期限 sentence says {stated}; kept the title's")
     agency = ctx.get("agency") or (identity[0] if identity else None)
     if agency is None and doc and doc.metadata.get("发布机构"):
         agency = doc.metadata["发布机构"]

@@ -22,9 +22,7 @@ from harvester.parser.walk import cell_texts, find_label, label_matches, trim, v
 Span = tuple[int, int]
 
 
-def read_proactive(
-    tokens: list[Token], span: Span, era: str
-) -> tuple[dict[str, Any] | None, list[str]]:
+def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[dict[str, Any] | None, list[str]]:
     items = T2_ITEMS[era]
     stops = tuple(p for it in items for p in it.patterns) + (r"第二十条",)
     start, end = span
@@ -53,12 +51,7 @@ def read_proactive(
 
 
 def _read_row(
-    tokens: list[Token],
-    pos: int,
-    end: int,
-    patterns: tuple[str, ...],
-    expected: int,
-    stops: tuple[str, ...],
+    tokens: list[Token], pos: int, end: int, patterns: tuple[str, ...], expected: int, stops: tuple[str, ...]
 ) -> tuple[int | None, list[Token], int]:
     """(label index, cells, next index) of the first occurrence of a row label that is
     followed by cells; a mention without cells (prose, a heading) is passed over."""
@@ -158,9 +151,7 @@ def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None,
     if n_values == 0:
         return None, []
     if n_values < len(RESULT_COLUMNS):
-        return None, [
-            f"section 四: only {n_values} number(s) {cell_texts(cells)} where a table of {width} is expected; not read as the table"
-        ]
+        return None, [f"section 四: only {n_values} number(s) {cell_texts(cells)} where a table of {width} is expected; not read as the table"]
     warnings = []
     texts = cell_texts(cells)
     if len(texts) != width:

@@ -52,11 +52,7 @@ def section_ranges(tokens: list[Token]) -> tuple[dict[str, tuple[int, int]], lis
     for key in ("two", "three", "four"):
         if key not in starts:
             anchor = next(
-                (
-                    i
-                    for i in range(after, len(tokens))
-                    if _matches(tokens[i], ANCHORS[key], heading=False)
-                ),
+                (i for i in range(after, len(tokens)) if _matches(tokens[i], ANCHORS[key], heading=False)),
                 None,
             )
             if anchor is not None:
@@ -70,8 +66,6 @@ def section_ranges(tokens: list[Token]) -> tuple[dict[str, tuple[int, int]], lis
         if key not in starts:
             continue
         start = starts[key]
-        later = [
-            starts[k] for k in order[order.index(key) + 1 :] if k in starts and starts[k] > start
-        ]
+        later = [starts[k] for k in order[order.index(key) + 1 :] if k in starts and starts[k] > start]
         ranges[key] = (start, min(later) if later else len(tokens))
     return ranges, warnings

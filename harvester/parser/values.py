@@ -62,9 +62,7 @@ def parse_number(text: str) -> int | float | None:
         return None
 
 
-def parse_money(
-    text: str, header_unit: str | None = None
-) -> tuple[str | None, int | float | None, str | None]:
+def parse_money(text: str, header_unit: str | None = None) -> tuple[str | None, int | float | None, str | None]:
     """(amount_raw, amount_yuan, note) of a money cell.
 
     The unit printed in the cell wins; else the unit printed in the column header; else the

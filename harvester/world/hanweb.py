@@ -119,8 +119,7 @@ class HanwebPortal:
             attachments="".join(lis),
         )
         self.site.add(
-            f"/art/{d.year}/{d.month}/{d.day}/art_{col}_{item.uid}.html",
-            html_resource(html, epoch(item)),
+            f"/art/{d.year}/{d.month}/{d.day}/art_{col}_{item.uid}.html", html_resource(html, epoch(item))
         )
 
     def dataproxy(self, request: WorldRequest) -> Resource | None:
@@ -211,9 +210,7 @@ class HanwebPortal:
             f'<div class="zt"><a href="{hub_links[-1][0]}">政府工作报告</a></div>'
         )
         self.site.add("/", html_resource(page(plan, plan.site_name, home, hub_url=self.hub())))
-        self.site.add(
-            "/index.html", html_resource(page(plan, plan.site_name, home, hub_url=self.hub()))
-        )
+        self.site.add("/index.html", html_resource(page(plan, plan.site_name, home, hub_url=self.hub())))
         self.site.add_prefix("/module/web/jpage/dataproxy.jsp", self.dataproxy)
         self.site.add(
             "/module/web/jpage/jpage.js",

@@ -113,9 +113,7 @@ class LonsunPortal:
                 + f'<div class="left">{self.side()}</div>'
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="doc_list">{lis}</ul>{pager}</div>'
             )
-            html = html_resource(
-                page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column})
-            )
+            html = html_resource(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
             if n == 1:
                 self.site.add(col_url, html)
             self.site.add(f"{col_url}&pageIndex={n}", html)

@@ -177,8 +177,7 @@ class ShandongPortal:
         home = f'<div class="zwgk"><a href="{self.root}index.html">政府信息公开</a></div>'
         for path in ("/", "/index.html"):
             self.site.add(
-                path,
-                html_resource(page(plan, plan.site_name, home, hub_url=self.root + "index.html")),
+                path, html_resource(page(plan, plan.site_name, home, hub_url=self.root + "index.html"))
             )
         return self.site
 

@@ -112,9 +112,7 @@ class VsbPortal:
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="list">{lis}</ul>'
                 + f'<table class="pager"><tr>{pager}</tr></table></div>'
             )
-            html = html_resource(
-                page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column})
-            )
+            html = html_resource(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
             self.site.add(first if k == 1 else f"{stem}/{total - k + 1}.htm", html)
         return first
 
