@@ -72,8 +72,8 @@ def main() -> int:
                 rows = [
                     Portal(
                         province="基准省",
-                        county=spec["name"],
-                        home_url=spec["home_url"],
+                        county=spec.county,
+                        home_url=spec.home_url,
                         needs_browser=True,
                     )
                     for spec in world.portals[-args.portals :]
@@ -84,7 +84,8 @@ def main() -> int:
                 run_id = start_run(session, "crawl", {"bench": "browser"}, "bench").id
             started = time.monotonic()
             process = subprocess.Popen(
-                crawl_command(db_url, data_dir, ids, run_id), env=crawl_env(db_url, settings=SETTINGS)
+                crawl_command(db_url, data_dir, ids, run_id),
+                env=crawl_env(db_url, settings=SETTINGS),
             )
             peak, samples = 0.0, []
             while process.poll() is None:
@@ -95,7 +96,9 @@ def main() -> int:
             elapsed = time.monotonic() - started
             with session_scope(engine) as session:
                 rendered = session.scalar(
-                    select(func.count(Fetch.id)).where(Fetch.run_id == run_id, Fetch.via == "browser")
+                    select(func.count(Fetch.id)).where(
+                        Fetch.run_id == run_id, Fetch.via == "browser"
+                    )
                 )
                 reports = session.scalar(select(func.count(Report.id)))
             engine.dispose()

@@ -101,13 +101,13 @@ def world_crawl(portals: int, cache: Path, recrawl: bool) -> dict[str, Any]:
             generated = world.portals[-portals:]
             with session_scope(engine) as session:
                 rows = [
-                    Portal(province="基准省", county=spec["name"], home_url=spec["home_url"])
+                    Portal(province="基准省", county=spec.county, home_url=spec.home_url)
                     for spec in generated
                 ]
                 session.add_all(rows)
                 session.flush()
                 ids = [p.id for p in rows]
-            expected = sum(len(spec["expected"]) for spec in generated)
+            expected = sum(len(spec.expected) for spec in generated)
             result: dict[str, Any] = {
                 "portals": portals,
                 "world_start_s": round(world_seconds, 1),

@@ -1,6 +1,6 @@
 """Parser throughput: reports parsed per second on the seed reports (text input), one core.
 
-    python3 bench/bench_parse.py [--seconds 10]
+python3 bench/bench_parse.py [--seconds 10]
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ sys.path.insert(0, str(ROOT))
 
 from harvester.parser import PARSER_VERSION, parse_text  # noqa: E402
 from harvester.parser.values import clean  # noqa: E402
-
-SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+from harvester.world.seed_reports import SEED_DIR as SEEDS  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to run (default 10)")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):

@@ -49,10 +49,10 @@ def main() -> None:
         ids: dict[str, int] = {}
         with session_scope(engine) as session:
             for spec in world.portals:
-                portal = Portal(province="世界省", county=spec["name"], home_url=spec["home_url"])
+                portal = Portal(province="世界省", county=spec.county, home_url=spec.home_url)
                 session.add(portal)
                 session.flush()
-                ids[spec["name"]] = portal.id
+                ids[spec.county] = portal.id
         marks = [{n: len(world.sent(n)) for n in ids}]
         runs, seconds = [], []
         for _ in range(2):

@@ -96,10 +96,10 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         ids: dict[str, int] = {}
         with session_scope(engine) as session:
             for spec in world.portals:
-                portal = Portal(province="世界省", county=spec["name"], home_url=spec["home_url"])
+                portal = Portal(province="世界省", county=spec.county, home_url=spec.home_url)
                 session.add(portal)
                 session.flush()
-                ids[spec["name"]] = portal.id
+                ids[spec.county] = portal.id
         portal_ids = list(ids.values())
         proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
         for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
@@ -278,7 +278,7 @@ def test_recrawl_of_unchanged_browser_portals(crawls: dict[str, Any]) -> None:
                 for r in session.scalars(select(PortalRun).where(PortalRun.portal_id == portal_id))
             }
         assert new_versions == 0, name
-        expected = len(next(p for p in world.portals if p["name"] == name)["expected"])
+        expected = len(next(p for p in world.portals if p.county == name).expected)
         assert runs[first].reports_found == expected, runs[first].failures
         assert runs[second].outcome == "ok" and runs[second].reports_found == expected, runs[
             second
@@ -301,4 +301,3 @@ def test_a_corrected_report_makes_exactly_one_new_version(crawls: dict[str, Any]
     with session_scope(engine) as session:
         new = session.scalars(select(ReportVersion).where(ReportVersion.run_id == third)).all()
     assert [v.report_id for v in new] == [report_id]
-

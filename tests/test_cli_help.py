@@ -18,6 +18,7 @@ from harvester.cli import LAZY_COMMANDS, main
 
 EXPECTED = {
     "scrape", "crawl", "demo", "export", "reparse", "status", "parse", "portals", "worker", "db",
+    "serve",
     "portals list", "portals show", "portals add", "portals set",
     "db upgrade", "db current", "db downgrade",
 }  # fmt: skip

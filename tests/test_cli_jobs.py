@@ -31,9 +31,9 @@ from harvester.document import Block
 from harvester.parser import parse_text
 from harvester.storage.models import Blob, CrawlRun, Fetch, Report, ReportVersion
 from harvester.synth import report_document
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 from harvester.writers import render_html
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 FAST_SETTINGS = json.dumps(
     {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
 )
@@ -103,7 +103,10 @@ def county_site(county: str, reports: dict[int, bytes]) -> Site:
     )
     site.put(
         "/xxgk/nb/",
-        html_page("政府信息公开年报", f'<meta name="ColumnName" content="政府信息公开年报"><ul>{items}</ul>'),
+        html_page(
+            "政府信息公开年报",
+            f'<meta name="ColumnName" content="政府信息公开年报"><ul>{items}</ul>',
+        ),
     )
     for year, page in reports.items():
         site.put(f"/xxgk/nb/{year}.html", page)
@@ -192,7 +195,9 @@ def db_counts(database_url: str) -> dict[str, int]:
     with engine.connect() as connection:
         counts = {
             "reports": connection.scalar(select(func.count()).select_from(Report.__table__)),
-            "versions": connection.scalar(select(func.count()).select_from(ReportVersion.__table__)),
+            "versions": connection.scalar(
+                select(func.count()).select_from(ReportVersion.__table__)
+            ),
             "blobs": connection.scalar(select(func.count()).select_from(Blob.__table__)),
         }
     engine.dispose()
@@ -246,7 +251,9 @@ def test_scrape_then_crawl_again_then_a_changed_report(
     assert db_counts(database_url) == first_counts
     article_answers = {status for path, status in site.log if path.startswith("/xxgk/nb/20")}
     assert article_answers == {304}
-    assert run_bytes(database_url, again["run_id"]) < 0.2 * run_bytes(database_url, summary["run_id"])
+    assert run_bytes(database_url, again["run_id"]) < 0.2 * run_bytes(
+        database_url, summary["run_id"]
+    )
 
     # A corrected 2020 report: a new version, the old one kept.
     site.put("/xxgk/nb/2020.html", report_page("寿县", 2020, "000", note="（2021年3月更正）"))
@@ -260,7 +267,9 @@ def test_scrape_then_crawl_again_then_a_changed_report(
 
     every = tmp_path / "all.jsonl"
     harvester(cli_env, "export", "--format", "jsonl", "--all-versions", "-o", str(every))
-    versions_2020 = [r for r in map(json.loads, every.read_text().splitlines()) if r["year"] == 2020]
+    versions_2020 = [
+        r for r in map(json.loads, every.read_text().splitlines()) if r["year"] == 2020
+    ]
     assert len(versions_2020) == 2
     assert len({r["documents"][0]["sha256"] for r in versions_2020}) == 2
 
@@ -295,7 +304,11 @@ def test_a_killed_crawl_is_resumed_by_the_next_run(
         **cli_env,
         "HARVESTER_SCRAPY_SETTINGS": json.dumps(
             # Scrapy 2.19 enforces per-host concurrency only with a non-zero delay.
-            {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+            {
+                "DOWNLOAD_DELAY": 0.05,
+                "AUTOTHROTTLE_ENABLED": False,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+            }
         ),
     }
     home = f"http://127.0.0.1:{server.server_address[1]}/"

@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 
 from harvester.synth import random_record, report_document
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 from harvester.writers import convert, render_docx, render_html
 
 ROOT = Path(__file__).parent.parent
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SCHEMA = json.loads((ROOT / "harvester" / "schema" / "record.schema.json").read_text("utf-8"))
 KEYS = ("agency", "year", "era", "published", "proactive", "applications", "review_litigation")
 # The `harvester` group with the parse command (registered lazily, as harvester/cli does).
@@ -29,7 +29,11 @@ MAIN = (
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", MAIN, "parse", *args], capture_output=True, text=True, cwd=ROOT, timeout=180
+        [sys.executable, "-c", MAIN, "parse", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
     )
 
 
@@ -44,7 +48,9 @@ def test_seed_text_prints_the_record() -> None:
 
 
 def test_json_and_quiet_print_only_the_record() -> None:
-    result = run(str(SEEDS / "000_5cbd7a2f65ef8059.txt"), "--json", "--county", "寿县", "--adcode", "340422")
+    result = run(
+        str(SEEDS / "000_5cbd7a2f65ef8059.txt"), "--json", "--county", "寿县", "--adcode", "340422"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert len(result.stdout.strip().split("\n")) == 1
@@ -58,7 +64,13 @@ def test_json_and_quiet_print_only_the_record() -> None:
 
 def test_module_entry_point() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "harvester.cli.parse", str(SEEDS / "003_c60e880bc4ce4b0e.txt"), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "harvester.cli.parse",
+            str(SEEDS / "003_c60e880bc4ce4b0e.txt"),
+            "--json",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -809,33 +809,6 @@ def test_family_portal_reports(family: str, family_crawl: dict[str, Any]) -> Non
 # --- the local portal world (harvester/world/) ----------------------------------------------
 
 WORLD_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt", "generic")
-REGISTRY_FIELDS = (
-    "column_urls",
-    "allowed_hosts",
-    "selectors",
-    "family",
-    "needs_browser",
-    "encoding",
-)
-
-
-def _world_home(spec: dict[str, Any]) -> str:
-    for key in ("home_url", "url", "home"):
-        if spec.get(key):
-            return str(spec[key])
-    raise AssertionError(
-        f"world portal without a home URL: expected home_url, got keys {sorted(spec)}"
-    )
-
-
-def _expected_pairs(spec: dict[str, Any]) -> set[tuple[str, int]]:
-    pairs = set()
-    for entry in spec["expected"]:
-        if isinstance(entry, dict):
-            pairs.add((str(entry["agency"]), int(entry["year"])))
-        else:
-            pairs.add((str(entry[0]), int(entry[1])))
-    return pairs
 
 
 @pytest.fixture(scope="module")
@@ -852,23 +825,8 @@ def world_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         ids: dict[int, int] = {}
         with session_scope(engine) as session:
             for index, spec in enumerate(world.portals):
-                registry = dict(spec.get("registry") or {})
-                extra = {
-                    k: registry.get(k, spec.get(k))
-                    for k in REGISTRY_FIELDS
-                    if registry.get(k, spec.get(k)) is not None
-                }
-                # The family is what the crawl must find out by itself, unless the row fixes it.
-                if not registry.get("family"):
-                    extra.pop("family", None)
-                if not registry.get("needs_browser"):
-                    extra.pop("needs_browser", None)  # learnt by the crawl
-                portal = Portal(
-                    province="世界省",
-                    county=spec.get("name") or f"world{index}",
-                    home_url=_world_home(spec),
-                    **extra,
-                )
+                # The family and whether a browser is needed: the crawl finds them out.
+                portal = Portal(province="世界省", county=spec.county, home_url=spec.home_url)
                 session.add(portal)
                 session.flush()
                 ids[index] = portal.id
@@ -890,16 +848,16 @@ def world_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 @pytest.mark.parametrize("family", WORLD_FAMILIES)
 def test_world_family(family: str, world_crawl: dict[str, Any]) -> None:
     world, engine = world_crawl["world"], world_crawl["engine"]
-    specs = [(i, p) for i, p in enumerate(world.portals) if p.get("family") == family]
+    specs = [(i, p) for i, p in enumerate(world.portals) if p.family == family]
     if not specs:
         pytest.skip(f"the world has no {family} portal")
     for index, spec in specs:
         portal_id = world_crawl["ids"][index]
         found = reports_of(engine, portal_id)
-        expected = _expected_pairs(spec)
+        expected = spec.expected_pairs()
         got = {(r.agency, r.year) for r in found.values()}
         assert got == expected, (
-            f"{family} portal {spec.get('name')}: expected {sorted(expected)}, found {sorted(got)}"
+            f"{family} portal {spec.county}: expected {sorted(expected)}, found {sorted(got)}"
         )
         for report in found.values():
             for doc in documents_of(engine, report):
@@ -928,7 +886,6 @@ def test_since_year_takes_only_newer_reports(
     assert portal_run(engine, run_id, ids["generic"]).outcome == "ok"
 
 
-SEED_DIR = Path(__file__).parent / "fixtures" / "seeds"
 SECTIONS = ("proactive", "applications", "review_litigation")
 
 
@@ -939,6 +896,7 @@ def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) 
     from harvester.processing import process_versions
     from harvester.summary import latest_parse
     from harvester.world.catalog import PROFILES
+    from harvester.world.seed_reports import seed_text
 
     engine, blobs = world_crawl["engine"], world_crawl["blobs"]
     with session_scope(engine) as session:
@@ -946,13 +904,15 @@ def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) 
     seeds = [(p.county, p.seed) for p in PROFILES if p.seed is not None]
     assert len(seeds) == 5
     for county, seed in seeds:
-        text = next(SEED_DIR.glob(f"{seed.seed}_*.txt")).read_text(encoding="utf-8")
+        text = seed_text(seed.seed)
         truth = parse_text(text)
         with session_scope(engine) as session:
             report = session.scalars(
                 select(Report)
                 .join(Portal, Portal.id == Report.portal_id)
-                .where(Portal.county == county, Report.agency == seed.agency, Report.year == seed.year)
+                .where(
+                    Portal.county == county, Report.agency == seed.agency, Report.year == seed.year
+                )
             ).one()
             version = session.scalars(
                 select(ReportVersion).where(ReportVersion.report_id == report.id)
@@ -972,10 +932,10 @@ def test_browser_portal_still_reads_its_json_list_api(
 
     world = start_world(cache_dir=tmp_path / "world", generated=6, base=False, special=False)
     try:
-        spec = next(p for p in world.portals if p["family"] == "gkmlpt")
+        spec = next(p for p in world.portals if p.family == "gkmlpt")
         with session_scope(engine) as session:
             portal = Portal(
-                province="世界省", county=spec["name"], home_url=spec["home_url"], needs_browser=True
+                province="世界省", county=spec.county, home_url=spec.home_url, needs_browser=True
             )
             session.add(portal)
             session.flush()
@@ -984,7 +944,7 @@ def test_browser_portal_still_reads_its_json_list_api(
     finally:
         world.stop()
     found = {(r.agency, r.year) for r in reports_of(engine, portal_id).values()}
-    assert found == _expected_pairs(spec)
+    assert found == spec.expected_pairs()
     assert portal_run(engine, run_id, portal_id).outcome == "ok"
     with session_scope(engine) as session:
         via = set(session.scalars(select(Fetch.via).where(Fetch.run_id == run_id)))

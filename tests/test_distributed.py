@@ -241,7 +241,7 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
         def register(engine: Engine) -> list[int]:
             with session_scope(engine) as session:
                 rows = [
-                    Portal(province="分布省", county=spec["name"], home_url=spec["home_url"])
+                    Portal(province="分布省", county=spec.county, home_url=spec.home_url)
                     for spec in specs
                 ]
                 session.add_all(rows)
@@ -251,22 +251,43 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
         single_url = f"sqlite:///{tmp_path / 'single.sqlite'}"
         upgrade_to_head(single_url)
         single = make_engine(single_url)
-        assert run_crawl(single_url, tmp_path / "one", register(single), new_run(single), settings=FAST) == 0
+        assert (
+            run_crawl(
+                single_url, tmp_path / "one", register(single), new_run(single), settings=FAST
+            )
+            == 0
+        )
 
         upgrade_to_head(database_url)
         shared = make_engine(database_url)
         ids = register(shared)
         worker = subprocess.Popen(
-            [sys.executable, "-m", "harvester.cli.worker", "--redis", redis_url, "--once",
-             "--idle-exit", "60", "--db", database_url, "--data-dir", str(tmp_path / "two")],
+            [
+                sys.executable,
+                "-m",
+                "harvester.cli.worker",
+                "--redis",
+                redis_url,
+                "--once",
+                "--idle-exit",
+                "60",
+                "--db",
+                database_url,
+                "--data-dir",
+                str(tmp_path / "two"),
+            ],
             stderr=subprocess.PIPE,
             text=True,
         )
         time.sleep(1.5)  # the worker is polling Redis for a run
         run_id = new_run(shared)
         code = run_crawl(
-            database_url, tmp_path / "two", ids, run_id,
-            distributed={"redis_url": redis_url}, settings=FAST,
+            database_url,
+            tmp_path / "two",
+            ids,
+            run_id,
+            distributed={"redis_url": redis_url},
+            settings=FAST,
         )
         assert code == 0
         _out, worker_log = worker.communicate(timeout=60)
@@ -274,11 +295,13 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
     finally:
         world.stop()
     expected = {
-        (spec["name"], entry["agency"], entry["year"]) for spec in specs for entry in spec["expected"]
+        (spec.county, entry.agency, entry.year) for spec in specs for entry in spec.expected
     }
     one, two = stored_reports(single), stored_reports(shared)
     assert set(one) == expected
     assert {k: v["versions"] for k, v in two.items()} == {k: v["versions"] for k, v in one.items()}
     with session_scope(shared) as session:
-        outcomes = session.scalars(select(PortalRun.outcome).where(PortalRun.run_id == run_id)).all()
+        outcomes = session.scalars(
+            select(PortalRun.outcome).where(PortalRun.run_id == run_id)
+        ).all()
     assert sorted(outcomes) == ["ok"] * len(specs)

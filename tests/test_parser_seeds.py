@@ -1,6 +1,6 @@
 """The five seed reports: every value of sections 二, 三 and 四 as printed in the report.
 
-Expected values were written by reading each seed text (tests/fixtures/seeds/). Rows of
+Expected values were written by reading each seed text (harvester/world/seeds/). Rows of
 section 三 are listed in template order; rows printed as all zeros are named in ZERO.
 """
 
@@ -15,10 +15,12 @@ import pytest
 from harvester.document import Block, Document
 from harvester.parser import PARSER_VERSION, parse_document, parse_text
 from harvester.parser.template import APPLICANT_COLUMNS, RESULT_COLUMNS, REVIEW_GROUPS, T3_ROWS
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 SCHEMA = json.loads(
-    (Path(__file__).parent.parent / "harvester" / "schema" / "record.schema.json").read_text("utf-8")
+    (Path(__file__).parent.parent / "harvester" / "schema" / "record.schema.json").read_text(
+        "utf-8"
+    )
 )
 Z = (0, 0, 0, 0, 0, 0, 0)
 
@@ -140,7 +142,11 @@ EXPECTED = {
             "penalties": {"previous_items": 109, "change": -14, "decisions": 12114},
             "enforcement": {"previous_items": 0, "change": 82, "decisions": 378},
             "fees": {"previous_items": 10, "change": 21},
-            "procurement": {"projects": 220, "amount_raw": "40984.52万元", "amount_yuan": 409845200},
+            "procurement": {
+                "projects": 220,
+                "amount_raw": "40984.52万元",
+                "amount_yuan": 409845200,
+            },
         },
         "applications": t3(
             "2019",
@@ -246,7 +252,9 @@ def test_checks_run_and_report_source_violations(records: dict[str, dict], name:
 
 
 def test_violation_message_names_the_numbers(records: dict[str, dict]) -> None:
-    check = next(c for c in records["001_5f52f77d1e58bc3f.txt"]["checks"] if c["rule"] == "t3_handled_sum")
+    check = next(
+        c for c in records["001_5f52f77d1e58bc3f.txt"]["checks"] if c["rule"] == "t3_handled_sum"
+    )
     assert "170" in check["message"] and "171" in check["message"]
     assert "175" in check["message"] and "176" in check["message"]
     # and the source is not "fixed": the printed total stays
@@ -283,9 +291,15 @@ def test_same_record_from_a_document_of_paragraphs(records: dict[str, dict], nam
 
 def test_document_metadata_wins_over_text() -> None:
     doc = Document(
-        blocks=[Block("paragraph", text=line) for line in _text("004_7023baa7cc861516.txt").split("\n")],
+        blocks=[
+            Block("paragraph", text=line) for line in _text("004_7023baa7cc861516.txt").split("\n")
+        ],
         published="2021-02-20",
     )
     record = parse_document(doc, url="http://x/a.html", adcode="370323", county="沂源县")
     assert record["published"] == "2021-02-20"
-    assert (record["url"], record["adcode"], record["county"]) == ("http://x/a.html", "370323", "沂源县")
+    assert (record["url"], record["adcode"], record["county"]) == (
+        "http://x/a.html",
+        "370323",
+        "沂源县",
+    )
