@@ -22,7 +22,8 @@ from harvester.normalize import (
     normalize_isolated,
 )
 from harvester.normalize.core import check_size
-from harvester.parser import PARSER_VERSION, parse_document
+from harvester.parser import PARSER_VERSION, Context, parse_document
+from harvester.parser.completeness import is_read
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
 from harvester.storage.repo import store_parse_result
@@ -164,7 +165,7 @@ def parse_version(
     normalised = [_normalise(d, blobs) for d in documents]
     errors = [n.error for n in normalised if n.error]
     page = next((n.normalised for n in readable_pages(normalised) if n.normalised), None)
-    context: dict[str, Any] = {
+    context: Context = {
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,
         "url": report.url if report else None,
@@ -210,7 +211,7 @@ def process_versions(
         record, dumps, errors = parse_version(session, blobs, version)
         counts.unreadable_documents += len(errors)
         ok = hard_checks_ok(record)
-        has_tables = any(record.get(k) for k in TABLE_KEYS)
+        has_tables = is_read(record)  # tables present and read above READ_THRESHOLD
         counts.reports_with_tables += int(has_tables)
         counts.failed_checks += sum(1 for c in record.get("checks", []) if not c["ok"])
         store_parse_result(

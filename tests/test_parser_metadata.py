@@ -78,34 +78,6 @@ def test_era_comes_from_the_labels_not_the_year() -> None:
     assert parse_text(report_text(new_template_early, "tabs"))["era"] == "2021"
 
 
-LEGACY = """某县人民政府2015年政府信息公开工作年度报告
-本报告根据《中华人民共和国政府信息公开条例》（国务院令第492号）要求编制。
-一、概述
-2015年，我县扎实推进政府信息公开工作。
-二、主动公开政府信息情况
-2015年共主动公开政府信息1234条。
-三、依申请公开政府信息情况
-共受理申请12件，其中同意公开10件，部分同意公开1件，不同意公开1件。
-四、政府信息公开的收费及减免情况
-未收取任何费用。
-统计指标\t单位\t统计数
-（一）主动公开政府信息数\t条\t1234
-二、依申请公开情况\t\t
-（一）收到申请数\t件\t12
-1.同意公开答复数\t件\t10
-五、因政府信息公开申请行政复议、提起行政诉讼的情况
-无。
-"""
-
-
-def test_legacy_report_has_metadata_and_no_invented_numbers() -> None:
-    record = parse_text(LEGACY)
-    assert (record["era"], record["agency"], record["year"]) == ("legacy", "某县人民政府", 2015)
-    for key in ("proactive", "applications", "review_litigation"):
-        assert key not in record
-    assert record["checks"] == []
-
-
 def test_thin_evidence_leaves_the_era_unknown() -> None:
     record = parse_text(
         "某镇人民政府2020年政府信息公开工作年度报告\n一、总体情况\n本镇全年公开信息20条。\n"
