@@ -350,3 +350,84 @@ def test_timestamps_are_utc_aware(engine: Engine) -> None:
             run.finished_at = datetime(2024, 1, 1)  # noqa: DTZ001
             session.flush()
         session.rollback()
+
+
+# --- browser pages: the server's bytes and the rendered DOM -------------------------------
+
+SHELL = '<html><head><title>德清县</title></head><body><ul id="list"></ul></body></html>'
+
+
+def rendered_page(
+    session: Session, blobs: BlobStore, dom: str, portal_id: int
+) -> tuple[ReportDocument, ...]:
+    """A browser-fetched page: the shell the server sent, and the DOM its script filled."""
+    from harvester.crawl.wire import render_digest
+
+    row = fetch(
+        session,
+        blobs,
+        None,
+        portal_id,
+        url="http://127.0.0.1/art.html",
+        final_url="http://127.0.0.1/art.html",
+        response_headers={"Content-Type": "text/html; charset=utf-8"},
+        body=SHELL.encode(),
+        expected_length=None,
+        via="browser",
+        rendered=dom.encode(),
+    )
+    document = replace(fetched_document(row), rendered_digest=render_digest(dom))
+    from spiders.reports import page_documents
+
+    return page_documents(ReportDocument("page", row.url, document))
+
+
+def test_a_rendered_dom_is_a_derived_document_and_markup_is_no_change(
+    session: Session, blob_store: BlobStore
+) -> None:
+    from harvester.processing import document_entries
+
+    portal = make_portal(session, "德清县")
+    text = "<p>德清县2023年政府信息公开工作年度报告</p>"
+    first = rendered_page(
+        session,
+        blob_store,
+        f"<html><body><table><tr><td>{text}</td></tr></table></body></html>",
+        portal.id,
+    )
+    assert [d.role for d in first] == ["page", "rendered"]
+    assert blob_store.get(first[0].sha256) == SHELL.encode()  # the fetch blob: the wire
+    identity = {"portal_id": portal.id, "agency": "德清县", "year": 2023, "title": None}
+    report, version, created = store_report_version(
+        session, **identity, url=first[0].url, run_id=None, documents=first
+    )
+    assert created
+    rows = session.scalars(
+        select(VersionDocument).where(VersionDocument.version_id == version.id)
+    ).all()
+    entries = document_entries(rows)
+    assert [(e["role"], e["rendered_from"]) for e in entries] == [
+        ("page", None),
+        ("rendered", first[0].sha256),
+    ]
+    assert entries[1]["sha256"] == first[1].sha256 != first[0].sha256
+    # Chromium adds <tbody> on the next render: other bytes, same page — no new version.
+    again = rendered_page(
+        session,
+        blob_store,
+        f"<html><body><table><tbody><tr><td>{text}</td></tr></tbody></table></body></html>",
+        portal.id,
+    )
+    assert again[1].sha256 != first[1].sha256
+    _r, same, created = store_report_version(
+        session, **identity, url=again[0].url, run_id=None, documents=again
+    )
+    assert not created and same.id == version.id
+    # The text the script writes changed: a new version.
+    changed = rendered_page(
+        session, blob_store, "<html><body><p>德清县2023年年报（更正）</p></body></html>", portal.id
+    )
+    _r, newer, created = store_report_version(
+        session, **identity, url=changed[0].url, run_id=None, documents=changed
+    )
+    assert created and newer.id != version.id

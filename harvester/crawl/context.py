@@ -138,7 +138,10 @@ class CrawlContext:
     def remember(self, portal_id: int | None, document: FetchedDocument) -> None:
         """A new complete answer: the next request for its URL asks with its validators."""
         if document.stored and document.status == 200:
-            self._previous.setdefault(portal_id, {})[document.url] = document
+            # Read the earlier fetches first: a portal whose first answer came from the
+            # browser (never asked conditionally) must not start from an empty memory.
+            self.previous(document.url, portal_id)
+            self._previous[portal_id][document.url] = document
 
     def _load_previous(self, portal_id: int | None) -> dict[str, FetchedDocument]:
         query = (

@@ -77,8 +77,12 @@ def record_fetch(
     referer: str | None,
     error: str | None,
     proxy: str | None = None,
+    rendered: bytes | None = None,
 ) -> Fetch:
     """Record one HTTP exchange and keep its body; `proxy` names the proxy that carried it.
+
+    `rendered`: the DOM a browser rendered from this body (a derived snapshot, stored as
+    its own blob and named by ``rendered_sha256``; never in place of the server's bytes).
 
     The body is stored (and ``complete`` is True) only when it arrived in full: a body
     shorter or longer than `expected_length` (the server's Content-Length) is recorded with
@@ -100,6 +104,10 @@ def record_fetch(
             blob, _ = store_blob(session, blobs, body, content_type or None)
             sha = blob.sha256
             complete = True
+    rendered_sha: str | None = None
+    if rendered is not None:
+        content_type = _header_text(_lowered(response_headers or {}).get("content-type"))
+        rendered_sha = store_blob(session, blobs, rendered, content_type or "text/html")[0].sha256
     fetch = Fetch(
         run_id=run_id,
         portal_id=portal_id,
@@ -120,6 +128,7 @@ def record_fetch(
         error="; ".join(problems) or None,
         not_modified=not_modified,
         proxy=proxy,
+        rendered_sha256=rendered_sha,
     )
     session.add(fetch)
     session.flush()
@@ -160,4 +169,5 @@ def fetched_document(fetch: Fetch) -> FetchedDocument:
         etag=headers.get("etag") or None,
         last_modified=headers.get("last-modified") or None,
         not_modified=bool(fetch.not_modified),
+        rendered_sha256=fetch.rendered_sha256,
     )

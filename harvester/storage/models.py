@@ -37,7 +37,9 @@ NAMING_CONVENTION = {
 RUN_KINDS = ("scrape", "crawl", "reparse", "demo")
 RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
 FETCH_VIA = ("http", "browser")
-DOCUMENT_ROLES = ("page", "attachment")
+DOCUMENT_ROLES = ("page", "attachment", "rendered")
+# The roles whose bytes are what a server sent; "rendered" is derived (a browser's DOM).
+FETCHED_ROLES = ("page", "attachment")
 PORTAL_SOURCES = ("seed", "user")
 # `harvester portals check` results; "dead" portals are skipped by `harvester crawl`.
 CHECK_RESULTS = ("ok", "moved", "challenge", "stub", "blocked", "http_error", "dead")
@@ -188,6 +190,9 @@ class Fetch(Base):
     not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
     # The proxy that carried the exchange, as scheme://host:port (never its credentials).
     proxy: Mapped[str | None] = mapped_column(String(255))
+    # A browser fetch: the DOM Chromium rendered from `sha256` (the server's bytes), when
+    # the crawl read it (docs/storage.md "Fetched and rendered documents").
+    rendered_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
 
 
 class Report(Base):
@@ -224,7 +229,10 @@ class ReportVersion(Base):
 
 
 class VersionDocument(Base):
-    """A document (article page or attachment) of a report version, with its provenance."""
+    """A document (article page or attachment) of a report version, with its provenance.
+
+    Role ``rendered``: the DOM a browser rendered from the page fetched by `fetch_id`
+    (derived, not on the wire); kept when the page's text exists only after its scripts."""
 
     __tablename__ = "version_document"
     __table_args__ = (
