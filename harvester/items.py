@@ -62,7 +62,7 @@ class FetchedDocument:
 class ReportDocument:
     """A fetched document as part of a report: the article page(s) first, then attachments."""
 
-    role: str  # one of harvester.storage.models.DOCUMENT_ROLES
+    role: str  # one of harvester.storage.models.DOCUMENT_ROLES (page | attachment | image)
     url: str  # the URL the report links (before redirects)
     document: FetchedDocument
 

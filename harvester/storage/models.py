@@ -37,7 +37,7 @@ NAMING_CONVENTION = {
 RUN_KINDS = ("scrape", "crawl", "reparse", "demo")
 RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
 FETCH_VIA = ("http", "browser")
-DOCUMENT_ROLES = ("page", "attachment")
+DOCUMENT_ROLES = ("page", "attachment", "image")
 PORTAL_SOURCES = ("seed", "user")
 PORTAL_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt", "generic")
 
