@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from lxml import etree
 
-from harvester.document import Block, Document, Table
+from harvester.document import Block, Document, Picture, Table
 from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.charset import decode_text
 from harvester.normalize.dom import parse_html
@@ -23,11 +22,11 @@ from harvester.normalize.grid import (
     join_lines,
 )
 from harvester.normalize.links import (
-    IMG_EXTS,
     attachments_of,
     continuation_urls,
     extract_attachments,
 )
+from harvester.normalize.pictures import mark_pictured_tables, placed_pictures
 
 CONTAINERS = (
     "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
@@ -119,8 +118,11 @@ def _is_layout_table(table: etree._Element) -> bool:
     return bool(table.xpath(".//table"))
 
 
-def blocks_from_element(root: etree._Element) -> list[Block]:
-    """Headings, paragraphs and tables of a container, in document order."""
+def blocks_from_element(
+    root: etree._Element, pictures: list[tuple[etree._Element, int]] | None = None
+) -> list[Block]:
+    """Headings, paragraphs and tables of a container, in document order; each picture
+    met (`img`) goes into `pictures` with the number of blocks before it."""
     blocks: list[Block] = []
     buf: list[str] = []
 
@@ -160,6 +162,9 @@ def blocks_from_element(root: etree._Element) -> list[Block]:
             if node.tail:
                 buf.append(node.tail)
             return
+        if tag == "img" and pictures is not None:
+            flush()
+            pictures.append((node, len(blocks)))
         if tag == "br":
             flush()
             if node.tail:
@@ -451,8 +456,9 @@ def normalize_html(data: bytes, *, url: str | None = None, media_type: str | Non
         doc.warnings.append(f"{bad} undecodable characters (U+FFFD) in the page")
     _metadata(tree, doc)
     container = _container(tree)
+    placed: list[tuple[etree._Element, int]] = []
     if container is not None:
-        blocks = blocks_from_element(container)
+        blocks = blocks_from_element(container, placed)
     else:
         blocks, more = _trafilatura_blocks(tree)
         found = sum(1 for b in blocks if b.kind == "table")
@@ -473,20 +479,13 @@ def normalize_html(data: bytes, *, url: str | None = None, media_type: str | Non
         doc.warnings.extend(more)
     if url:
         doc.attachments = attachments_of(tree, url)
-    scope = container if container is not None else tree
-    pictures = [
-        img for img in scope.iter("img")
-        if not re.search(r"(?i)logo|icon|banner|share|qrcode|ewm|btn", img.get("src") or "")
-    ]
-    body_chars = sum(len(b.text) for b in blocks if b.kind != "table")
-    no_table = not any(b.kind == "table" for b in blocks)
-    # Linked pictures are the tables' scans, not documents that would hold them as tables.
-    documents = [a for a in doc.attachments if not urlsplit(a.url).path.lower().endswith(IMG_EXTS)]
-    if pictures and no_table and body_chars < 600 and not documents:
-        doc.needs_ocr = True  # tables published as pictures
-        doc.warnings.append(f"{len(pictures)} picture(s) and no table in the article: needs OCR")
+    pictures = placed_pictures(tree, container, placed, len(blocks), url)
+    mark_pictured_tables(doc, pictures, blocks)
+    shift = 0
     if doc.title and not any(b.kind == "heading" and b.text == doc.title for b in blocks[:3]):
         blocks.insert(0, Block("heading", doc.title, level=1))
+        shift = 1
+    doc.pictures = [Picture(p.url, p.position + shift) for p in pictures]
     doc.blocks = blocks
     return doc
 
