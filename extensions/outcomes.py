@@ -67,7 +67,7 @@ class PortalOutcomes:
                     session,
                     portal_run,
                     reports_found=reports,
-                    documents=state.articles + state.attachments,
+                    documents=state.articles + state.attachments + state.pictures,
                     failures=failures,
                     outcome=outcome,
                 )

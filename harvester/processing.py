@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from harvester.document import Document
+from harvester.document import Document, Picture
 from harvester.normalize import (
     NORMALIZER_VERSION,
     NormalizeError,
@@ -23,6 +23,7 @@ from harvester.normalize import (
 )
 from harvester.normalize.core import check_size
 from harvester.parser import PARSER_VERSION, parse_document
+from harvester.pictured import mark_record, with_pictures
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
 from harvester.storage.repo import store_parse_result
@@ -79,6 +80,10 @@ def _normalise(doc: VersionDocument, blobs: BlobStore) -> NormalisedDocument:
 def joined_pages(pages: list[Document]) -> Document:
     """An article split over several pages (TRS t…_1.html) as one document, in order."""
     first = pages[0]
+    pictures, offset = [], 0
+    for page in pages:
+        pictures += [Picture(p.url, p.position + offset) for p in page.pictures]
+        offset += len(page.blocks)
     return Document(
         blocks=[block for page in pages for block in page.blocks],
         title=first.title,
@@ -88,13 +93,14 @@ def joined_pages(pages: list[Document]) -> Document:
         source_format=first.source_format,
         warnings=[w for page in pages for w in page.warnings]
         + [f"article joined from {len(pages)} pages"],
+        pictures=pictures,
     )
 
 
 def parse_candidates(normalised: list[NormalisedDocument]) -> list[Document]:
     """What to parse: the article (its pages joined) and each attachment on its own."""
     pages = [n.normalised for n in normalised if n.document.role == "page" and n.normalised]
-    others = [n.normalised for n in normalised if n.document.role != "page" and n.normalised]
+    others = [n.normalised for n in normalised if n.document.role == "attachment" and n.normalised]
     joined = [joined_pages(pages)] if len(pages) > 1 else pages
     return joined + others
 
@@ -143,21 +149,29 @@ def parse_version(
     documents = _documents_of(session, version)
     normalised = [_normalise(d, blobs) for d in documents]
     errors = [n.error for n in normalised if n.error]
-    page = next((n.normalised for n in normalised if n.document.role == "page" and n.normalised), None)
+    page = next(
+        (n.normalised for n in normalised if n.document.role == "page" and n.normalised), None
+    )
     context: dict[str, Any] = {
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,
         "url": report.url if report else None,
         "documents": document_entries(documents),
         "agency": report.agency if report else None,
-        "title": (page.title if page and page.title else None) or (report.title if report else None),
+        "title": (page.title if page and page.title else None)
+        or (report.title if report else None),
         "published": page.published if page else None,
     }
     best: dict[str, Any] | None = None
-    for candidate in parse_candidates(normalised):
+    candidates = parse_candidates(normalised)
+    article_record: dict[str, Any] | None = None
+    for n, candidate in enumerate(candidates):
         record = parse_document(candidate, **context)
+        if n == 0 and candidate.source_format == "html":
+            article_record = record
         if best is None or _table_score(record) > _table_score(best):
             best = record
+    best = _with_pictures(normalised, candidates, article_record, best, context)
     if best is None:
         best = parse_document(Document(), **context)
         best["warnings"].append("no document of this report could be read: " + "; ".join(errors))
@@ -169,6 +183,36 @@ def parse_version(
         if n.normalised is not None
     ]
     return best, dumps, errors
+
+
+def _with_pictures(
+    normalised: list[NormalisedDocument],
+    candidates: list[Document],
+    article_record: dict[str, Any] | None,
+    best: dict[str, Any] | None,
+    context: dict[str, Any],
+) -> dict[str, Any] | None:
+    """The record of the article with its pictures read in place (harvester.pictured) when
+    the report has image documents and no other document reads better."""
+    images = [n for n in normalised if n.document.role == "image"]
+    if not images or article_record is None:
+        return best
+    by_url: dict[str, Document | None] = {}
+    for n in images:
+        by_url[n.document.url] = n.normalised
+        if n.document.final_url:
+            by_url.setdefault(n.document.final_url, n.normalised)
+    record = parse_document(with_pictures(candidates[0], by_url), **context)
+    if best is not None and _table_score(best) > _table_score(record):
+        return best
+    mark_record(
+        record,
+        article_record,
+        [n.document.url for n in images],
+        any(n.normalised is not None and n.normalised.ocr_used for n in images),
+        [n.document.url for n in images if n.normalised is None],
+    )
+    return record
 
 
 def hard_checks_ok(record: dict[str, Any]) -> bool:

@@ -32,6 +32,7 @@ from harvester.crawl.state import PortalState
 from harvester.discovery import Link
 from harvester.items import ReportDocument, ReportItem, fetched
 from harvester.normalize.links import continuation_urls, extract_attachments
+from harvester.normalize.pictures import article_pictures
 from spiders import families
 from spiders.browser import (
     browser_meta,
@@ -351,15 +352,25 @@ class AnnualReportSpider(scrapy.Spider):
     def _attachments(
         self, state: PortalState, html: str, url: str, known: set[str]
     ) -> list[tuple[str, str]]:
-        """The page's attachments on the portal's hosts; foreign ones recorded, not followed."""
+        """The page's attachments, then its body pictures (tables published as images, role
+        image; a picture that is also linked is a picture), on the portal's hosts; foreign
+        ones recorded, not followed."""
+        pictures = article_pictures(html, url)
         found = []
         for attachment in extract_attachments(html, url):
-            if attachment.url in known:
+            if attachment.url in known or attachment.url in pictures:
                 continue
             if self.allowed(state, attachment.url):
                 found.append((attachment.url, "attachment"))
             else:
                 state.fail("attachment on a foreign host not followed", attachment.url)
+        for picture in pictures:
+            if picture in known:
+                continue
+            if self.allowed(state, picture):
+                found.append((picture, "image"))
+            else:
+                state.fail("article picture on a foreign host not followed", picture)
         return found
 
     def _next_document(
@@ -393,6 +404,7 @@ class AnnualReportSpider(scrapy.Spider):
         if document is not None:
             item = item.with_document(document)
             state.attachments += int(meta["role"] == "attachment")
+            state.pictures += int(meta["role"] == "image")
             if meta["role"] == "page" and is_html(document.document, response.body):
                 # A continuation page (t…_1.html) may carry the attachments.
                 known = {d.url for d in item.documents} | {u for u, _role in pending}

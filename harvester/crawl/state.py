@@ -40,6 +40,7 @@ class PortalState:
     reports: int = 0
     new_versions: int = 0
     attachments: int = 0
+    pictures: int = 0  # article-body pictures stored (tables published as images)
     home_error: str | None = None
     failures: list[Failure] = field(default_factory=list)
     learnt_browser: bool = False
@@ -64,6 +65,7 @@ class PortalState:
             "reports": self.reports,
             "new_versions": self.new_versions,
             "attachments": self.attachments,
+            "pictures": self.pictures,
         }
 
     def outcome(self, close_reason: str = "finished") -> tuple[str, list[Failure]]:

@@ -25,7 +25,9 @@ DARK = 128
 H_LINE_SHARE = 0.3  # of the grid's width: a pixel row this dark is a horizontal line
 V_LINE_SHARE = 0.9  # of a row band's height: a pixel column this dark there is a line
 MIN_WORD_CONF = 10.0
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff，。、；：（）“”])\s+|\s+(?=[\u3400-\u9fff，。、；：（）“”])")
+_CJK_GAP = re.compile(
+    r"(?<=[\u3400-\u9fff，。、；：（）“”])\s+|\s+(?=[\u3400-\u9fff，。、；：（）“”])"
+)
 
 
 @dataclass(frozen=True)
