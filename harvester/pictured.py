@@ -12,11 +12,58 @@ naming the pictures. Without OCR the record still says its tables are pictures.
 
 from __future__ import annotations
 
+import functools
+import re
+from difflib import SequenceMatcher
 from typing import Any
 
-from harvester.document import Document
+from harvester.document import Block, Cell, Document, Table
+from harvester.parser import template
 
 SECTIONS = ("proactive", "applications", "review_litigation")
+SNAP_RATIO = 0.7  # a label read by OCR this close to a template label is that label
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_ASCII_PUNCT = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", ";": "；"})
+
+
+@functools.cache
+def template_labels() -> tuple[str, ...]:
+    """Every label the report template prints (rows, groups, items, headers)."""
+    labels: set[str] = set(template.T3_GROUPS) | set(template.T4_HEADERS)
+    for rows in template.T3_ROWS.values():
+        labels.update(row.label for row in rows)
+    for items in template.T2_ITEMS.values():
+        for item in items:
+            labels.update((item.label, item.item, *item.headers))
+    return tuple(sorted(label for label in labels if len(_CJK.findall(label)) >= 2))
+
+
+def snap_label(text: str) -> str:
+    """An OCR'd cell text as the template label it is closest to, when close enough
+    (OCR misreads a character or a stop: 公天 for 公开, "3," for "3.")."""
+    if len(_CJK.findall(text)) < 2:
+        return text
+    fixed = re.sub(r"^(\d)\s*[,，、]", r"\1.", re.sub(r"\s+", "", text)).translate(_ASCII_PUNCT)
+    best, ratio = fixed, 0.0
+    for label in template_labels():
+        score = SequenceMatcher(None, fixed, label).ratio()
+        if score > ratio:
+            best, ratio = label, score
+    return best if ratio >= SNAP_RATIO else fixed
+
+
+def snapped(blocks: list[Block]) -> list[Block]:
+    """OCR'd blocks with their table labels snapped to the template's."""
+    out = []
+    for block in blocks:
+        if block.kind == "table" and block.table is not None:
+            rows = [
+                [Cell(snap_label(c.text), c.rowspan, c.colspan, c.merged, c.origin) for c in row]
+                for row in block.table.rows
+            ]
+            block = Block("table", table=Table(rows=rows), page=block.page)
+        out.append(block)
+    return out
 
 
 def with_pictures(page: Document, pictures: dict[str, Document | None]) -> Document:
@@ -28,10 +75,10 @@ def with_pictures(page: Document, pictures: dict[str, Document | None]) -> Docum
     for picture in sorted(page.pictures, key=lambda p: p.position, reverse=True):
         doc = pictures.get(picture.url)
         if doc is not None:
-            blocks[picture.position : picture.position] = doc.blocks
+            blocks[picture.position : picture.position] = snapped(doc.blocks)
     for url, doc in pictures.items():
         if url not in placed and doc is not None:
-            blocks.extend(doc.blocks)
+            blocks.extend(snapped(doc.blocks))
     read = [doc for doc in pictures.values() if doc is not None]
     return Document(
         blocks=blocks,

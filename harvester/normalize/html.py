@@ -10,6 +10,8 @@ from lxml import etree
 from harvester.document import Block, Document, Picture, Table
 from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.charset import decode_text
+from harvester.normalize.density import best_container as _best_container
+from harvester.normalize.density import is_layout_table as _is_layout_table
 from harvester.normalize.dom import parse_html
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import (
@@ -112,10 +114,6 @@ def _span(value: str | None) -> int:
     m = re.match(r"\s*(\d{1,6})", value)
     n = int(m.group(1)) if m else 1
     return max(1, min(n, MAX_SPAN))
-
-
-def _is_layout_table(table: etree._Element) -> bool:
-    return bool(table.xpath(".//table"))
 
 
 def blocks_from_element(
@@ -352,44 +350,6 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
             kind = "heading" if el.tag == "head" else "paragraph"
             blocks.append(Block(kind, text, level=2 if kind == "heading" else 0))
     return blocks, warnings
-
-
-_BOILERPLATE = re.compile(
-    r"nav|menu|footer|header|breadcrumb|crumb|copyright|share|related|sidebar|banner|bottom|top|foot|head",
-    re.I,
-)
-
-
-def _best_container(tree: etree._Element) -> etree._Element | None:
-    """Readability-lite: the element holding most paragraph and table text, boilerplate
-    (nav, footer, …) ignored."""
-    scores: dict[etree._Element, float] = {}
-    body = tree.find("body")
-    if body is None:
-        return None
-    for el in body.iter("p", "td", "table", "span", "div", "li", "font"):
-        if any(_BOILERPLATE.search((a.get("class") or "") + " " + (a.get("id") or "")) for a in el.iterancestors()):
-            continue
-        if _BOILERPLATE.search((el.get("class") or "") + " " + (el.get("id") or "")):
-            continue
-        own = clean_text((el.text or "") + "".join((c.tail or "") for c in el))
-        n = len(re.findall(r"[\u3400-\u9fff0-9]", own))
-        if el.tag == "table" and not _is_layout_table(el):
-            n += 20 * len(el.xpath(".//td"))
-        if n < 5:
-            continue
-        weight = 1.0
-        for anc in el.iterancestors():
-            if anc is body.getparent():
-                break
-            scores[anc] = scores.get(anc, 0.0) + n * weight
-            weight *= 0.5
-            if weight < 0.1:
-                break
-    candidates = [e for e in scores if e.tag not in {"html", "tr", "tbody", "table"}]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda e: scores[e])
 
 
 def _data_tables(tree: etree._Element) -> int:

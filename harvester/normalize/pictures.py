@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from harvester.document import Block, Document, Picture
+from harvester.normalize.density import best_container
 from harvester.normalize.dom import parse_html
 from harvester.normalize.errors import NormalizeError
 
@@ -98,9 +99,7 @@ def article_body(tree: etree._Element) -> etree._Element | None:
         ]
         if found:
             return max(found, key=lambda el: len(el.text_content()) + 50 * len(el.xpath(".//img")))
-    from harvester.normalize.html import _best_container
-
-    return _best_container(tree)
+    return best_container(tree)
 
 
 def pictures_in(scope: etree._Element, page_url: str) -> list[str]:
