@@ -43,13 +43,14 @@ from spiders.browser import (
     with_cookies,
 )
 from spiders.pages import failure_message, is_html, page_title, response_text
+from spiders.units import UNITS_JSON, UnitWalker
 
 MAX_HUB_DEPTH = 2
 MAX_SUBCOLUMN_DEPTH = 3
 MAX_COLUMNS = 4
 
 
-class AnnualReportSpider(scrapy.Spider):
+class AnnualReportSpider(UnitWalker, scrapy.Spider):
     name = "reports"
 
     def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
@@ -88,13 +89,14 @@ class AnnualReportSpider(scrapy.Spider):
         meta = {"portal_id": state.portal.id, "page_url": url, **meta}
         # A family's JSON / XML API answers data, not a page: plain HTTP (with the
         # browser's cookies) even on a browser portal, or Chromium would wrap it in HTML.
-        api = meta.get("kind") in families.API_WALKERS
+        api = meta.get("kind") in families.API_WALKERS or meta.get("kind") == UNITS_JSON
         if (browser or state.portal.needs_browser) and not api:
             meta.update(browser_meta())
+        unit = bool(meta.get("unit_url")) or meta.get("kind") == UNITS_JSON
         request = Request(
             url,
             callback=callback,
-            errback=self.on_error,
+            errback=self.unit_failed if unit else self.on_error,
             meta=meta,
             dont_filter=bool(meta.pop("dont_filter", False)),
         )
@@ -144,6 +146,8 @@ class AnnualReportSpider(scrapy.Spider):
             self.logger.warning("portal %s moved to %s", state.portal.name, response.url)
             state.portal.allowed_hosts.append(moved_to)
         html = self._page_text(response, state)
+        for request in self._unit_requests(state, html, response.url):
+            yield request
         if discovery.page_is_report_column(html, response.url):
             if response.url not in state.columns:
                 state.columns.append(response.url)
@@ -236,6 +240,11 @@ class AnnualReportSpider(scrapy.Spider):
             return
         if meta.get("playwright") and reports and meta.get("js_list"):
             state.learnt_browser = True
+        if kind == "html" and depth == 0 and not meta.get("body_hint"):
+            # The county's column may list the units beside it (a left tree, a select).
+            subs = frozenset(sub.url for sub in subcolumns)
+            for request in self._unit_requests(state, html, response.url, subs):
+                yield request
         for link in reports:
             since = self.context.since_year
             if since and (y := discovery.year_hint(link.text)) and y < since:
