@@ -54,6 +54,9 @@ class UnitWalker:
                 state,
                 unit_name=unit.name,
                 unit_url=unit.url,
+                kind="html",
+                body_hint=unit.name,  # when the unit's page is its 年报 list itself
+                column_depth=1,
             )
 
     async def parse_unit_list(self, response: Response) -> AsyncIterator[Any]:
