@@ -123,6 +123,13 @@ def portal_summary(
     out = []
     for portal in portals:
         pid = portal.id
+        portal_run = (
+            session.scalar(
+                select(PortalRun).where(PortalRun.run_id == run_id, PortalRun.portal_id == pid)
+            )
+            if run_id is not None
+            else None
+        )
         out.append(
             {
                 "county": portal.county,
@@ -134,6 +141,13 @@ def portal_summary(
                 "failures": _portal_failures(
                     session, portal, run_id, failures, names[portal.county] == 1
                 ),
+                "outcome": portal_run.outcome if portal_run else None,
+                # what the platform lists and the run did not reach (PortalState.coverage_problems)
+                "coverage": [
+                    f
+                    for f in (portal_run.failures if portal_run else None) or []
+                    if f.get("coverage")
+                ],
             }
         )
     return out
@@ -158,6 +172,11 @@ def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
                 row["status"],
             )
         console.print(table)
+        for gap in portal.get("coverage", []):
+            where = f" {gap['url']}" if gap.get("url") else ""
+            console.print(f"[yellow]coverage:[/yellow] {gap['reason']}{where}")
         for failure in portal["failures"]:
+            if failure.get("coverage"):
+                continue
             where = failure.get("url") or ""
             console.print(f"[red]failure[/red] {where} {failure.get('reason', failure)}")

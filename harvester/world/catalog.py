@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from harvester.world import gkmlpt, hanweb, lonsun, shandong, special, trs, vsb
+from harvester.world import gkmlpt, hanweb, lonsun, platform, shandong, special, trs, vsb
 from harvester.world.content import PortalPlan, Profile, SeedReport
 from harvester.world.server import Site
 
@@ -22,9 +22,10 @@ BUILDERS: dict[str, Builder] = {
     "gbk": special.build_gbk,
     "jslist": special.build_jslist,
     "challenge": special.build_challenge,
+    "platform": platform.build,  # Lonsun, bodies reached through the platform's unit lists
 }
 # The spec's "family": what the crawl should recognise (special portals are generic).
-SPEC_FAMILY = {"gbk": "generic", "jslist": "generic", "challenge": "generic"}
+SPEC_FAMILY = {"gbk": "generic", "jslist": "generic", "challenge": "generic", "platform": "lonsun"}
 
 PROFILES: tuple[Profile, ...] = (
     Profile(
@@ -98,6 +99,16 @@ PROFILES: tuple[Profile, ...] = (
         office_years=(2023,),
         dept_years=(2023,),
         formats=("", "docx", "xlsx"),
+        notices=2,
+    ),
+    Profile(
+        "凤台县", "安徽省", "淮南市", "340421", "platform", "fengtai",
+        ("城关镇", "岳张集镇"),
+        depts=("教育局", "财政局", "民政局"),
+        gov_years=(2023, 2022),
+        office_years=(2023,),
+        dept_years=(2023,),
+        formats=("", "docx"),
         notices=2,
     ),
 )  # fmt: skip

@@ -1,0 +1,110 @@
+"""A Lonsun county whose other bodies are reached only through the platform's unit lists.
+
+The 政府信息公开 platform page (``/zwgk/index.html``) links the county government's own
+年报 column and lists the county's units in three forms, as provincial platforms do:
+
+- 部门信息公开: links to the first departments' unit pages;
+- 乡镇（街道）信息公开: a ``<select>`` of the townships, option values their unit pages;
+- a JSON unit list its script loads (``/public/api/units.json``): the government office
+  and the remaining departments.
+
+Each unit page (``/public/<organ>/index.html``) has its own columns: 信息公开指南, the
+unit's 政府信息公开年报 (``/public/column/<organ>?type=3&action=list``) and a look-alike
+政府网站工作年度报表 column. The 年报 lists carry no tree of other bodies: a crawl that
+walks only the county's own column finds the government's reports alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+from harvester.world.content import Body, PortalPlan
+from harvester.world.layout import esc, html_resource, page
+from harvester.world.lonsun import GOV_ORGAN, HUB, NAME, LonsunPortal
+from harvester.world.server import Resource, Site
+
+UNITS_JSON = "/public/api/units.json"
+LINKED_DEPTS = 2  # departments listed as links; the rest come from the JSON list
+
+
+class PlatformPortal(LonsunPortal):
+    def side(self) -> str:
+        return ""  # no organ tree: the platform's unit lists are the only way to the bodies
+
+    def unit_url(self, body: Body) -> str:
+        return f"/public/{self.organs[body.key]}/index.html"
+
+    def add_unit_page(self, body: Body) -> None:
+        organ = self.organs[body.key]
+        columns = (
+            (self.col_url(organ, 1), "信息公开指南"),
+            (self.col_url(organ), NAME),
+            (self.col_url(organ, 4, "&catId=9101"), "政府网站工作年度报表"),
+        )
+        links = "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in columns)
+        body_html = f'<div class="unit"><h3>{esc(body.label)}</h3><ul class="unit-columns">{links}</ul></div>'
+        self.site.add(
+            self.unit_url(body), html_resource(page(self.plan, body.label, body_html, hub_url=HUB))
+        )
+        guide = f"<p>{esc(body.label)}政府信息公开指南。</p>"
+        self.site.add(
+            self.col_url(organ, 1),
+            html_resource(page(self.plan, "信息公开指南", guide, hub_url=HUB)),
+        )
+        self.add_list(
+            self.col_url(organ, 4, "&catId=9101"), organ, "政府网站工作年度报表", [], "年度报表"
+        )
+
+    def platform_page(self) -> str:
+        bodies = self.plan.bodies[1:]
+        depts = [b for b in bodies if b.group == "dept"]
+        towns = [b for b in bodies if b.group == "town"]
+        linked = depts[:LINKED_DEPTS]
+        listed = [b for b in bodies if b not in linked and b not in towns]
+        units = [{"unitName": b.label, "url": self.unit_url(b)} for b in listed]
+        self.site.add(
+            UNITS_JSON,
+            Resource(
+                json.dumps({"data": units}, ensure_ascii=False).encode(),
+                "application/json; charset=utf-8",
+            ),
+        )
+        dept_links = "".join(
+            f'<li><a href="{self.unit_url(b)}">{esc(b.label)}</a></li>' for b in linked
+        )
+        options = "".join(
+            f'<option value="{self.unit_url(b)}">{esc(b.label)}</option>' for b in towns
+        )
+        return (
+            '<div class="xxgk-nav"><ul>'
+            f'<li><a href="{self.col_url(GOV_ORGAN, 1)}">信息公开指南</a></li>'
+            f'<li><a href="{self.col_url(GOV_ORGAN)}">{NAME}</a></li></ul></div>'
+            f'<div class="bmgk"><h3>部门信息公开</h3><ul>{dept_links}</ul>'
+            '<ul id="more-units"></ul></div>'
+            '<div class="xzgk"><h3>乡镇（街道）信息公开</h3>'
+            '<select onchange="window.open(this.value)"><option value="">请选择乡镇</option>'
+            f"{options}</select></div>"
+            f'<script>$.getJSON("{UNITS_JSON}", function (d) {{ fill("#more-units", d.data); }});</script>'
+        )
+
+    def build(self) -> Site:
+        plan = self.plan
+        for body in plan.bodies:
+            organ = self.organs[body.key]
+            self.add_list(self.col_url(organ), organ, f"{body.label}{NAME}", body.items, NAME)
+            if body is not plan.gov:
+                self.add_unit_page(body)
+        guide = "<p>信息公开指南。</p>"
+        self.site.add(
+            self.col_url(GOV_ORGAN, 1),
+            html_resource(page(plan, "信息公开指南", guide, hub_url=HUB)),
+        )
+        hub = page(plan, "政府信息公开", self.platform_page(), hub_url=HUB)
+        self.site.add(HUB, html_resource(hub))
+        home = f'<div class="gk"><a href="{HUB}">政府信息公开</a></div>'
+        self.site.add("/", html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
+        return self.site
+
+
+def build(plan: PortalPlan) -> Site:
+    return PlatformPortal(plan).build()
