@@ -57,6 +57,14 @@ URL_KEYS = ("url", "link", "href", "siteUrl", "unitUrl", "columnUrl")
 LIST_KEYS = ("data", "list", "rows", "units", "items", "result", "results", "children")
 
 
+_NOT_UNIT = ("全部", "请选择", "所有", "更多", "其他", "返回")
+
+
+def is_unit_name(text: str) -> bool:
+    """A body's name (县教育局, 城关镇) and not a list's own entries (全部, 请选择…)."""
+    return len(text) >= 3 and looks_like_body(text) and not text.startswith(_NOT_UNIT)
+
+
 @dataclass(frozen=True)
 class Unit:
     name: str
@@ -82,7 +90,7 @@ def _body_links(el: etree._Element, base: str) -> list[tuple[str, str]]:
         text = clean_text(a.text_content()) or clean_text(a.get("title") or "")
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        if looks_like_body(text):
+        if is_unit_name(text):
             out.append((text, urljoin(base, href)))
     return out
 
@@ -123,7 +131,7 @@ def _selects(tree: etree._Element, base: str, found: UnitLists) -> None:
             (clean_text(o.text_content()), (o.get("value") or "").strip())
             for o in select.iter("option")
         ]
-        bodies = [(name, value) for name, value in options if looks_like_body(name)]
+        bodies = [(name, value) for name, value in options if is_unit_name(name)]
         if len(bodies) < 2:
             continue
         template = _ONCHANGE.search(select.get("onchange") or "")
@@ -203,7 +211,7 @@ def units_from_json(text: str, base: str) -> tuple[list[Unit], list[str]]:
     units, unaddressed = [], []
     for item in items:
         name = next((clean_text(str(item[k])) for k in NAME_KEYS if item.get(k)), "")
-        if not looks_like_body(name):  # a category node (县直部门) or not a unit
+        if not is_unit_name(name):  # a category node (县直部门) or not a unit
             continue
         url = next((str(item[k]) for k in URL_KEYS if item.get(k)), "")
         if url:
