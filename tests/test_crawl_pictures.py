@@ -56,7 +56,8 @@ def pictured_site() -> tuple[dict[str, Any], dict[str, bytes]]:
     site: dict[str, Any] = {
         "/": page('<a href="/zwgk/nb/">政府信息公开年报</a>'),
         "/zwgk/nb/": page(
-            f'<ul class="list"><li><a href=".{ARTICLE[8:]}">{TITLE}</a></li></ul>', "政府信息公开年报"
+            f'<ul class="list"><li><a href=".{ARTICLE[8:]}">{TITLE}</a></li></ul>',
+            "政府信息公开年报",
         ),
         ARTICLE: page(body, TITLE, f'<meta name="ArticleTitle" content="{TITLE}">'),
     }

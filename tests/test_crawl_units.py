@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,20 +19,31 @@ from sqlalchemy import select
 
 from harvester.cli import main
 from harvester.crawling import run_crawl
+from harvester.parser import parse_text
+from harvester.processing import parse_version
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import session_scope
-from harvester.storage.models import Fetch, Portal, PortalRun, Report, ReportVersion, VersionDocument
+from harvester.storage.models import (
+    Fetch,
+    Portal,
+    PortalRun,
+    Report,
+    ReportVersion,
+    VersionDocument,
+)
 from harvester.storage.repo import start_run
 from harvester.summary import portal_summary, render_summary
 from harvester.units import find_unit_lists, units_from_json
 from harvester.world.catalog import BUILDERS, PROFILES
-from harvester.world.content import ContentFactory, Renderer
+from harvester.world.content import ContentFactory, Renderer, seed_text
 from harvester.world.server import serve_site
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO"}
 
 
-def _crawl(engine: Any, database_url: str, data_dir: Path, home: str, county: str) -> tuple[int, int]:
+def _crawl(
+    engine: Any, database_url: str, data_dir: Path, home: str, county: str
+) -> tuple[int, int]:
     with session_scope(engine) as session:
         portal = Portal(province="测试省", county=county, home_url=home)
         session.add(portal)
@@ -55,7 +67,7 @@ def test_units_of_the_platform_page_are_found_in_every_form() -> None:
     html = (
         '<div><h3>部门信息公开</h3><ul><li><a href="/public/11/index.html">县教育局</a></li>'
         '<li><a href="/public/12/index.html">县财政局</a></li></ul></div>'
-        '<select onchange="location.href=\'/public/\'+this.value+\'/index.html\'">'
+        "<select onchange=\"location.href='/public/'+this.value+'/index.html'\">"
         '<option value="">请选择</option><option value="21">城关镇</option>'
         '<option value="22">岳张集镇</option></select>'
         '<select><option value="1">全部</option><option value="31">钱庙乡人民政府</option>'
@@ -101,9 +113,35 @@ def test_world_platform_portal_every_unit_walked(
         server.shutdown()
         server.server_close()
     blobs = BlobStore(tmp_path / "blobs")
+    pngs = {
+        key: entry.body for key, entry in site.routes.items() if key.endswith(".png")
+    }  # the pictured report's table scans, as served
+    assert len(pngs) == 3
     with session_scope(engine) as session:
         reports = list(session.scalars(select(Report).where(Report.portal_id == portal_id)))
         got = {(r.agency, r.year) for r in reports}
+        pictured = next(r for r in reports if (r.agency, r.year) == ("凤台县人民政府", 2022))
+        version = session.scalars(
+            select(ReportVersion).where(ReportVersion.report_id == pictured.id)
+        ).one()
+        docs = list(
+            session.scalars(
+                select(VersionDocument)
+                .where(VersionDocument.version_id == version.id)
+                .order_by(VersionDocument.position)
+            )
+        )
+        assert [d.role for d in docs] == ["page", "image", "image", "image"]
+        assert sorted(d.sha256 for d in docs[1:]) == sorted(
+            hashlib.sha256(b).hexdigest() for b in pngs.values()
+        )
+        if shutil.which("tesseract"):
+            record, _dumps, _errors = parse_version(session, blobs, version)
+            truth = parse_text(seed_text("002"))
+            assert record["needs_ocr"] and record["ocr"]["read"]
+            assert {row: v.get("total") for row, v in record["applications"].items()} == {
+                row: v.get("total") for row, v in truth["applications"].items()
+            }
         for version in session.scalars(select(ReportVersion)):
             for doc in session.scalars(
                 select(VersionDocument).where(VersionDocument.version_id == version.id)
@@ -128,7 +166,9 @@ def _unwalkable_site() -> dict[str, Any]:
             '<div><h3>乡镇（街道）信息公开</h3><select id="towns">'
             '<option value="t1">城关镇</option><option value="t2">南湖镇</option></select></div>'
         ),
-        "/nb/": page(f'<ul class="list"><li><a href="/nb/2023.html">{gov}</a></li></ul>', "政府信息公开年报"),
+        "/nb/": page(
+            f'<ul class="list"><li><a href="/nb/2023.html">{gov}</a></li></ul>', "政府信息公开年报"
+        ),
         "/nb/2023.html": article(gov, '<a href="/files/2023.pdf">附件</a>'),
         "/files/2023.pdf": pdf("gov 2023"),
         # 教育局: its 年报 column; 财政局: only a look-alike column.
@@ -159,7 +199,9 @@ def test_unwalkable_unit_list_makes_the_portal_partial(
     reasons = [f["reason"] for f in run.failures if f.get("coverage")]
     assert reasons[0] == "1 bodies without a 年报 column (县财政局)"
     assert "县财政局: no 年报 column on its page" in reasons
-    assert any(r.startswith("unit list (select) not walked: 2 unit(s) without an address") for r in reasons)
+    assert any(
+        r.startswith("unit list (select) not walked: 2 unit(s) without an address") for r in reasons
+    )
 
     # The scrape summary and `harvester status` say so.
     with session_scope(engine) as session:

@@ -12,24 +12,44 @@ Each unit page (``/public/<organ>/index.html``) has its own columns: 信息公�
 unit's 政府信息公开年报 (``/public/column/<organ>?type=3&action=list``) and a look-alike
 政府网站工作年度报表 column. The 年报 lists carry no tree of other bodies: a crawl that
 walks only the county's own column finds the government's reports alone.
+
+The government's ``PICTURED_YEAR`` report publishes its tables as pictures: a real seed
+report's tables (seed 002) drawn as ruled PNG scans (harvester.world.pictured) in the
+article body, ``/public/<organ>/W0<uid>_<n>.png``, with no attachment — the data are in
+the pictures only.
 """
 
 from __future__ import annotations
 
 import json
 
-from harvester.world.content import Body, PortalPlan
-from harvester.world.layout import esc, html_resource, page
+from harvester.world.content import Body, Item, PortalPlan, seed_document, seed_text
+from harvester.world.layout import epoch, esc, html_resource, page
 from harvester.world.lonsun import GOV_ORGAN, HUB, NAME, LonsunPortal
+from harvester.world.pictured import pictured_article
 from harvester.world.server import Resource, Site
 
 UNITS_JSON = "/public/api/units.json"
 LINKED_DEPTS = 2  # departments listed as links; the rest come from the JSON list
+PICTURED_YEAR = 2022
+PICTURED_SEED = "002"  # a 2021-template seed report: its tables become the pictures
 
 
 class PlatformPortal(LonsunPortal):
     def side(self) -> str:
         return ""  # no organ tree: the platform's unit lists are the only way to the bodies
+
+    def add_article(self, organ: int, item: Item, column: str, column_url: str) -> str:
+        if item.is_report and item.agency == self.plan.gov.agency and item.year == PICTURED_YEAR:
+            doc = seed_document(seed_text(PICTURED_SEED), item.title, item.agency, item.year)
+            art = pictured_article(doc, f"W0{item.uid}")
+            for name, png in art.pictures.items():
+                self.site.add(
+                    f"/public/{organ}/{name}", Resource(png, "image/png", modified=epoch(item))
+                )
+            item.body_html = art.body
+            item.files = []
+        return super().add_article(organ, item, column, column_url)
 
     def unit_url(self, body: Body) -> str:
         return f"/public/{self.organs[body.key]}/index.html"
