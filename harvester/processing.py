@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harvester.archives import MemberDocument, is_archive, member_documents
 from harvester.document import Document, Picture
 from harvester.normalize import (
     NORMALIZER_VERSION,
@@ -52,28 +53,51 @@ class ProcessCounts:
 
 @dataclass
 class NormalisedDocument:
-    document: VersionDocument
+    document: VersionDocument | MemberDocument
     normalised: Document | None
     error: str | None
 
 
-def _normalise(doc: VersionDocument, blobs: BlobStore) -> NormalisedDocument:
+def _normalise(doc: VersionDocument, blobs: BlobStore) -> list[NormalisedDocument]:
     """Every document, page or attachment, is normalised in a child process within the
     document budget (harvester.normalize.budget): one hostile file cannot take the run
-    down; over budget, it is unreadable with the reason and its stored bytes stay."""
+    down; over budget, it is unreadable with the reason and its stored bytes stay. An
+    archive attachment (ZIP) gives one normalised document per member
+    (harvester.archives)."""
     try:
         if doc.bytes is not None:
             check_size(doc.bytes)  # refused before its blob is read
         data = blobs.get(doc.sha256)
     except NormalizeError as exc:
-        return NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")
+        return [NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")]
     except Exception as exc:  # a missing or corrupt blob is a recorded failure
-        return NormalisedDocument(doc, None, f"blob {doc.sha256[:12]} unreadable: {exc}")
+        return [NormalisedDocument(doc, None, f"blob {doc.sha256[:12]} unreadable: {exc}")]
+    if doc.role == "attachment" and is_archive(data):
+        try:
+            members = member_documents(
+                data,
+                url=doc.url,
+                final_url=doc.final_url,
+                fetched_at=doc.fetched_at,
+                archive_sha256=doc.sha256,
+            )
+        except NormalizeError as exc:
+            return [NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")]
+        return [
+            _normalised(member, raw, member.path.rsplit("/", 1)[-1], f"{doc.url} ({member.path})")
+            for member, raw in members
+        ]
     filename = doc.url.rsplit("/", 1)[-1] or None
+    return [_normalised(doc, data, filename, doc.url)]
+
+
+def _normalised(
+    doc: VersionDocument | MemberDocument, data: bytes, filename: str | None, where: str
+) -> NormalisedDocument:
     try:
         normalised = normalize_isolated(data, filename=filename, url=doc.final_url or doc.url)
     except NormalizeError as exc:
-        return NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")
+        return NormalisedDocument(doc, None, f"{where}: {exc.reason}")
     return NormalisedDocument(doc, normalised, None)
 
 
@@ -147,7 +171,7 @@ def parse_version(
     report = session.get(Report, version.report_id)
     portal = session.get(Portal, report.portal_id) if report else None
     documents = _documents_of(session, version)
-    normalised = [_normalise(d, blobs) for d in documents]
+    normalised = [n for d in documents for n in _normalise(d, blobs)]
     errors = [n.error for n in normalised if n.error]
     page = next(
         (n.normalised for n in normalised if n.document.role == "page" and n.normalised), None
@@ -156,7 +180,8 @@ def parse_version(
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,
         "url": report.url if report else None,
-        "documents": document_entries(documents),
+        "documents": document_entries(documents)
+        + [n.document.entry() for n in normalised if isinstance(n.document, MemberDocument)],
         "agency": report.agency if report else None,
         "title": (page.title if page and page.title else None)
         or (report.title if report else None),
@@ -178,7 +203,12 @@ def parse_version(
     for error in errors:
         best["warnings"].append(f"document not readable: {error}")
     dumps = [
-        {"sha256": n.document.sha256, "role": n.document.role, "document": n.normalised.to_dict()}
+        {
+            "sha256": n.document.sha256,
+            "role": n.document.role,
+            **({"archive_path": n.document.path} if isinstance(n.document, MemberDocument) else {}),
+            "document": n.normalised.to_dict(),
+        }
         for n in normalised
         if n.normalised is not None
     ]
