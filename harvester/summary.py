@@ -172,6 +172,12 @@ def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
                 row["status"],
             )
         console.print(table)
+        unread = [r for r in portal["reports"] if not r["tables"]]
+        if unread and any(r["tables"] is False for r in unread):
+            console.print(
+                f"[yellow]coverage:[/yellow] {len(unread)} report(s) whose tables could not be "
+                "read (see the records' warnings: pictures needing OCR, unreadable files)"
+            )
         for gap in portal.get("coverage", []):
             where = f" {gap['url']}" if gap.get("url") else ""
             console.print(f"[yellow]coverage:[/yellow] {gap['reason']}{where}")
