@@ -173,7 +173,7 @@ def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
             )
         console.print(table)
         unread = [r for r in portal["reports"] if not r["tables"]]
-        if unread and any(r["tables"] is False for r in unread):
+        if unread:
             console.print(
                 f"[yellow]coverage:[/yellow] {len(unread)} report(s) whose tables could not be "
                 "read (see the records' warnings: pictures needing OCR, unreadable files)"
