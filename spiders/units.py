@@ -123,6 +123,7 @@ class UnitWalker:
         if state is None:
             return
         if request.meta.get("kind") == UNITS_JSON:
+            state.units.pop(f"json:{request.url}", None)
             state.coverage_gap(
                 f"unit list (JSON) not fetched: {failure_message(failure)}", request.url
             )
