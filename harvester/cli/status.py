@@ -268,7 +268,9 @@ def status(
             + " (--county NAME or --json for each)"
         )
     if payload["failing"]:
-        ftable = Table(title="failing portals (last run; partial coverage too)", title_justify="left")
+        ftable = Table(
+            title="failing portals (last run; partial coverage too)", title_justify="left"
+        )
         for col in ("county", "province", "run", "outcome", "why"):
             ftable.add_column(col, overflow="fold")
         for f in payload["failing"]:
