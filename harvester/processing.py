@@ -23,7 +23,8 @@ from harvester.normalize import (
     normalize_isolated,
 )
 from harvester.normalize.core import check_size
-from harvester.parser import PARSER_VERSION, parse_document
+from harvester.parser import PARSER_VERSION, Context, parse_document
+from harvester.parser.completeness import is_read
 from harvester.pictured import mark_record, with_pictures
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
@@ -176,7 +177,7 @@ def parse_version(
     page = next(
         (n.normalised for n in normalised if n.document.role == "page" and n.normalised), None
     )
-    context: dict[str, Any] = {
+    context: Context = {
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,
         "url": report.url if report else None,
@@ -220,7 +221,7 @@ def _with_pictures(
     candidates: list[Document],
     article_record: dict[str, Any] | None,
     best: dict[str, Any] | None,
-    context: dict[str, Any],
+    context: Context,
 ) -> dict[str, Any] | None:
     """The record of the article with its pictures read in place (harvester.pictured) when
     the report has image documents and no other document reads better."""
@@ -263,7 +264,7 @@ def process_versions(
         record, dumps, errors = parse_version(session, blobs, version)
         counts.unreadable_documents += len(errors)
         ok = hard_checks_ok(record)
-        has_tables = any(record.get(k) for k in TABLE_KEYS)
+        has_tables = is_read(record)  # tables present and read above READ_THRESHOLD
         counts.reports_with_tables += int(has_tables)
         counts.failed_checks += sum(1 for c in record.get("checks", []) if not c["ok"])
         store_parse_result(

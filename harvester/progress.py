@@ -19,12 +19,14 @@ from sqlalchemy.engine import Engine
 from harvester.storage.models import Fetch, PortalRun, ReportVersion
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunFigures:
-    fetches: int = 0
-    bytes: int = 0
-    versions: int = 0
-    portals_done: int = 0
+    """What a run has recorded so far (one reading of the database)."""
+
+    fetches: int
+    bytes: int
+    versions: int
+    portals_done: int
 
 
 def run_figures(engine: Engine, run_id: int) -> RunFigures:
@@ -69,8 +71,10 @@ def run_with_progress(
         TextColumn("[bold]crawling[/bold]"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("portals · {task.fields[fetches]} fetches · {task.fields[mb]:.1f} MB · "
-                   "{task.fields[versions]} new report versions"),
+        TextColumn(
+            "portals · {task.fields[fetches]} fetches · {task.fields[mb]:.1f} MB · "
+            "{task.fields[versions]} new report versions"
+        ),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:

@@ -15,6 +15,7 @@ Started by harvester's commands, or by a Scrapy user (see harvester.crawl.launch
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
@@ -48,6 +49,31 @@ from spiders.units import UNITS_JSON, UnitWalker
 MAX_HUB_DEPTH = 2
 MAX_SUBCOLUMN_DEPTH = 3
 MAX_COLUMNS = 4
+
+
+PageCallback = Callable[["AnnualReportSpider", Response, PortalState], AsyncIterator[Any]]
+
+
+def page_callback(
+    method: PageCallback,
+) -> Callable[[AnnualReportSpider, Response], AsyncIterator[Any]]:
+    """A callback for a page of a portal: it gets the portal's state, after the browser page
+    (if any) is closed; a challenge answer is retried in the browser instead, and one the
+    browser did not pass is recorded as the page's failure."""
+
+    @functools.wraps(method)
+    async def arrived(spider: AnnualReportSpider, response: Response) -> AsyncIterator[Any]:
+        state = spider.states[response.meta["portal_id"]]
+        await release_page(response, state)
+        if is_challenge(response):
+            yield browser_retry(response, state)
+            return
+        if challenge_failed(response, state):
+            return
+        async for out in method(spider, response, state):
+            yield out
+
+    return arrived
 
 
 class AnnualReportSpider(UnitWalker, scrapy.Spider):
@@ -105,18 +131,6 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
     def _page_text(self, response: Response, state: PortalState) -> str:
         return response_text(response, fetched(response), state.portal.encoding)
 
-    async def _arrived(self, response: Response) -> PortalState | Request | None:
-        """The portal of a page response; else what to do instead: a challenge answer is
-        retried in the browser (the request), one the browser did not pass is recorded
-        (None)."""
-        state = self.states[response.meta["portal_id"]]
-        await release_page(response, state)
-        if is_challenge(response):
-            return browser_retry(response, state)
-        if challenge_failed(response, state):
-            return None
-        return state
-
     def allowed(self, state: PortalState, url: str) -> bool:
         return discovery.host_allowed(url, state.portal.home_url, state.portal.allowed_hosts)
 
@@ -134,12 +148,8 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
                 state.home_error = "no home URL in the registry"
 
     # -- callbacks ----------------------------------------------------------------------
-    async def parse_home(self, response: Response) -> AsyncIterator[Any]:
-        state = await self._arrived(response)
-        if not isinstance(state, PortalState):
-            if state is not None:
-                yield state
-            return
+    @page_callback
+    async def parse_home(self, response: Response, state: PortalState) -> AsyncIterator[Any]:
         moved_to = urlsplit(response.url).netloc
         if response.meta.get("home") and moved_to != urlsplit(state.portal.home_url).netloc:
             # The portal moved (its home page redirects to another host): follow it there.
@@ -180,13 +190,9 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             )[:6]:
                 yield self._request(hub.url, self.parse_home, state, hub_depth=depth + 1)
 
-    async def parse_list(self, response: Response) -> AsyncIterator[Any]:
+    @page_callback
+    async def parse_list(self, response: Response, state: PortalState) -> AsyncIterator[Any]:
         meta = response.meta
-        state = await self._arrived(response)
-        if not isinstance(state, PortalState):
-            if state is not None:
-                yield state
-            return
         state.list_pages += 1
         html = self._page_text(response, state)
         kind = meta.get("kind", "html")
@@ -310,13 +316,9 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             and not discovery.is_lookalike(text, link.url)
         )
 
-    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
+    @page_callback
+    async def parse_article(self, response: Response, state: PortalState) -> AsyncIterator[Any]:
         meta = response.meta
-        state = await self._arrived(response)
-        if not isinstance(state, PortalState):
-            if state is not None:
-                yield state
-            return
         document = self._document(response, "page", state)
         if document is None:
             return

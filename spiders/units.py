@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from harvester import discovery
 from harvester.crawl.state import PortalState
 from harvester.units import Unit, find_unit_lists, units_from_json
+from spiders.browser import browser_retry, challenge_failed, is_challenge, release_page
 from spiders.pages import failure_message
 
 MAX_UNIT_COLUMNS = 2  # 年报 columns taken from one unit's page
@@ -81,10 +82,12 @@ class UnitWalker:
         """A unit's page: its own 年报 column (look-alikes rejected as anywhere) walked with
         the unit's name as the body; none found, a coverage gap."""
         meta = response.meta
-        state = await self._arrived(response)
-        if not isinstance(state, PortalState):
-            if state is not None:
-                yield state
+        state = self.states[meta["portal_id"]]
+        await release_page(response, state)  # as spiders.reports.page_callback does
+        if is_challenge(response):
+            yield browser_retry(response, state)
+            return
+        if challenge_failed(response, state):
             return
         unit_url, name = meta["unit_url"], meta["unit_name"]
         html = self._page_text(response, state)

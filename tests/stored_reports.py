@@ -14,7 +14,9 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from harvester.parser.checks import run_checks
 from harvester.processing import ProcessCounts, process_versions
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head
-from harvester.storage.fetches import fetched_document, record_fetch
+from harvester.storage.fetches import fetched_document, record_fetch, store_blob
 from harvester.storage.models import Portal, PortalRun, ReportVersion
 from harvester.storage.repo import (
     finish_portal_run,
@@ -60,6 +62,30 @@ class StoredReport:
     version_id: int
     url: str
     sha256: list[str] = field(default_factory=list)
+
+
+def stored_documents(
+    session: Session, blobs: BlobStore, bodies: Iterable[bytes], fetched_at: datetime
+) -> list[ReportDocument]:
+    """The bodies stored as blobs (no fetch rows), as a report version's documents: the
+    first its page, the others attachments, at http://127.0.0.1/doc0, doc1, …"""
+    documents = []
+    for index, body in enumerate(bodies):
+        blob, _ = store_blob(session, blobs, body)
+        url = f"http://127.0.0.1/doc{index}"
+        fetched = FetchedDocument(
+            url=url,
+            final_url=url,
+            status=200,
+            media_type=blob.media_type or "",
+            fetched_at=fetched_at,
+            via="http",
+            sha256=blob.sha256,
+            bytes=blob.size,
+            complete=True,
+        )
+        documents.append(ReportDocument("page" if index == 0 else "attachment", url, fetched))
+    return documents
 
 
 class ReportStore:
@@ -271,7 +297,7 @@ def chained(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]
 
 
 def harvester(
-    env: dict[str, str] | None, *args: str, timeout: float = 120
+    env: dict[str, str] | None, *args: str, timeout: float = 240
 ) -> subprocess.CompletedProcess[str]:
     """Run the `harvester` command as a user does, in a subprocess (env None: inherited)."""
     return subprocess.run(

@@ -23,8 +23,8 @@ from harvester.storage.db import session_scope
 from harvester.storage.models import Portal, Report, ReportVersion
 from harvester.storage.repo import start_run
 from harvester.summary import latest_parse
-from harvester.world.content import seed_document, seed_text
 from harvester.world.ofd import render_ofd
+from harvester.world.seed_reports import seed_document, seed_text
 from harvester.writers import convert, render_docx
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO"}

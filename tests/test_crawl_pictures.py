@@ -28,8 +28,8 @@ from harvester.storage.db import session_scope
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
 from harvester.storage.repo import start_run
 from harvester.summary import latest_parse
-from harvester.world.content import seed_document, seed_text
 from harvester.world.pictured import pictured_article
+from harvester.world.seed_reports import seed_document, seed_text
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO"}
 TITLE = "某县人民政府办公室2021年政府信息公开工作年度报告"

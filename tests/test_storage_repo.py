@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
+from stored_reports import stored_documents
 
 from harvester.items import FetchedDocument, ReportDocument
 from harvester.storage.blobs import BlobStore
@@ -18,7 +19,6 @@ from harvester.storage.fetches import (
     expected_length_from_headers,
     last_complete_fetch,
     record_fetch,
-    store_blob,
 )
 from harvester.storage.models import (
     Blob,
@@ -26,7 +26,6 @@ from harvester.storage.models import (
     Fetch,
     ParseResult,
     Portal,
-    PortalRun,
     Report,
     ReportVersion,
     VersionDocument,
@@ -77,23 +76,32 @@ def fetch(
 
 
 def docs_for(session: Session, blobs: BlobStore, *bodies: bytes) -> list[ReportDocument]:
-    documents = []
-    for index, body in enumerate(bodies):
-        blob, _ = store_blob(session, blobs, body)
-        url = f"http://127.0.0.1/doc{index}"
-        fetched = FetchedDocument(
-            url=url,
-            final_url=url,
-            status=200,
-            media_type=blob.media_type or "",
-            fetched_at=T0,
-            via="http",
-            sha256=blob.sha256,
-            bytes=blob.size,
-            complete=True,
-        )
-        documents.append(ReportDocument("page" if index == 0 else "attachment", url, fetched))
-    return documents
+    return stored_documents(session, blobs, bodies, T0)
+
+
+A_HTML = "http://127.0.0.1/a.html"
+
+
+def store(
+    session: Session,
+    portal: Portal,
+    documents: list[ReportDocument],
+    run_id: int | None = None,
+    title: str | None = None,
+    url: str | None = None,
+    year: int = 2023,
+) -> tuple[Report, ReportVersion, bool]:
+    """寿县人民政府's report of `year` stored with these documents (store_report_version)."""
+    return store_report_version(
+        session,
+        portal_id=portal.id,
+        agency="寿县人民政府",
+        year=year,
+        title=title,
+        url=url,
+        run_id=run_id,
+        documents=documents,
+    )
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -126,9 +134,9 @@ def test_portal_without_reports_is_a_recorded_failure(session: Session) -> None:
     assert start_portal_run(session, run.id, portal.id).id == portal_run.id
     finish_portal_run(session, portal_run, reports_found=0, documents=0)
     session.commit()
-    stored = session.get(PortalRun, portal_run.id)
-    assert stored.outcome == "failed"
-    assert stored.failures == [{"url": None, "reason": "no annual report found on the portal"}]
+    session.refresh(portal_run)  # read back what the database holds
+    assert portal_run.outcome == "failed"
+    assert portal_run.failures == [{"url": None, "reason": "no annual report found on the portal"}]
 
 
 def test_database_constraints_reject_invalid_values(session: Session) -> None:
@@ -218,44 +226,17 @@ def test_new_version_only_when_content_changes(session: Session, blob_store: Blo
     portal = make_portal(session)
     run1 = start_run(session, "crawl", {}, "v")
     docs = docs_for(session, blob_store, PAGE, PDF)
-    report, v1, created = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title="报告",
-        url="http://127.0.0.1/a.html",
-        run_id=run1.id,
-        documents=docs,
-    )
+    report, v1, created = store(session, portal, docs, run1.id, "报告", A_HTML)
     assert created is True
     assert report.first_seen_run == run1.id
 
     run2 = start_run(session, "crawl", {}, "v")
-    same_report, same, created = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title="报告",
-        url="http://127.0.0.1/a.html",
-        run_id=run2.id,
-        documents=docs,
-    )
+    same_report, same, created = store(session, portal, docs, run2.id, "报告", A_HTML)
     assert created is False and same.id == v1.id and same_report.id == report.id
     assert same_report.first_seen_run == run1.id and same_report.last_seen_run == run2.id
 
     changed = docs_for(session, blob_store, PAGE, PDF + b"\n% corrected figures")
-    _, v2, created = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title="报告（更正）",
-        url="http://127.0.0.1/a.html",
-        run_id=run2.id,
-        documents=changed,
-    )
+    _, v2, created = store(session, portal, changed, run2.id, "报告（更正）", A_HTML)
     session.commit()
     assert created is True and v2.id != v1.id and v2.content_hash != v1.content_hash
     assert session.scalar(select(func.count()).select_from(Report)) == 1
@@ -284,32 +265,19 @@ def test_new_version_only_when_content_changes(session: Session, blob_store: Blo
 def test_document_order_is_part_of_the_content(session: Session, blob_store: BlobStore) -> None:
     portal = make_portal(session)
     docs = docs_for(session, blob_store, PAGE, PDF, b"%PDF-1.4 second attachment")
-    args = {
-        "portal_id": portal.id,
-        "agency": "寿县人民政府",
-        "year": 2022,
-        "title": None,
-        "url": None,
-        "run_id": None,
-    }
-    _, first, _ = store_report_version(session, documents=docs, **args)
+    _, first, _ = store(session, portal, docs, year=2022)
     swapped = [docs[0], replace(docs[2], role="attachment"), docs[1]]
-    _, second, created = store_report_version(session, documents=swapped, **args)
+    _, second, created = store(session, portal, swapped, year=2022)
     assert created and second.id != first.id
 
 
 def test_report_version_refuses_documents_without_stored_bytes(session: Session) -> None:
     portal = make_portal(session)
     with pytest.raises(ValueError, match="expected the sha256 of a stored blob"):
-        store_report_version(
+        store(
             session,
-            portal_id=portal.id,
-            agency="寿县人民政府",
-            year=2023,
-            title=None,
-            url=None,
-            run_id=None,
-            documents=[
+            portal,
+            [
                 ReportDocument(
                     "attachment",
                     "http://127.0.0.1/x.pdf",
@@ -326,16 +294,7 @@ def test_parse_result_is_upserted_per_parser_version(
     session: Session, blob_store: BlobStore
 ) -> None:
     portal = make_portal(session)
-    _, version, _ = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title=None,
-        url=None,
-        run_id=None,
-        documents=docs_for(session, blob_store, PDF),
-    )
+    _, version, _ = store(session, portal, docs_for(session, blob_store, PDF))
     common = {
         "normalizer_version": "n1",
         "normalised": {"documents": []},

@@ -54,7 +54,7 @@ def database_options(func: F) -> F:
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Working data directory (blobs, default SQLite). Default: $HARVESTER_DATA_DIR or ./harvester-data.",
+        help="Working data directory (blobs and the default SQLite file). Default: $HARVESTER_DATA_DIR or ./harvester-data.",
     )(func)
     func = click.option(
         "--db",
@@ -68,12 +68,16 @@ def database_options(func: F) -> F:
 
 def output_options(func: F) -> F:
     """Add --quiet and --json."""
-    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(func)
+    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(
+        func
+    )
     func = click.option("--quiet", "-q", is_flag=True, help="Only errors.")(func)
     return func
 
 
-def open_env(db: str | None, data_directory: Path | None, quiet: bool = False, as_json: bool = False) -> Env:
+def open_env(
+    db: str | None, data_directory: Path | None, quiet: bool = False, as_json: bool = False
+) -> Env:
     """Resolve the data directory and database, upgrading an empty or old schema."""
     directory = data_dir(data_directory)
     url = database_url(db, directory)
@@ -108,7 +112,9 @@ def handles_interrupt(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KeyboardInterrupt:
-            click.echo("interrupted: the run is recorded as interrupted; run again to resume", err=True)
+            click.echo(
+                "interrupted: the run is recorded as interrupted; run again to resume", err=True
+            )
             raise SystemExit(130) from None
 
     return wrapper  # type: ignore[return-value]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +20,13 @@ from harvester.storage.models import FETCH_VIA, Blob, Fetch
 from harvester.storage.rows import insert_or_get
 from harvester.storage.types import utcnow
 
+# Header names and values as Scrapy, http.client or a JSON column give them.
+HeaderValue = str | bytes | list[str] | list[bytes] | tuple[bytes, ...] | None
+RawHeaders = Mapping[str, HeaderValue] | Mapping[bytes, HeaderValue]
+StoredHeaders = dict[str, str | list[str]]  # as a fetch row keeps them
 
-def expected_length_from_headers(headers: Mapping[str, Any]) -> int | None:
+
+def expected_length_from_headers(headers: RawHeaders) -> int | None:
     """The body length the server announced, when it describes the bytes we hold.
 
     None when there is no Content-Length, it is not a number, or the body was compressed
@@ -36,12 +40,12 @@ def expected_length_from_headers(headers: Mapping[str, Any]) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _lowered(headers: Mapping[Any, Any]) -> dict[str, Any]:
+def _lowered(headers: RawHeaders) -> dict[str, HeaderValue]:
     """Header names (str or bytes, as Scrapy gives them) in lower case."""
     return {_header_text(k).lower(): v for k, v in headers.items()}
 
 
-def _header_text(value: Any) -> str:
+def _header_text(value: HeaderValue) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
@@ -78,8 +82,8 @@ def record_fetch(
     final_url: str | None,
     method: str,
     status: int | None,
-    request_headers: dict[str, Any] | None,
-    response_headers: dict[str, Any] | None,
+    request_headers: RawHeaders | None,
+    response_headers: RawHeaders | None,
     fetched_at: datetime,
     duration_ms: int | None,
     body: bytes | None,
@@ -150,8 +154,8 @@ def last_complete_fetch(session: Session, url: str) -> Fetch | None:
     )
 
 
-def _jsonable_headers(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+def _jsonable_headers(headers: RawHeaders | None) -> StoredHeaders:
+    result: StoredHeaders = {}
     for key, value in (headers or {}).items():
         name = _header_text(key)
         if isinstance(value, list | tuple):

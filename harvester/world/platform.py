@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import json
 
-from harvester.world.content import Body, Item, PortalPlan, seed_document, seed_text
-from harvester.world.layout import epoch, esc, html_resource, page
-from harvester.world.lonsun import GOV_ORGAN, HUB, NAME, LonsunPortal
+from harvester.world.layout import COLUMN_NAME, epoch, esc
+from harvester.world.lonsun import GOV_ORGAN, HUB, LonsunPortal
 from harvester.world.pictured import pictured_article
+from harvester.world.plan import Body, Item, PortalPlan
+from harvester.world.seed_reports import seed_document, seed_text
 from harvester.world.server import Resource, Site
 
 UNITS_JSON = "/public/api/units.json"
@@ -39,7 +40,7 @@ class PlatformPortal(LonsunPortal):
     def side(self) -> str:
         return ""  # no organ tree: the platform's unit lists are the only way to the bodies
 
-    def add_article(self, organ: int, item: Item, column: str, column_url: str) -> str:
+    def add_item(self, organ: int, item: Item, column: str, column_url: str) -> str:
         if item.is_report and item.agency == self.plan.gov.agency and item.year == PICTURED_YEAR:
             doc = seed_document(seed_text(PICTURED_SEED), item.title, item.agency, item.year)
             art = pictured_article(doc, f"W0{item.uid}")
@@ -49,27 +50,29 @@ class PlatformPortal(LonsunPortal):
                 )
             item.body_html = art.body
             item.files = []
-        return super().add_article(organ, item, column, column_url)
+        return super().add_item(organ, item, column, column_url)
 
     def unit_url(self, body: Body) -> str:
         return f"/public/{self.organs[body.key]}/index.html"
 
     def add_unit_page(self, body: Body) -> None:
         organ = self.organs[body.key]
-        columns = (
+        columns = [
             (self.col_url(organ, 1), "信息公开指南"),
-            (self.col_url(organ), NAME),
+            (self.col_url(organ), COLUMN_NAME),
             (self.col_url(organ, 4, "&catId=9101"), "政府网站工作年度报表"),
+        ]
+        self.add(
+            self.unit_url(body),
+            self.link_page(
+                body.label,
+                f'<div class="unit"><h3>{esc(body.label)}</h3><ul class="unit-columns">{{}}</ul></div>',
+                columns,
+            ),
         )
-        links = "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in columns)
-        body_html = f'<div class="unit"><h3>{esc(body.label)}</h3><ul class="unit-columns">{links}</ul></div>'
-        self.site.add(
-            self.unit_url(body), html_resource(page(self.plan, body.label, body_html, hub_url=HUB))
-        )
-        guide = f"<p>{esc(body.label)}政府信息公开指南。</p>"
-        self.site.add(
+        self.add(
             self.col_url(organ, 1),
-            html_resource(page(self.plan, "信息公开指南", guide, hub_url=HUB)),
+            self.page("信息公开指南", f"<p>{esc(body.label)}政府信息公开指南。</p>"),
         )
         self.add_list(
             self.col_url(organ, 4, "&catId=9101"), organ, "政府网站工作年度报表", [], "年度报表"
@@ -98,7 +101,7 @@ class PlatformPortal(LonsunPortal):
         return (
             '<div class="xxgk-nav"><ul>'
             f'<li><a href="{self.col_url(GOV_ORGAN, 1)}">信息公开指南</a></li>'
-            f'<li><a href="{self.col_url(GOV_ORGAN)}">{NAME}</a></li></ul></div>'
+            f'<li><a href="{self.col_url(GOV_ORGAN)}">{COLUMN_NAME}</a></li></ul></div>'
             f'<div class="bmgk"><h3>部门信息公开</h3><ul>{dept_links}</ul>'
             '<ul id="more-units"></ul></div>'
             '<div class="xzgk"><h3>乡镇（街道）信息公开</h3>'
@@ -111,18 +114,14 @@ class PlatformPortal(LonsunPortal):
         plan = self.plan
         for body in plan.bodies:
             organ = self.organs[body.key]
-            self.add_list(self.col_url(organ), organ, f"{body.label}{NAME}", body.items, NAME)
+            self.add_list(
+                self.col_url(organ), organ, f"{body.label}{COLUMN_NAME}", body.items, COLUMN_NAME
+            )
             if body is not plan.gov:
                 self.add_unit_page(body)
-        guide = "<p>信息公开指南。</p>"
-        self.site.add(
-            self.col_url(GOV_ORGAN, 1),
-            html_resource(page(plan, "信息公开指南", guide, hub_url=HUB)),
-        )
-        hub = page(plan, "政府信息公开", self.platform_page(), hub_url=HUB)
-        self.site.add(HUB, html_resource(hub))
-        home = f'<div class="gk"><a href="{HUB}">政府信息公开</a></div>'
-        self.site.add("/", html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
+        self.add(self.col_url(GOV_ORGAN, 1), self.page("信息公开指南", "<p>信息公开指南。</p>"))
+        self.add(HUB, self.page("政府信息公开", self.platform_page()))
+        self.add_home(f'<div class="gk"><a href="{HUB}">政府信息公开</a></div>', ("/",))
         return self.site
 
 
