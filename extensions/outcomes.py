@@ -67,7 +67,7 @@ class PortalOutcomes:
                     session,
                     portal_run,
                     reports_found=reports,
-                    documents=state.articles + state.attachments,
+                    documents=state.articles + state.attachments + state.pictures,
                     failures=failures,
                     outcome=outcome,
                 )
@@ -93,10 +93,14 @@ def close_own_run(session: Session, context: CrawlContext, reason: str) -> None:
     failures = [f for _outcome, found in outcomes for f in found]
     failures += [{"reason": f"portal {pid} is not in the registry"} for pid in context.missing]
     total = len(context.states) + len(context.missing)
-    outcome = "ok" if ok == total and reason == "finished" else "partial" if ok else "failed"
+    partial = sum(1 for outcome, _failures in outcomes if outcome == "partial")
+    outcome = (
+        "ok" if ok == total and reason == "finished" else "partial" if ok or partial else "failed"
+    )
     counts = {
         "portals": total,
         "portals_ok": ok,
+        "portals_partial": partial,
         "reports": sum(state.reports for state in context.states.values()),
         "new_versions": sum(state.new_versions for state in context.states.values()),
         "close_reason": reason,
@@ -121,12 +125,14 @@ def merged_outcome(
             Report.portal_id == state.portal.id, Report.last_seen_run == run_id
         )
     )
-    _own_outcome, own_failures = state.outcome(reason)
+    own_outcome, own_failures = state.outcome(reason)
     earlier = list(portal_run.failures or []) if portal_run.outcome != "running" else []
     saw_portal = bool(state.columns or state.home_error or state.list_pages or state.failures)
     if reports:
         failures = [f for f in own_failures if not _is_summary(f)]
-        return "ok", _dedupe([f for f in earlier if not _is_summary(f)] + failures), reports
+        merged = _dedupe([f for f in earlier if not _is_summary(f)] + failures)
+        partial = own_outcome == "partial" or portal_run.outcome == "partial"
+        return ("partial" if partial else "ok"), merged, reports
     if earlier and not saw_portal:
         return portal_run.outcome, earlier, 0
     return "failed", _dedupe(own_failures + [f for f in earlier if not _is_summary(f)]), 0

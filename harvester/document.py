@@ -42,15 +42,15 @@ class Table:
 
     def texts(self, *, blank_merged: bool = False) -> list[list[str]]:
         """The grid as text; with ``blank_merged`` the copies made by spans are empty."""
-        return [
-            ["" if (blank_merged and c.merged) else c.text for c in row] for row in self.rows
-        ]
+        return [["" if (blank_merged and c.merged) else c.text for c in row] for row in self.rows]
 
     @classmethod
     def from_texts(cls, rows: list[list[str]]) -> Table:
         """A table from plain text rows (no spans), padded to a rectangle."""
         width = max((len(r) for r in rows), default=0)
-        return cls(rows=[[Cell(t) for t in r] + [Cell("") for _ in range(width - len(r))] for r in rows])
+        return cls(
+            rows=[[Cell(t) for t in r] + [Cell("") for _ in range(width - len(r))] for r in rows]
+        )
 
 
 @dataclass(slots=True)
@@ -74,6 +74,15 @@ class Attachment:
 
 
 @dataclass(slots=True)
+class Picture:
+    """A picture in an article body (a table published as an image): its address and where
+    it stands, as the number of the document's blocks before it."""
+
+    url: str
+    position: int
+
+
+@dataclass(slots=True)
 class Document:
     """A normalised document: blocks plus the metadata the source states."""
 
@@ -86,6 +95,7 @@ class Document:
     needs_ocr: bool = False
     ocr_used: bool = False
     warnings: list[str] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)  # article-body images, in order
 
     def text(self) -> str:
         """All text in order; tables rendered as tab-separated rows."""
@@ -143,4 +153,5 @@ class Document:
             needs_ocr=data.get("needs_ocr", False),
             ocr_used=data.get("ocr_used", False),
             warnings=list(data.get("warnings", [])),
+            pictures=[Picture(**p) for p in data.get("pictures", [])],
         )

@@ -70,7 +70,7 @@ class ReportDocument:
     Role "rendered" is the DOM a browser rendered from the page `document` (its
     `rendered_sha256`), right after that page: derived, not what the server sent."""
 
-    role: str  # one of harvester.storage.models.DOCUMENT_ROLES
+    role: str  # one of harvester.storage.models.DOCUMENT_ROLES (page | attachment | image)
     url: str  # the URL the report links (before redirects)
     document: FetchedDocument
 

@@ -142,6 +142,8 @@ def run_job(
         counts = {
             "portals": len(portal_ids),
             "portals_ok": sum(1 for o in portal_outcomes.values() if o == "ok"),
+            # reports stored, but bodies the platform lists were not reached
+            "portals_partial": sum(1 for o in portal_outcomes.values() if o == "partial"),
             "versions_parsed": parsed.parsed,
             "reports_with_tables": parsed.reports_with_tables,
             "failed_checks": parsed.failed_checks,
@@ -153,7 +155,7 @@ def run_job(
         ok_portals = counts["portals_ok"]
         if exit_code == 0 and ok_portals == len(portal_ids):
             outcome = "ok"
-        elif ok_portals > 0:
+        elif ok_portals > 0 or counts["portals_partial"]:
             outcome = "partial"
         else:
             outcome = "failed"

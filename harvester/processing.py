@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from harvester.document import Document
+from harvester.archives import MemberDocument, is_archive, member_documents
+from harvester.document import Document, Picture
 from harvester.normalize import (
     NORMALIZER_VERSION,
     NormalizeError,
@@ -24,6 +25,7 @@ from harvester.normalize import (
 from harvester.normalize.core import check_size
 from harvester.parser import PARSER_VERSION, Context, parse_document
 from harvester.parser.completeness import is_read
+from harvester.pictured import mark_record, with_pictures
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
 from harvester.storage.repo import store_parse_result
@@ -52,34 +54,61 @@ class ProcessCounts:
 
 @dataclass
 class NormalisedDocument:
-    document: VersionDocument
+    document: VersionDocument | MemberDocument
     normalised: Document | None
     error: str | None
 
 
-def _normalise(doc: VersionDocument, blobs: BlobStore) -> NormalisedDocument:
+def _normalise(doc: VersionDocument, blobs: BlobStore) -> list[NormalisedDocument]:
     """Every document, page or attachment, is normalised in a child process within the
     document budget (harvester.normalize.budget): one hostile file cannot take the run
-    down; over budget, it is unreadable with the reason and its stored bytes stay."""
+    down; over budget, it is unreadable with the reason and its stored bytes stay. An
+    archive attachment (ZIP) gives one normalised document per member
+    (harvester.archives)."""
     try:
         if doc.bytes is not None:
             check_size(doc.bytes)  # refused before its blob is read
         data = blobs.get(doc.sha256)
     except NormalizeError as exc:
-        return NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")
+        return [NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")]
     except Exception as exc:  # a missing or corrupt blob is a recorded failure
-        return NormalisedDocument(doc, None, f"blob {doc.sha256[:12]} unreadable: {exc}")
+        return [NormalisedDocument(doc, None, f"blob {doc.sha256[:12]} unreadable: {exc}")]
+    if doc.role == "attachment" and is_archive(data):
+        try:
+            members = member_documents(
+                data,
+                url=doc.url,
+                final_url=doc.final_url,
+                fetched_at=doc.fetched_at,
+                archive_sha256=doc.sha256,
+            )
+        except NormalizeError as exc:
+            return [NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")]
+        return [
+            _normalised(member, raw, member.path.rsplit("/", 1)[-1], f"{doc.url} ({member.path})")
+            for member, raw in members
+        ]
     filename = doc.url.rsplit("/", 1)[-1] or None
+    return [_normalised(doc, data, filename, doc.url)]
+
+
+def _normalised(
+    doc: VersionDocument | MemberDocument, data: bytes, filename: str | None, where: str
+) -> NormalisedDocument:
     try:
         normalised = normalize_isolated(data, filename=filename, url=doc.final_url or doc.url)
     except NormalizeError as exc:
-        return NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")
+        return NormalisedDocument(doc, None, f"{where}: {exc.reason}")
     return NormalisedDocument(doc, normalised, None)
 
 
 def joined_pages(pages: list[Document]) -> Document:
     """An article split over several pages (TRS t…_1.html) as one document, in order."""
     first = pages[0]
+    pictures, offset = [], 0
+    for page in pages:
+        pictures += [Picture(p.url, p.position + offset) for p in page.pictures]
+        offset += len(page.blocks)
     return Document(
         blocks=[block for page in pages for block in page.blocks],
         title=first.title,
@@ -89,6 +118,7 @@ def joined_pages(pages: list[Document]) -> Document:
         source_format=first.source_format,
         warnings=[w for page in pages for w in page.warnings]
         + [f"article joined from {len(pages)} pages"],
+        pictures=pictures,
     )
 
 
@@ -162,35 +192,76 @@ def parse_version(
     report = session.get(Report, version.report_id)
     portal = session.get(Portal, report.portal_id) if report else None
     documents = _documents_of(session, version)
-    normalised = [_normalise(d, blobs) for d in documents]
+    normalised = [n for d in documents for n in _normalise(d, blobs)]
     errors = [n.error for n in normalised if n.error]
     page = next((n.normalised for n in readable_pages(normalised) if n.normalised), None)
     context: Context = {
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,
         "url": report.url if report else None,
-        "documents": document_entries(documents),
+        "documents": document_entries(documents)
+        + [n.document.entry() for n in normalised if isinstance(n.document, MemberDocument)],
         "agency": report.agency if report else None,
         "title": (page.title if page and page.title else None)
         or (report.title if report else None),
         "published": page.published if page else None,
     }
     best: dict[str, Any] | None = None
-    for candidate in parse_candidates(normalised):
+    candidates = parse_candidates(normalised)
+    article_record: dict[str, Any] | None = None
+    for n, candidate in enumerate(candidates):
         record = parse_document(candidate, **context)
+        if n == 0 and candidate.source_format == "html":
+            article_record = record
         if best is None or _table_score(record) > _table_score(best):
             best = record
+    best = _with_pictures(normalised, candidates, article_record, best, context)
     if best is None:
         best = parse_document(Document(), **context)
         best["warnings"].append("no document of this report could be read: " + "; ".join(errors))
     for error in errors:
         best["warnings"].append(f"document not readable: {error}")
     dumps = [
-        {"sha256": n.document.sha256, "role": n.document.role, "document": n.normalised.to_dict()}
+        {
+            "sha256": n.document.sha256,
+            "role": n.document.role,
+            **({"archive_path": n.document.path} if isinstance(n.document, MemberDocument) else {}),
+            "document": n.normalised.to_dict(),
+        }
         for n in normalised
         if n.normalised is not None
     ]
     return best, dumps, errors
+
+
+def _with_pictures(
+    normalised: list[NormalisedDocument],
+    candidates: list[Document],
+    article_record: dict[str, Any] | None,
+    best: dict[str, Any] | None,
+    context: Context,
+) -> dict[str, Any] | None:
+    """The record of the article with its pictures read in place (harvester.pictured) when
+    the report has image documents and no other document reads better."""
+    images = [n for n in normalised if n.document.role == "image"]
+    if not images or article_record is None:
+        return best
+    by_url: dict[str, Document | None] = {}
+    for n in images:
+        by_url[n.document.url] = n.normalised
+        if n.document.final_url:
+            by_url.setdefault(n.document.final_url, n.normalised)
+    record = parse_document(with_pictures(candidates[0], by_url), **context)
+    if best is not None and _table_score(best) > _table_score(record):
+        return best
+    mark_record(
+        record,
+        article_record,
+        [n.document.url for n in images],
+        any(n.normalised is not None and n.normalised.ocr_used for n in images),
+        [n.document.url for n in images if n.normalised is None],
+    )
+    return record
 
 
 def hard_checks_ok(record: dict[str, Any]) -> bool:

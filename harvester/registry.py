@@ -365,3 +365,60 @@ def portal_dict(portal: Portal) -> PortalData:
         "proxy": mask_proxy(portal.proxy),
         "updated_at": portal.updated_at,
     }
+
+
+# --- bodies outside the county registry ---------------------------------------------------
+
+
+def place_of(
+    session: Session, name: str, province: str | None = None, prefecture: str | None = None
+) -> tuple[str, str | None]:
+    """(province, prefecture) of a body outside the registry (合肥高新区, 某经济开发区), in
+    the registry's spelling: the given ones completed, else the prefecture its name starts
+    with (合肥高新区 → 安徽省 合肥市); an unknown place is ("", None)."""
+    places = set(session.execute(select(Portal.province, Portal.prefecture).distinct()).tuples())
+    if prefecture:
+        found = [
+            (pv, pf)
+            for pv, pf in places
+            if same_prefecture(prefecture, pf) and (not province or same_province(province, pv))
+        ]
+        if found:
+            return sorted(found)[0]
+    if province:
+        provinces = sorted({pv for pv, _pf in places if same_province(province, pv)})
+        return (provinces[0] if provinces else province.strip()), prefecture or None
+    best: tuple[int, tuple[str, str | None]] | None = None
+    for pv, pf in places:
+        if not pf:
+            continue
+        for form in (pf, prefecture_short(pf)):
+            if len(form) >= 2 and name.startswith(form) and (best is None or len(form) > best[0]):
+                best = (len(form), (pv, pf))
+    return best[1] if best else ("", prefecture or None)
+
+
+def add_outside_body(
+    session: Session,
+    name: str,
+    url: str,
+    *,
+    province: str | None = None,
+    prefecture: str | None = None,
+    adcode: str | None = None,
+) -> Portal:
+    """A body the county registry lacks (开发区, 高新区, 管委会, a new division) as a user
+    portal; its start URL may be any page of its site (a 政务公开 hub as well as a home)."""
+    pv, pf = place_of(session, name.strip(), province, prefecture)
+    portal = Portal(
+        province=pv,
+        prefecture=pf,
+        county=name.strip(),
+        adcode=adcode,
+        home_url=url,
+        source="user",
+        notes="added by `harvester scrape NAME --url`: a body outside the county registry",
+    )
+    session.add(portal)
+    session.flush()
+    return portal

@@ -126,6 +126,13 @@ def portal_summary(
     out = []
     for portal in portals:
         pid = portal.id
+        portal_run = (
+            session.scalar(
+                select(PortalRun).where(PortalRun.run_id == run_id, PortalRun.portal_id == pid)
+            )
+            if run_id is not None
+            else None
+        )
         out.append(
             {
                 "county": portal.county,
@@ -137,6 +144,13 @@ def portal_summary(
                 "failures": _portal_failures(
                     session, portal, run_id, failures, names[portal.county] == 1
                 ),
+                "outcome": portal_run.outcome if portal_run else None,
+                # what the platform lists and the run did not reach (PortalState.coverage_problems)
+                "coverage": [
+                    f
+                    for f in (portal_run.failures if portal_run else None) or []
+                    if f.get("coverage")
+                ],
             }
         )
     return out
@@ -171,6 +185,17 @@ def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
                 row["status"],
             )
         console.print(table)
+        unread = [r for r in portal["reports"] if not r["tables"]]
+        if unread:
+            console.print(
+                f"[yellow]coverage:[/yellow] {len(unread)} report(s) whose tables could not be "
+                "read (see the records' warnings: pictures needing OCR, unreadable files)"
+            )
+        for gap in portal.get("coverage", []):
+            where = f" {gap['url']}" if gap.get("url") else ""
+            console.print(f"[yellow]coverage:[/yellow] {gap['reason']}{where}")
         for failure in portal["failures"]:
+            if failure.get("coverage"):
+                continue
             where = failure.get("url") or ""
             console.print(f"[red]failure[/red] {where} {failure.get('reason', failure)}")

@@ -77,6 +77,7 @@ class StoreReportPipeline:
             state.fail(f"report not stored: {type(exc).__name__}: {exc}", item.url)
             return item
         state.reports += 1
+        state.agencies.add(agency)
         state.new_versions += int(bool(created))
         if self.stats is not None:
             self.stats.inc_value("harvester/reports")

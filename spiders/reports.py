@@ -33,6 +33,7 @@ from harvester.crawl.state import PortalState
 from harvester.discovery import Link
 from harvester.items import ReportDocument, ReportItem, fetched
 from harvester.normalize.links import continuation_urls, extract_attachments
+from harvester.normalize.pictures import article_pictures
 from spiders import families
 from spiders.browser import (
     browser_meta,
@@ -45,6 +46,7 @@ from spiders.browser import (
     with_cookies,
 )
 from spiders.pages import failure_message, is_html, page_title, response_text
+from spiders.units import UNITS_JSON, UnitWalker
 
 MAX_HUB_DEPTH = 2
 MAX_SUBCOLUMN_DEPTH = 3
@@ -84,7 +86,7 @@ def page_callback(
     return arrived
 
 
-class AnnualReportSpider(scrapy.Spider):
+class AnnualReportSpider(UnitWalker, scrapy.Spider):
     name = "reports"
 
     def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
@@ -131,13 +133,14 @@ class AnnualReportSpider(scrapy.Spider):
         meta = {"portal_id": state.portal.id, "page_url": url, **meta}
         # A family's JSON / XML API answers data, not a page: plain HTTP (with the
         # browser's cookies) even on a browser portal, or Chromium would wrap it in HTML.
-        api = meta.get("kind") in families.API_WALKERS
+        api = meta.get("kind") in families.API_WALKERS or meta.get("kind") == UNITS_JSON
         if (browser or use_browser(state)) and not api:
             meta.update(browser_meta())
+        unit = bool(meta.get("unit_url")) or meta.get("kind") == UNITS_JSON
         request = Request(
             url,
             callback=callback,
-            errback=self.on_error,
+            errback=self.unit_failed if unit else self.on_error,
             meta=meta,
             dont_filter=bool(meta.pop("dont_filter", False)),
         )
@@ -171,6 +174,8 @@ class AnnualReportSpider(scrapy.Spider):
             self.logger.warning("portal %s moved to %s", state.portal.name, response.url)
             state.portal.allowed_hosts.append(moved_to)
         html = self._page_text(response, state)
+        for request in self._unit_requests(state, html, response.url):
+            yield request
         if discovery.page_is_report_column(html, response.url):
             if response.url not in state.columns:
                 state.columns.append(response.url)
@@ -261,6 +266,11 @@ class AnnualReportSpider(scrapy.Spider):
             # Rendered where it needs it, this list: the portal's other pages stay plain
             # HTTP (and conditional); needs_browser is for challenge portals.
             state.rendered_lists += 1
+        if kind == "html" and depth == 0 and not meta.get("body_hint"):
+            # The county's column may list the units beside it (a left tree, a select).
+            subs = frozenset(sub.url for sub in subcolumns)
+            for request in self._unit_requests(state, html, response.url, subs):
+                yield request
         for link in reports:
             since = self.context.since_year
             if since and (y := discovery.year_hint(link.text)) and y < since:
@@ -373,15 +383,25 @@ class AnnualReportSpider(scrapy.Spider):
     def _attachments(
         self, state: PortalState, html: str, url: str, known: set[str]
     ) -> list[tuple[str, str]]:
-        """The page's attachments on the portal's hosts; foreign ones recorded, not followed."""
+        """The page's attachments, then its body pictures (tables published as images, role
+        image; a picture that is also linked is a picture), on the portal's hosts; foreign
+        ones recorded, not followed."""
+        pictures = article_pictures(html, url)
         found = []
         for attachment in extract_attachments(html, url):
-            if attachment.url in known:
+            if attachment.url in known or attachment.url in pictures:
                 continue
             if self.allowed(state, attachment.url):
                 found.append((attachment.url, "attachment"))
             else:
                 state.fail("attachment on a foreign host not followed", attachment.url)
+        for picture in pictures:
+            if picture in known:
+                continue
+            if self.allowed(state, picture):
+                found.append((picture, "image"))
+            else:
+                state.fail("article picture on a foreign host not followed", picture)
         return found
 
     def _next_document(
@@ -416,6 +436,7 @@ class AnnualReportSpider(scrapy.Spider):
             for part in page_documents(document) if meta["role"] == "page" else (document,):
                 item = item.with_document(part)
             state.attachments += int(meta["role"] == "attachment")
+            state.pictures += int(meta["role"] == "image")
             if meta["role"] == "page" and is_html(document.document, response.body):
                 # A continuation page (t…_1.html) may carry the attachments.
                 known = {d.url for d in item.documents} | {u for u, _role in pending}

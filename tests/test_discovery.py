@@ -313,3 +313,39 @@ def test_hanweb_sibling_columns_named_after_bodies_are_subcolumns() -> None:
     )
     subs = discovery.find_subcolumns(page, url, "https://www.example.gov.cn/")
     assert [s.text for s in subs] == ["县教育局", "2022年"]
+
+
+def test_gkmlpt_api_answers_miss_no_listed_report() -> None:
+    """The ways a report listed in a gkmlpt column's JSON was missed: pinned posts outside
+    `articles`, a nested `data` object, `link` instead of `url`, no `total` (pages come
+    while they are full), and reports filed under the column's child categories (year
+    sub-columns, siblings of its tree in `classify`)."""
+    first = "http://www.example.gov.cn/gkmlpt/api/all/2846?page=1&sid=755041"
+    post = "http://www.example.gov.cn/gkmlpt/content/1/1/post_{}.html"
+    answer = {
+        "tops": [{"title": "某区2023年政府信息公开工作年度报告", "url": post.format(1)}],
+        "data": {
+            "articles": [
+                {"title": "某区2022年政府信息公开工作年度报告", "link": post.format(2)},
+                {"title": "某区2023年政府信息公开工作年度报告", "url": post.format(1)},
+            ]
+        },
+        "page_size": 2,
+        "classify": {"id": 2846, "children": [{"id": 2901, "name": "2021年"}, {"id": 2902}]},
+    }
+    walk = families.API_WALKERS["gkmlpt_json"](first, json.dumps(answer))
+    assert [link.url for link in walk.links] == [post.format(1), post.format(2)]
+    assert all(discovery.is_report_link(link) for link in walk.links)
+    assert [p.url for p in walk.pages] == [
+        "http://www.example.gov.cn/gkmlpt/api/all/2846?page=2&sid=755041",
+        "http://www.example.gov.cn/gkmlpt/api/all/2901?page=1&sid=755041",
+        "http://www.example.gov.cn/gkmlpt/api/all/2902?page=1&sid=755041",
+    ]
+    # A full later page without `total` asks for the next one; a short one ends the walk.
+    full = {"articles": [{"title": "x", "url": post.format(3)}] * 2, "page_size": 2}
+    later = families.API_WALKERS["gkmlpt_json"](first.replace("page=1", "page=2"), json.dumps(full))
+    assert [p.url for p in later.pages] == [first.replace("page=1", "page=3")]
+    short = {"articles": [{"title": "x", "url": post.format(4)}], "page_size": 2}
+    assert not families.API_WALKERS["gkmlpt_json"](
+        first.replace("page=1", "page=3"), json.dumps(short)
+    ).pages

@@ -120,6 +120,7 @@ def test_world_lists_one_portal_per_family_with_expected_reports(world: World) -
         "gbk",
         "jslist",
         "challenge",
+        "platform",
     ]
     assert {p.family for p in world.portals} == {
         "lonsun", "hanweb", "shandong", "vsb", "trs", "gkmlpt", "generic"

@@ -22,7 +22,7 @@ from harvester.cli.common import (
     use_proxy,
 )
 from harvester.jobs import JobResult, LockedError, run_job
-from harvester.registry import resolve, same_province, seed_registry
+from harvester.registry import add_outside_body, resolve, same_province, seed_registry
 from harvester.storage.db import session_scope
 from harvester.storage.models import Portal
 from harvester.storage.types import utcnow
@@ -139,6 +139,9 @@ def scrape(
     """Scrape one county now: find its 年报 column, fetch every report, parse and check it.
 
     NAME is a county-level name with or without 县/区/市 (寿县, 寿, 朝阳区) or a 6-digit adcode.
+    With --url, a NAME the registry lacks (合肥高新区, a 开发区 or 管委会, a new division) is
+    added as a user portal (--province/--prefecture optional: guessed from the name's
+    prefecture) and scraped; the URL may be a deep page such as its 政务公开 hub.
 
     \b
     Examples:
@@ -147,16 +150,21 @@ def scrape(
       harvester scrape 340422 --since-year 2020
       harvester scrape 寿县 --proxy http://127.0.0.1:3128
       harvester scrape 寿县 --url https://www.shouxian.gov.cn/ --db postgresql+psycopg://u@host/db
+      harvester scrape 合肥高新区 --url https://gxq.hefei.gov.cn/zwgk/
     """
     proxy_name = use_proxy(proxy)
     env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
         candidates = resolve(session, name, province=province, prefecture=prefecture)
+        if not candidates and url:
+            # A body outside the county registry (开发区, 高新区, 管委会, a new division).
+            candidates = [
+                add_outside_body(session, name, url, province=province, prefecture=prefecture)
+            ]
+            env.say(f"added {name} to the registry as a user portal (source=user)")
         if not candidates:
-            fail(
-                f"no county-level division named {name!r} in the registry; try `harvester portals list --province …` or add it with `harvester portals add`"
-            )
+            fail(f"no county-level division named {name!r} in the registry; try `harvester portals list --province …`, or pass --url URL to add it (a 开发区, 高新区 or other body outside the registry)")
         if len(candidates) > 1:
             listing = "\n  ".join(_describe(p) for p in candidates)
             fail(f"{name!r} is ambiguous; add --province or --prefecture:\n  {listing}")

@@ -154,6 +154,10 @@ def status_payload(
             "reports_stored": sum(reports.values()),
             "reports_not_ok": reports["not_ok"],
             "reasons": _reasons(portal_run),
+            # bodies the platform lists that the run did not reach (outcome partial)
+            "coverage": [
+                str(f.get("reason")) for f in portal_run.failures or [] if f.get("coverage")
+            ],
         }
         portal_runs.append(entry)
         if portal_run.outcome != "ok":
@@ -302,7 +306,9 @@ def status(
             + " (--county NAME or --json for each)"
         )
     if payload["failing"]:
-        ftable = Table(title="failing portals (last run)", title_justify="left")
+        ftable = Table(
+            title="failing portals (last run; partial coverage too)", title_justify="left"
+        )
         for col in ("county", "province", "run", "outcome", "why"):
             ftable.add_column(col, overflow="fold")
         for f in payload["failing"]:

@@ -11,6 +11,7 @@ class Failure(TypedDict):
 
     reason: str
     url: NotRequired[str]
+    coverage: NotRequired[bool]  # a gap in coverage (bodies not reached), not a fetch error
 
 
 @dataclass
@@ -40,6 +41,7 @@ class PortalState:
     reports: int = 0
     new_versions: int = 0
     attachments: int = 0
+    pictures: int = 0  # article-body pictures stored (tables published as images)
     home_error: str | None = None
     failures: list[Failure] = field(default_factory=list)
     learnt_browser: bool = False  # a challenge: the registry row gets needs_browser
@@ -49,6 +51,47 @@ class PortalState:
     challenge_passed: bool = False  # a browser load got past a 412/521 challenge
     plain_refused: bool = False  # …but plain requests with its cookies are challenged again
     subcolumn_depth: dict[str, int] = field(default_factory=dict)  # url → least depth asked
+    units: dict[str, str] = field(default_factory=dict)  # unit page URL → body name (listed)
+    units_walked: set[str] = field(default_factory=set)  # unit pages whose 年报 column was found
+    units_without_column: dict[str, str] = field(default_factory=dict)  # URL → why not
+    coverage: list[Failure] = field(default_factory=list)  # unit lists not walked, …
+    agencies: set[str] = field(default_factory=set)  # bodies of the reports stored
+
+    def coverage_gap(self, reason: str, url: str | None = None) -> None:
+        entry: Failure = {"reason": reason, "coverage": True}
+        if url:
+            entry["url"] = url
+        self.coverage.append(entry)
+
+    def coverage_problems(self) -> list[Failure]:
+        """What the platform shows and the crawl did not reach, headline first: bodies
+        without a 年报 column, unit lists not walked, reports of one body only while the
+        platform lists many."""
+        out: list[Failure] = []
+        missing = self.units_without_column
+        if missing:
+            names = "、".join(self.units.get(u, u) for u in list(missing)[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            out.append(
+                {
+                    "reason": f"{len(missing)} bodies without a 年报 column ({names}{more})",
+                    "coverage": True,
+                }
+            )
+            for url, why in missing.items():
+                out.append(
+                    {"reason": f"{self.units.get(url, url)}: {why}", "url": url, "coverage": True}
+                )
+        out.extend(self.coverage)
+        if len(self.units) >= 2 and len(self.agencies) == 1:
+            out.append(
+                {
+                    "reason": f"reports from one body only ({next(iter(self.agencies))}) while "
+                    f"the platform lists {len(self.units)} bodies",
+                    "coverage": True,
+                }
+            )
+        return out
 
     def fail(self, reason: str, url: str | None = None) -> None:
         entry: Failure = {"reason": reason}
@@ -67,15 +110,21 @@ class PortalState:
             "reports": self.reports,
             "new_versions": self.new_versions,
             "attachments": self.attachments,
+            "pictures": self.pictures,
+            "units": len(self.units),
+            "units_without_column": len(self.units_without_column),
         }
 
     def outcome(self, close_reason: str = "finished") -> tuple[str, list[Failure]]:
-        """ok only when reports were stored; otherwise failed with the first reason that applies."""
+        """ok only when reports were stored and every body the platform lists was reached;
+        partial when reports were stored but coverage has gaps (coverage_problems, first);
+        otherwise failed with the first reason that applies."""
         failures = list(self.failures)
         if close_reason != "finished":
             failures.insert(0, {"reason": f"crawl ended early ({close_reason})"})
         if self.reports and close_reason == "finished":
-            return "ok", failures
+            gaps = self.coverage_problems()
+            return ("partial", gaps + failures) if gaps else ("ok", failures)
         if self.home_error and not self.columns:
             reason = f"portal unreachable: {self.home_error}"
         elif not self.columns:
@@ -88,4 +137,4 @@ class PortalState:
             reason = "report links found but no report could be stored"
         else:
             reason = f"crawl ended early ({close_reason})"
-        return "failed", [{"reason": reason}, *failures]
+        return "failed", [{"reason": reason}, *self.coverage_problems(), *failures]

@@ -123,6 +123,12 @@ def _dispatch(raw: bytes, kind: str, *, url: str | None, media_type: str | None)
         )
         doc.warnings.extend(warnings)
         return doc
+    if kind == "ofd":
+        from harvester.normalize.ofd import normalize_ofd
+
+        return normalize_ofd(raw)
+    if kind in {"rar", "7z"}:
+        raise NormalizeError(f"{kind} archive: no {kind} reader is installed to open it")
     if kind == "ole":
         raise NormalizeError("OLE2 container that is neither Word nor Excel")
     if kind in {"zip", "odf"}:

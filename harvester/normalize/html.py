@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from lxml import etree
 
-from harvester.document import Block, Document, Table
+from harvester.document import Block, Document, Picture, Table
 from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.charset import decode_text
+from harvester.normalize.density import best_container as _best_container
+from harvester.normalize.density import is_layout_table as _is_layout_table
 from harvester.normalize.dom import BLOCK_TAGS, SKIP_TAGS, parse_html, text_of
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import (
@@ -22,11 +23,11 @@ from harvester.normalize.grid import (
 )
 from harvester.normalize.html_meta import read_metadata
 from harvester.normalize.links import (
-    IMG_EXTS,
     attachments_of,
     continuation_urls,
     extract_attachments,
 )
+from harvester.normalize.pictures import mark_pictured_tables, placed_pictures
 
 CONTAINERS = (
     "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
@@ -66,12 +67,11 @@ def _span(value: str | None) -> int:
     return max(1, min(n, MAX_SPAN))
 
 
-def _is_layout_table(table: etree._Element) -> bool:
-    return bool(table.xpath(".//table"))
-
-
-def blocks_from_element(root: etree._Element) -> list[Block]:
-    """Headings, paragraphs and tables of a container, in document order."""
+def blocks_from_element(
+    root: etree._Element, pictures: list[tuple[etree._Element, int]] | None = None
+) -> list[Block]:
+    """Headings, paragraphs and tables of a container, in document order; each picture
+    met (`img`) goes into `pictures` with the number of blocks before it."""
     blocks: list[Block] = []
     buf: list[str] = []
 
@@ -111,6 +111,9 @@ def blocks_from_element(root: etree._Element) -> list[Block]:
             if node.tail:
                 buf.append(node.tail)
             return
+        if tag == "img" and pictures is not None:
+            flush()
+            pictures.append((node, len(blocks)))
         if tag == "br":
             flush()
             if node.tail:
@@ -222,47 +225,6 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
     return blocks, warnings
 
 
-_BOILERPLATE = re.compile(
-    r"nav|menu|footer|header|breadcrumb|crumb|copyright|share|related|sidebar|banner|bottom|top|foot|head",
-    re.I,
-)
-
-
-def _best_container(tree: etree._Element) -> etree._Element | None:
-    """Readability-lite: the element holding most paragraph and table text, boilerplate
-    (nav, footer, …) ignored."""
-    scores: dict[etree._Element, float] = {}
-    body = tree.find("body")
-    if body is None:
-        return None
-    for el in body.iter("p", "td", "table", "span", "div", "li", "font"):
-        if any(
-            _BOILERPLATE.search((a.get("class") or "") + " " + (a.get("id") or ""))
-            for a in el.iterancestors()
-        ):
-            continue
-        if _BOILERPLATE.search((el.get("class") or "") + " " + (el.get("id") or "")):
-            continue
-        own = clean_text((el.text or "") + "".join((c.tail or "") for c in el))
-        n = len(re.findall(r"[\u3400-\u9fff0-9]", own))
-        if el.tag == "table" and not _is_layout_table(el):
-            n += 20 * len(el.xpath(".//td"))
-        if n < 5:
-            continue
-        weight = 1.0
-        for anc in el.iterancestors():
-            if anc is body.getparent():
-                break
-            scores[anc] = scores.get(anc, 0.0) + n * weight
-            weight *= 0.5
-            if weight < 0.1:
-                break
-    candidates = [e for e in scores if e.tag not in {"html", "tr", "tbody", "table"}]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda e: scores[e])
-
-
 def _data_tables(tree: etree._Element) -> int:
     return sum(
         1
@@ -332,8 +294,9 @@ def normalize_html(
         doc.warnings.append(f"{bad} undecodable characters (U+FFFD) in the page")
     read_metadata(tree, doc)
     container = _container(tree)
+    placed: list[tuple[etree._Element, int]] = []
     if container is not None:
-        blocks = blocks_from_element(container)
+        blocks = blocks_from_element(container, placed)
     else:
         blocks, more = _trafilatura_blocks(tree)
         found = sum(1 for b in blocks if b.kind == "table")
@@ -354,21 +317,13 @@ def normalize_html(
         doc.warnings.extend(more)
     if url:
         doc.attachments = attachments_of(tree, url)
-    scope = container if container is not None else tree
-    pictures = [
-        img
-        for img in scope.iter("img")
-        if not re.search(r"(?i)logo|icon|banner|share|qrcode|ewm|btn", img.get("src") or "")
-    ]
-    body_chars = sum(len(b.text) for b in blocks if b.kind != "table")
-    no_table = not any(b.kind == "table" for b in blocks)
-    # Linked pictures are the tables' scans, not documents that would hold them as tables.
-    documents = [a for a in doc.attachments if not urlsplit(a.url).path.lower().endswith(IMG_EXTS)]
-    if pictures and no_table and body_chars < 600 and not documents:
-        doc.needs_ocr = True  # tables published as pictures
-        doc.warnings.append(f"{len(pictures)} picture(s) and no table in the article: needs OCR")
+    pictures = placed_pictures(tree, container, placed, len(blocks), url)
+    mark_pictured_tables(doc, pictures, blocks)
+    shift = 0
     if doc.title and not any(b.kind == "heading" and b.text == doc.title for b in blocks[:3]):
         blocks.insert(0, Block("heading", doc.title, level=1))
+        shift = 1
+    doc.pictures = [Picture(p.url, p.position + shift) for p in pictures]
     doc.blocks = blocks
     return doc
 

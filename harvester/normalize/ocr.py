@@ -1,4 +1,5 @@
-"""OCR by tesseract (chi_sim) for scanned pages and pictures: text lines, no tables."""
+"""OCR by tesseract (chi_sim) for scanned pages and pictures: a ruled table in a picture
+becomes a table (harvester.normalize.ocr_tables), anything else text lines."""
 
 from __future__ import annotations
 
@@ -53,11 +54,19 @@ def normalize_image(data: bytes) -> Document:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             buf = io.BytesIO()
-            img.convert("RGB").save(buf, format="PNG")
+            rgb = img.convert("RGB")
+            rgb.save(buf, format="PNG")
     except Exception as exc:  # noqa: BLE001 - PIL raises many types on bad images
         raise NormalizeError(f"unreadable image ({type(exc).__name__}: {exc})") from None
-    doc.blocks = ocr_blocks(ocr_png(buf.getvalue()), None)
+    from harvester.normalize.ocr_tables import picture_blocks
+
+    tables = picture_blocks(rgb)
+    doc.blocks = tables if tables is not None else ocr_blocks(ocr_png(buf.getvalue()), None)
     doc.ocr_used = True
+    doc.warnings.append(
+        "OCR: read by tesseract from a picture"
+        + (" (its table from the ruling lines and word boxes)" if tables is not None else "")
+    )
     return doc
 
 

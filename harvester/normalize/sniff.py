@@ -15,7 +15,8 @@ def _utf16(name: str) -> bytes:
 
 
 def sniff(data: bytes, filename: str | None = None, media_type: str | None = None) -> str:
-    """One of pdf, docx, xlsx, doc, wps, xls, rtf, html, image, zip, text, binary."""
+    """One of pdf, docx, xlsx, ofd, doc, wps, xls, rtf, html, image, zip, rar, 7z, text,
+    binary."""
     head = data[:2048]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if b"%PDF-" in data[:1024]:
@@ -24,6 +25,10 @@ def sniff(data: bytes, filename: str | None = None, media_type: str | None = Non
         return _ole_kind(data, filename)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _zip_kind(data)
+    if head.startswith(b"Rar!\x1a\x07"):
+        return "rar"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
     if stripped.startswith(b"{\\rtf"):
         return "rtf"
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")):
@@ -64,6 +69,8 @@ def _zip_kind(data: bytes) -> str:
         return "xlsx"
     if "content.xml" in names:
         return "odf"
+    if "OFD.xml" in names or "ofd.xml" in names:
+        return "ofd"
     return "zip"
 
 
@@ -83,6 +90,9 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "odf": "application/vnd.oasis.opendocument",
     "zip": "application/zip",
+    "ofd": "application/ofd",
+    "rar": "application/vnd.rar",
+    "7z": "application/x-7z-compressed",
     "doc": "application/msword",
     "wps": "application/vnd.ms-works",
     "xls": "application/vnd.ms-excel",

@@ -103,6 +103,8 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: Context) -> Rec
         "published": published,
         "documents": list(ctx.get("documents") or []),
     }
+    if doc is not None and (doc.needs_ocr or doc.ocr_used):
+        record["needs_ocr"] = True
     if era is None:
         warnings.append(f"era unknown: {evidence}")
     if template is not None:

@@ -37,9 +37,9 @@ NAMING_CONVENTION = {
 RUN_KINDS = ("scrape", "crawl", "reparse", "demo")
 RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
 FETCH_VIA = ("http", "browser")
-DOCUMENT_ROLES = ("page", "attachment", "rendered")
+DOCUMENT_ROLES = ("page", "attachment", "image", "rendered")
 # The roles whose bytes are what a server sent; "rendered" is derived (a browser's DOM).
-FETCHED_ROLES = ("page", "attachment")
+FETCHED_ROLES = ("page", "attachment", "image")
 PORTAL_SOURCES = ("seed", "user")
 # `harvester portals check` results; "dead" portals are skipped by `harvester crawl`.
 CHECK_RESULTS = ("ok", "moved", "challenge", "stub", "blocked", "http_error", "dead")

@@ -1,5 +1,6 @@
 """The world's counties: one portal per seed county in its content system's style, a
-Guangdong gkmlpt county, three portals for decoding and browser cases, and generated
+Guangdong gkmlpt county, three portals for decoding and browser cases, a Lonsun county
+whose bodies are reached through its platform's unit lists (凤台县), and generated
 small portals for benchmarks. A `Profile` says what a county publishes; which content
 system serves it is its `family` (see harvester.world.families)."""
 
@@ -113,6 +114,16 @@ PROFILES: tuple[Profile, ...] = (
         office_years=(2023,),
         dept_years=(2023,),
         formats=("", "docx", "xlsx"),
+        notices=2,
+    ),
+    Profile(
+        "凤台县", "安徽省", "淮南市", "340421", "platform", "fengtai",
+        ("城关镇", "岳张集镇"),
+        depts=("教育局", "财政局", "民政局"),
+        gov_years=(2023, 2022),
+        office_years=(2023,),
+        dept_years=(2023,),
+        formats=("", "docx"),
         notices=2,
     ),
 )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harvester.world import gkmlpt, hanweb, lonsun, shandong, special, trs, vsb
+from harvester.world import gkmlpt, hanweb, lonsun, platform, shandong, special, trs, vsb
 from harvester.world.plan import PortalPlan
 from harvester.world.server import Site
 
@@ -20,6 +20,7 @@ BUILDERS: dict[str, Builder] = {
     "gbk": special.build_gbk,
     "jslist": special.build_jslist,
     "challenge": special.build_challenge,
+    "platform": platform.build,  # Lonsun, bodies reached through the platform's unit lists
 }
 # The spec's "family": what the crawl should recognise (special portals are generic).
-SPEC_FAMILY = {"gbk": "generic", "jslist": "generic", "challenge": "generic"}
+SPEC_FAMILY = {"gbk": "generic", "jslist": "generic", "challenge": "generic", "platform": "lonsun"}

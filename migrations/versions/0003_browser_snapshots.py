@@ -1,7 +1,7 @@
 """Browser snapshots: the rendered DOM of a browser fetch, apart from the server's bytes.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-03
 
 A browser-fetched page keeps the HTTP response body the server sent as its fetch blob
@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD_ROLES = "role IN ('page', 'attachment')"
-NEW_ROLES = "role IN ('page', 'attachment', 'rendered')"
+OLD_ROLES = "role IN ('page', 'attachment', 'image')"
+NEW_ROLES = "role IN ('page', 'attachment', 'image', 'rendered')"
 
 
 def upgrade() -> None:
