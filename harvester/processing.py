@@ -25,6 +25,7 @@ from harvester.normalize import (
 from harvester.normalize.core import check_size
 from harvester.parser import PARSER_VERSION, Context, parse_document
 from harvester.parser.completeness import is_read
+from harvester.parser.types import DocumentEntry
 from harvester.pictured import mark_record, with_pictures
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
@@ -160,7 +161,7 @@ def _documents_of(session: Session, version: ReportVersion) -> list[VersionDocum
     )
 
 
-def document_entries(documents: Iterable[VersionDocument]) -> list[dict[str, Any]]:
+def document_entries(documents: Iterable[VersionDocument]) -> list[DocumentEntry]:
     """The record's `documents` list: where every byte came from. Pages and attachments
     are the bytes the server sent; a "rendered" entry is a browser's DOM, and
     `rendered_from` names the sha256 of the fetched page it was rendered from."""

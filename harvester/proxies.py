@@ -14,7 +14,7 @@ no SOCKS; put an HTTP front (privoxy, gost) before a SOCKS tunnel.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TypedDict
 from urllib.parse import unquote, urlsplit
 
 PROXY_ENV = "HARVESTER_PROXY"
@@ -116,11 +116,20 @@ def mask_proxy(url: str | None) -> str | None:
     return f"{scheme}://***@{rest}"
 
 
-def playwright_proxy(url: str) -> dict[str, Any]:
+class PlaywrightProxy(TypedDict, total=False):
+    """Playwright's `proxy` option (ProxySettings)."""
+
+    server: str
+    bypass: str
+    username: str
+    password: str
+
+
+def playwright_proxy(url: str) -> PlaywrightProxy:
     """Playwright's `proxy` option for a proxy URL. `<-loopback>` removes Chromium's implicit
     bypass of localhost, so every request of the page goes through the proxy."""
     parts = urlsplit(url)
-    option: dict[str, Any] = {"server": proxy_name(url), "bypass": "<-loopback>"}
+    option: PlaywrightProxy = {"server": proxy_name(url), "bypass": "<-loopback>"}
     if parts.username:
         option["username"] = unquote(parts.username)
         option["password"] = unquote(parts.password or "")

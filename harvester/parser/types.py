@@ -17,13 +17,32 @@ Proactive = dict[str, ProactiveRow]
 Record = dict[str, Any]  # the exported record (record.schema.json)
 
 
+class ArchiveMember(TypedDict):
+    sha256: str  # the archive's digest
+    path: str  # the member's path inside it
+
+
+class DocumentEntry(TypedDict, total=False):
+    """One entry of the record's `documents`: where the bytes came from."""
+
+    url: str
+    final_url: str | None
+    sha256: str
+    media_type: str | None
+    bytes: int | None
+    fetched_at: str | None
+    role: str  # page | attachment | image | rendered
+    rendered_from: str | None
+    archive: ArchiveMember
+
+
 class Context(TypedDict, total=False):
     """What the caller already knows about a report; it wins over what the text says."""
 
     county: str | None
     adcode: str | None
     url: str | None
-    documents: list[dict[str, Any]] | None
+    documents: list[DocumentEntry] | None
     agency: str | None
     title: str | None
     published: str | None
