@@ -19,6 +19,7 @@ from typing import Any
 
 from harvester.document import Block, Cell, Document, Table
 from harvester.parser import template
+from harvester.parser.types import Record
 
 SECTIONS = ("proactive", "applications", "review_litigation")
 SNAP_RATIO = 0.7  # a label read by OCR this close to a template label is that label
@@ -95,9 +96,9 @@ def with_pictures(page: Document, pictures: dict[str, Document | None]) -> Docum
     )
 
 
-def value_paths(record: dict[str, Any]) -> dict[str, Any]:
+def value_paths(record: Record) -> dict[str, object]:
     """Every table value of a record by its path (``applications.received.total``)."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
@@ -113,8 +114,8 @@ def value_paths(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def mark_record(
-    record: dict[str, Any],
-    page_record: dict[str, Any] | None,
+    record: Record,
+    page_record: Record | None,
     urls: list[str],
     ocr_used: bool,
     unreadable: list[str],

@@ -10,7 +10,6 @@ again, which the portal's state remembers for the rest of the crawl (`plain_refu
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from scrapy.http import Request, Response
 
@@ -43,7 +42,7 @@ def browser_meta() -> dict[str, object]:
 NOWHERE_PROXY = "http://127.0.0.1:9"
 
 
-def launch_options(base: dict[str, Any], hosts: set[str]) -> dict[str, Any]:
+def launch_options(base: dict[str, object], hosts: set[str]) -> dict[str, object]:
     """Chromium's launch options for a crawl of portals on `hosts`.
 
     Chromium's own services (sign-in to accounts.google.com, component and extension

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import click
@@ -61,7 +62,26 @@ def _targets(
         return targets, hosts
 
 
-def _record(env: Env, probe: Probe, follow_moves: bool) -> dict[str, Any]:
+class CheckedPortal(TypedDict):
+    """One portal's check as printed (and as --json gives it)."""
+
+    id: int
+    adcode: str | None
+    province: str
+    prefecture: str | None
+    county: str
+    url: str
+    result: str
+    detail: str
+    final_url: str | None
+    status: int | None
+    checked_at: datetime
+    elapsed_ms: int | None
+    proxy: str | None
+    home_url_updated: bool
+
+
+def _record(env: Env, probe: Probe, follow_moves: bool) -> CheckedPortal:
     with session_scope(env.engine) as session:
         portal = session.get(Portal, probe.portal_id)
         assert portal is not None
@@ -96,7 +116,7 @@ def _record(env: Env, probe: Probe, follow_moves: bool) -> dict[str, Any]:
 
 async def _check(
     env: Env, targets: list[Target], checker: Checker, follow_moves: bool
-) -> list[dict[str, Any]]:
+) -> list[CheckedPortal]:
     out = []
     async for probe in checker.run(targets):
         out.append(_record(env, probe, follow_moves))

@@ -63,7 +63,7 @@ class WireCapture:
     documents: list[WireDocument] = field(default_factory=list)
     pending: list[asyncio.Future[None]] = field(default_factory=list)
 
-    def __getstate__(self) -> dict[str, Any]:  # a queued request carries an empty capture
+    def __getstate__(self) -> dict[str, list[object]]:  # a queued request carries an empty capture
         return {"documents": [], "pending": []}
 
     async def settle(self, timeout: float = 30.0) -> None:
