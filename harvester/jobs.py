@@ -124,6 +124,7 @@ def run_job(
                 since_year=since_year,
                 distributed=distributed,
                 settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
+                blob_root=Path(blobs.root),
             ),
             engine,
             run_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +44,9 @@ class CrawlStore:
 
     def __init__(self, db_url: str, data_dir: str | Path) -> None:
         self.engine = make_engine(db_url)
-        self.blobs = BlobStore(Path(data_dir) / "blobs")
+        # The parent command passes the blob store the database records (harvester.crawling).
+        root = os.environ.get("HARVESTER_BLOB_STORE") or Path(data_dir) / "blobs"
+        self.blobs = BlobStore(root)
 
     def session(self):  # noqa: ANN201 - a context manager from harvester.storage.db
         return session_scope(self.engine)

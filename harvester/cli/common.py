@@ -14,9 +14,8 @@ import click
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
-from harvester.config import data_dir, database_url
+from harvester.cli.storage import open_storage
 from harvester.storage.blobs import BlobStore
-from harvester.storage.db import ensure_schema, make_engine, mask_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,12 +48,21 @@ class Env:
 
 
 def database_options(func: F) -> F:
-    """Add --db and --data-dir."""
+    """Add --db, --data-dir and --blob-store."""
+    func = click.option(
+        "--blob-store",
+        "blob_store",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Read (and, for commands that store, record) the database's blobs in this "
+        "directory instead of the one the database records. Use it after moving the blobs.",
+    )(func)
     func = click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Working data directory (blobs, default SQLite). Default: $HARVESTER_DATA_DIR or ./harvester-data.",
+        help="Working data directory (default SQLite file, logs; blobs of a new database). "
+        "Default: $HARVESTER_DATA_DIR or ./harvester-data.",
     )(func)
     func = click.option(
         "--db",
@@ -73,25 +81,35 @@ def output_options(func: F) -> F:
     return func
 
 
-def open_env(db: str | None, data_directory: Path | None, quiet: bool = False, as_json: bool = False) -> Env:
-    """Resolve the data directory and database, upgrading an empty or old schema."""
-    directory = data_dir(data_directory)
-    url = database_url(db, directory)
+def open_env(
+    db: str | None,
+    data_directory: Path | None,
+    quiet: bool = False,
+    as_json: bool = False,
+    *,
+    access: str = "blobs",
+    blob_store: Path | None = None,
+) -> Env:
+    """Resolve the data directory, database and blob store for one command.
+
+    `access` is what the command may do: ``read`` creates nothing (a missing database is an
+    error naming what to run), ``write`` may create the database and its schema, ``blobs``
+    also stores blobs: it records the blob store in the database and checks it is writable.
+    """
     console = Console(stderr=as_json)
-    try:
-        ensure_schema(url)
-        engine = make_engine(url)
-    except Exception as exc:
-        raise click.ClickException(f"cannot open database {mask_url(url)}: {exc}") from exc
-    return Env(
-        db_url=url,
-        data_dir=directory,
-        engine=engine,
-        blobs=BlobStore(directory / "blobs"),
+    storage = open_storage(db, data_directory, access=access, blob_store=blob_store)
+    env = Env(
+        db_url=storage.url,
+        data_dir=storage.data_dir,
+        engine=storage.engine,
+        blobs=storage.blobs,
         quiet=quiet,
         as_json=as_json,
         console=console,
     )
+    for note in storage.notes:
+        click.echo(f"note: {note}", err=True)
+    return env
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from harvester.config import data_dir, database_url
-from harvester.storage.db import current_revision, downgrade, head_revision, mask_url, upgrade
+from harvester.storage.db import (
+    SchemaError,
+    check_url_usable,
+    current_revision,
+    downgrade,
+    head_revision,
+    mask_url,
+    sqlite_path,
+    upgrade,
+)
 
 
 def _db_options(func):  # type: ignore[no-untyped-def]
@@ -27,9 +36,12 @@ def _db_options(func):  # type: ignore[no-untyped-def]
 
 
 def _url(db: str | None, directory: Path | None) -> str:
-    if db:
-        return db
-    return database_url(None, data_dir(directory))
+    url = db or database_url(None, data_dir(directory))
+    try:
+        check_url_usable(url)
+    except SchemaError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return url
 
 
 @click.group("db")
@@ -73,6 +85,11 @@ def current_command(db: str | None, data_dir: Path | None) -> None:
       harvester db current --data-dir /srv/harvester
     """
     url = _url(db, data_dir)
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():  # looking must not create the file
+        raise click.ClickException(
+            f"no database at {path}; `harvester db upgrade --db {mask_url(url)}` creates one"
+        )
     try:
         revision = current_revision(url)
     except Exception as exc:

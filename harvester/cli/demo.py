@@ -65,7 +65,7 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
       harvester demo
       harvester demo --data-dir /tmp/demo --json
     """
-    directory = resolve_data_dir(data_dir or Path("harvester-data") / "demo")
+    directory = resolve_data_dir(data_dir or Path("harvester-data") / "demo", create=True)
     if not keep:
         for name in ("harvester.sqlite", "harvester.sqlite-wal", "harvester.sqlite-shm"):
             (directory / name).unlink(missing_ok=True)

@@ -201,6 +201,7 @@ def export(
     output: Path | None,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
 ) -> None:
     """Export parsed reports: one record per report (its newest version), or per version.
@@ -223,7 +224,7 @@ def export(
         fail("--format parquet needs --output FILE")
     if output is not None and not output.resolve().parent.is_dir():
         fail(f"cannot write {output}: directory {output.resolve().parent} does not exist")
-    env = open_env(db, data_dir, quiet=True)
+    env = open_env(db, data_dir, quiet=True, access="read", blob_store=blob_store)
     stats = ExportStats()
     invalid: list[str] = []
     with session_scope(env.engine) as session:

@@ -27,8 +27,10 @@ from harvester.storage.models import PORTAL_FAMILIES, Portal, PortalRun, Report
 FAMILY = click.Choice(PORTAL_FAMILIES)
 
 
-def _seeded_env(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> Env:
-    env = open_env(db, data_dir, quiet, as_json)
+def _seeded_env(
+    db: str | None, data_dir: Path | None, quiet: bool, as_json: bool, access: str = "write"
+) -> Env:
+    env = open_env(db, data_dir, quiet, as_json, access=access)
     with session_scope(env.engine) as session:
         added = ensure_seeded(session)
     if added:
@@ -97,6 +99,7 @@ def list_command(
     limit: int,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -109,7 +112,7 @@ def list_command(
       harvester portals list --without-url --limit 0 --json | jq -r '.portals[].county'
       harvester portals list --family trs
     """
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = _seeded_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         query = select(Portal)
         if family:
@@ -164,6 +167,7 @@ def show(
     prefecture: str | None,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -179,7 +183,7 @@ def show(
       harvester portals show 朝阳区              # both 朝阳区 (北京市, 长春市)
       harvester portals show 朝阳区 --province 北京
     """
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = _seeded_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         found = resolve(session, name, province=province, prefecture=prefecture)
         if not found:
@@ -249,6 +253,7 @@ def add(
     needs_browser: bool,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -343,6 +348,7 @@ def set_command(
     notes: str | None,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -399,7 +405,9 @@ def set_command(
 @portals.command("seed")
 @database_options
 @output_options
-def seed(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> None:
+def seed(
+    db: str | None, data_dir: Path | None, blob_store: Path | None, quiet: bool, as_json: bool
+) -> None:
     """Add the packaged registry's rows the database lacks.
 
     Run it after upgrading harvester. Existing rows, yours or the seed's, are never changed.
@@ -409,7 +417,7 @@ def seed(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> N
       harvester portals seed
       harvester portals seed --db postgresql+psycopg://user@host/harvester --json
     """
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, access="write")
     with session_scope(env.engine) as session:
         added = seed_registry(session)
         total = session.scalar(select(func.count()).select_from(Portal)) or 0

@@ -100,6 +100,7 @@ def reparse(
     only_missing: bool,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -116,7 +117,7 @@ def reparse(
       harvester reparse --county 寿县 --all-versions
       harvester reparse --only-missing --json        # catch up what was never parsed
     """
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, blob_store=blob_store)
     with session_scope(env.engine) as session:
         portal_ids = county_portal_ids(session, county)
         version_ids = chosen_versions(

@@ -103,6 +103,7 @@ def scrape(
     since_year: int | None,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -117,7 +118,7 @@ def scrape(
       harvester scrape 340422 --since-year 2020
       harvester scrape 寿县 --url https://www.shouxian.gov.cn/ --db postgresql+psycopg://u@host/db
     """
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, blob_store=blob_store)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
         candidates = resolve(session, name, province=province, prefecture=prefecture)
@@ -157,6 +158,7 @@ def crawl(
     redis_url: str,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -172,7 +174,7 @@ def crawl(
       harvester crawl --province 安徽省 --since-year 2021
       harvester crawl --only 寿县 --only 象山县 --json
     """
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, blob_store=blob_store)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
         query = select(Portal).where(Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != "")

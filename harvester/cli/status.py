@@ -185,6 +185,7 @@ def status(
     runs: int,
     db: str | None,
     data_dir: Path | None,
+    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -200,7 +201,7 @@ def status(
       harvester status --county 寿县 --runs 10
       harvester status --json | jq '.failing[] | {county, reasons}'
     """
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, access="read", blob_store=blob_store)
     with session_scope(env.engine) as session:
         portal_ids = county_portal_ids(session, county)
         payload = status_payload(session, env.db_url, portal_ids, runs)

@@ -36,7 +36,12 @@ from harvester.storage.db import mask_url
 @database_options
 @handles_interrupt
 def worker(
-    redis_url: str, once: bool, idle_exit: float | None, db: str | None, data_dir: Path | None
+    redis_url: str,
+    once: bool,
+    idle_exit: float | None,
+    db: str | None,
+    data_dir: Path | None,
+    blob_store: Path | None,
 ) -> None:
     """Join distributed crawl runs (scrapy-redis) as one more crawling process.
 
@@ -47,7 +52,7 @@ def worker(
     """
     from harvester.crawling import run_worker
 
-    env = open_env(db, data_dir)
+    env = open_env(db, data_dir, blob_store=blob_store)
     env.engine.dispose()
     click.echo(
         f"worker on {mask_url(redis_url)}, database {mask_url(env.db_url)}, data {env.data_dir}",
@@ -61,6 +66,7 @@ def worker(
             once=once,
             idle_timeout=idle_exit,
             say=lambda text: click.echo(text, err=True),
+            blob_root=env.blobs.root,
         )
     except Exception as exc:  # redis unreachable and the like: say so, without passwords
         raise click.ClickException(
