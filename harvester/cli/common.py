@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
 from harvester.cli.storage import open_storage
@@ -130,3 +133,33 @@ def handles_interrupt(func: F) -> F:
             raise SystemExit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def phase_progress(env: Env, what: str, total: int | None) -> Iterator[Callable[[str], None]]:
+    """Progress of one long phase: a Rich bar on a terminal, else one line when it starts and
+    one when it ends (nothing with --quiet or --json). Yields `step(title)`, called per item."""
+    if env.quiet or env.as_json:
+        yield lambda _title: None
+        return
+    started = time.monotonic()
+    if env.console.is_terminal:
+        columns = (
+            TextColumn(f"[bold]{what}[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[title]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=env.console, transient=False) as progress:
+            task = progress.add_task(what, total=total, title="")
+            yield lambda title: progress.update(task, advance=1, title=title[:40])
+        return
+    done = [0]
+    env.console.print(f"{what}: {total if total is not None else 'some'} items …")
+
+    def step(_title: str) -> None:
+        done[0] += 1
+
+    yield step
+    env.console.print(f"{what}: {done[0]} done in {time.monotonic() - started:.1f} s")

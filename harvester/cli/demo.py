@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from harvester.cli.common import EXIT_FAILED, handles_interrupt, open_env, output_options
+from harvester.cli.common import handles_interrupt, open_env, output_options
 from harvester.cli.run import _finish, _run
 from harvester.config import data_dir as resolve_data_dir
 from harvester.registry import seed_registry
@@ -90,11 +90,11 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
         )
     finally:
         world.stop()
-    _finish(env, result, portal_ids)
+    code = _finish(env, result, portal_ids)
     env.say(
         f"\nData: {directory}\n"
         f"  harvester status --db {db_url}\n"
         f"  harvester export --db {db_url} --format csv -o reports.csv"
     )
-    if result.outcome != "ok":
-        raise SystemExit(EXIT_FAILED)
+    if code:
+        raise SystemExit(code)

@@ -16,10 +16,11 @@ from harvester.cli.common import (
     handles_interrupt,
     open_env,
     output_options,
+    phase_progress,
 )
 from harvester.jobs import JobResult, LockedError, run_job
 from harvester.registry import resolve, same_province, seed_registry
-from harvester.storage.db import session_scope
+from harvester.storage.db import mask_url, session_scope
 from harvester.storage.models import Portal
 from harvester.summary import portal_summary, render_summary
 
@@ -35,7 +36,14 @@ def _describe(p: Portal) -> str:
     return f"{p.province} {p.prefecture or ''} {p.county} (adcode {p.adcode or '—'}, {p.home_url or 'no URL'})"
 
 
-def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> None:
+def exit_code_of(outcome: str) -> int:
+    """The command's exit code for a run outcome: 0 only when every portal was crawled."""
+    return 0 if outcome == "ok" else EXIT_FAILED
+
+
+def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> int:
+    """Print the run's summary; the exit code the command ends with (see docs/operations.md)."""
+    code = exit_code_of(result.outcome)
     with session_scope(env.engine) as session:
         summary = portal_summary(session, portal_ids, result.run_id, result.failures)
     if env.as_json:
@@ -43,6 +51,7 @@ def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> None:
             {
                 "run_id": result.run_id,
                 "outcome": result.outcome,
+                "exit_code": code,
                 "counts": result.counts,
                 "failures": result.failures,
                 "portals": summary,
@@ -50,11 +59,18 @@ def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> None:
         )
     else:
         render_summary(env.console, summary)
+        shown = {k: v for k, v in result.counts.items() if k not in ("crawl_process_exit_code", "crawl_log")}
+        process = result.counts.get("crawl_process_exit_code")
         env.say(
-            f"run {result.run_id}: {result.outcome} — "
-            + ", ".join(f"{k} {v}" for k, v in result.counts.items())
+            f"run {result.run_id}: {result.outcome} (exit code {code}) — "
+            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())
         )
-        env.say(f"database: {env.db_url.split('@')[-1]}   blobs: {env.blobs.root}")
+        if process not in (None, 0):
+            env.say(f"the crawl process itself exited with code {process}")
+        if result.counts.get("crawl_log"):
+            env.say(f"crawl log: {result.counts['crawl_log']}")
+        env.say(f"database: {mask_url(env.db_url)}   blobs: {env.blobs.root}")
+    return code
 
 
 def _run(
@@ -77,9 +93,9 @@ def _run(
             portal_ids=portal_ids,
             since_year=since_year,
             distributed=distributed,
-            progress=None if env.quiet or env.as_json else (lambda title: env.console.log(f"parsed {title}")),
             console=None if env.quiet or env.as_json else env.console,
             crawl_settings=crawl_settings,
+            parse_phase=lambda n: phase_progress(env, "parsing report versions", n),
         )
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -136,9 +152,9 @@ def scrape(
         portal_id = portal.id
         env.say(f"scraping {_describe(portal)}")
     result = _run(env, "scrape", {"name": name, "url": url, "since_year": since_year}, [portal_id], since_year)
-    _finish(env, result, [portal_id])
-    if result.outcome != "ok":
-        raise SystemExit(EXIT_FAILED)
+    code = _finish(env, result, [portal_id])
+    if code:
+        raise SystemExit(code)
 
 
 @click.command()
@@ -203,6 +219,6 @@ def crawl(
         since_year,
         distributed={"redis_url": redis_url} if distributed else None,
     )
-    _finish(env, result, portal_ids)
-    if result.outcome == "failed":
-        raise SystemExit(EXIT_FAILED)
+    code = _finish(env, result, portal_ids)
+    if code:
+        raise SystemExit(code)

@@ -171,7 +171,7 @@ def _counts_text(counts: dict[str, Any] | None) -> str:
     return ", ".join(
         f"{k.replace('_', ' ')} {v}"
         for k, v in (counts or {}).items()
-        if isinstance(v, int) and not isinstance(v, bool) and k != "crawl_exit_code"
+        if isinstance(v, int) and not isinstance(v, bool) and k not in ("crawl_exit_code", "crawl_process_exit_code")
     )
 
 
