@@ -123,7 +123,9 @@ def _portal_outcomes(session: Session, run_id: int) -> tuple[dict[int, str], lis
         outcomes[portal_run.portal_id] = portal_run.outcome
         portal = session.get(Portal, portal_run.portal_id)
         for failure in portal_run.failures or []:
-            failures.append({"portal": portal.county if portal else portal_run.portal_id, **failure})
+            failures.append(
+                {"portal": portal.county if portal else portal_run.portal_id, **failure}
+            )
     return outcomes, failures
 
 
@@ -180,7 +182,12 @@ def run_job(
         missing = [pid for pid in portal_ids if pid not in portal_outcomes]
         for pid in missing:
             portal_outcomes[pid] = "failed"
-            failures.append({"portal": pid, "reason": f"crawl process ended (exit code {exit_code}) before the portal was recorded"})
+            failures.append(
+                {
+                    "portal": pid,
+                    "reason": f"crawl process ended (exit code {exit_code}) before the portal was recorded",
+                }
+            )
         ok_portals = sum(1 for o in portal_outcomes.values() if o == "ok")
         failures.extend(parsed.failures)
         failures.extend(
@@ -241,21 +248,21 @@ def _crawl_and_parse(
 ) -> tuple[int, ProcessCounts, dict[int, str], list[dict[str, Any]], Path]:
     log_path = crawl_log_path(data_dir, run_id)
     exit_code = run_with_progress(
-            lambda: run_crawl(
-                db_url,
-                data_dir,
-                portal_ids,
-                run_id,
-                since_year=since_year,
-                distributed=distributed,
-                settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
-                blob_root=Path(blobs.root),
-            ),
-            engine,
+        lambda: run_crawl(
+            db_url,
+            data_dir,
+            portal_ids,
             run_id,
-            len(portal_ids),
-            console,
-        )
+            since_year=since_year,
+            distributed=distributed,
+            settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
+            blob_root=Path(blobs.root),
+        ),
+        engine,
+        run_id,
+        len(portal_ids),
+        console,
+    )
     with session_scope(engine) as session:
         pending = pending_versions(session, portal_ids)
         with parse_phase(len(pending)) if parse_phase else nullcontext(progress) as step:

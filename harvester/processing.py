@@ -153,14 +153,17 @@ def parse_version(
     documents = _documents_of(session, version)
     normalised = [_normalise(d, blobs) for d in documents]
     errors = [n.error for n in normalised if n.error]
-    page = next((n.normalised for n in normalised if n.document.role == "page" and n.normalised), None)
+    page = next(
+        (n.normalised for n in normalised if n.document.role == "page" and n.normalised), None
+    )
     context: dict[str, Any] = {
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,
         "url": report.url if report else None,
         "documents": document_entries(documents),
         "agency": report.agency if report else None,
-        "title": (page.title if page and page.title else None) or (report.title if report else None),
+        "title": (page.title if page and page.title else None)
+        or (report.title if report else None),
         "published": page.published if page else None,
     }
     best: dict[str, Any] | None = None

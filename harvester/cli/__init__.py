@@ -64,7 +64,9 @@ LAZY_HELP = {
 }
 
 
-@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="harvester")
 def main() -> None:
     """Collect government information-disclosure annual reports (政府信息公开工作年度报告),

@@ -79,7 +79,9 @@ def database_options(func: F) -> F:
 
 def output_options(func: F) -> F:
     """Add --quiet and --json."""
-    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(func)
+    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(
+        func
+    )
     func = click.option("--quiet", "-q", is_flag=True, help="Only errors.")(func)
     return func
 
@@ -129,7 +131,9 @@ def handles_interrupt(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KeyboardInterrupt:
-            click.echo("interrupted: the run is recorded as interrupted; run again to resume", err=True)
+            click.echo(
+                "interrupted: the run is recorded as interrupted; run again to resume", err=True
+            )
             raise SystemExit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -156,7 +160,7 @@ def phase_progress(env: Env, what: str, total: int | None) -> Iterator[Callable[
             yield lambda title: progress.update(task, advance=1, title=title[:40])
         return
     done = [0]
-    env.console.print(f"{what}: {total if total is not None else 'some'} items …")
+    env.console.print(f"{what}: {total} …" if total is not None else f"{what} …")
 
     def step(_title: str) -> None:
         done[0] += 1

@@ -48,8 +48,15 @@ WORLD_CRAWL_SETTINGS = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False}
 
 
 @click.command()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the demo database and blobs go (default ./harvester-data/demo).")
-@click.option("--keep", is_flag=True, help="Keep the previous demo database instead of starting fresh.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo database and blobs go (default ./harvester-data/demo).",
+)
+@click.option(
+    "--keep", is_flag=True, help="Keep the previous demo database instead of starting fresh."
+)
 @output_options
 @handles_interrupt
 def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:

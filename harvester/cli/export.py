@@ -186,6 +186,12 @@ def _nothing_message(
     "--all-versions", is_flag=True, help="Every stored version of each report, not only the newest."
 )
 @click.option(
+    "--history",
+    is_flag=True,
+    help="Also the earlier parses of each exported version (after reparses), current first; "
+    "each record's `parse.current` says which is which.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -198,6 +204,7 @@ def export(
     county: tuple[str, ...],
     year: tuple[int, ...],
     all_versions: bool,
+    history: bool,
     output: Path | None,
     db: str | None,
     data_dir: Path | None,
@@ -205,6 +212,9 @@ def export(
     quiet: bool,
 ) -> None:
     """Export parsed reports: one record per report (its newest version), or per version.
+
+    Each record is the version's current parse and carries a stable `report_id` (the same
+    in any database) and the content `version` number; --history adds the earlier parses.
 
     JSONL follows the public record schema (docs/record-schema.md): every record is
     validated against harvester/schema/record.schema.json, and one that breaks it is left
@@ -218,6 +228,7 @@ def export(
       harvester export > reports.jsonl
       harvester export --format csv --county 寿县 --year 2020 -o shouxian.csv
       harvester export --format parquet --all-versions -o all.parquet
+      harvester export --county 寿县 --history      # every parse, current and earlier
       harvester export --county 340422 --county 象山县 --year 2021 --year 2022 -q -o two.jsonl
     """
     if fmt == "parquet" and output is None:
@@ -235,6 +246,7 @@ def export(
                 portal_ids=portal_ids,
                 years=list(year) or None,
                 all_versions=all_versions,
+                history=history,
                 stats=stats,
             ),
             invalid,
@@ -266,7 +278,9 @@ def export(
         fail(_nothing_message(county, year, n_reports, len(invalid)), EXIT_FAILED)
     if not quiet:
         where = f" to {output}" if output else ""
-        kind = ("report version" if all_versions else "report") + ("" if written == 1 else "s")
+        kind = ("parse" if history else "report version" if all_versions else "report") + (
+            "" if written == 1 else "s"
+        )
         click.echo(f"exported {written} {kind} as {fmt}{where}", err=True)
     if invalid:
         raise SystemExit(EXIT_FAILED)

@@ -46,7 +46,9 @@ def record_of_file(path: Path, **context: Any) -> dict[str, Any]:
         from harvester.normalize import NormalizeError, normalize_isolated
         from harvester.normalize.core import check_size
     except ImportError as exc:  # the normaliser is part of the package; say so if it is broken
-        _fail(f"{path}: cannot read {path.suffix or 'this'} files: harvester.normalize unavailable ({exc})")
+        _fail(
+            f"{path}: cannot read {path.suffix or 'this'} files: harvester.normalize unavailable ({exc})"
+        )
         raise  # unreachable
     try:
         size = path.stat().st_size
@@ -75,12 +77,16 @@ def record_of_file(path: Path, **context: Any) -> dict[str, Any]:
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the record only (one JSON object, no summary).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the record only (one JSON object, no summary)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
 @click.option("--county", default=None, help="County to record (e.g. 寿县).")
 @click.option("--adcode", default=None, help="6-digit division code to record.")
 @click.option("--url", default=None, help="Source URL to record.")
-def parse(file: Path, as_json: bool, quiet: bool, county: str | None, adcode: str | None, url: str | None) -> None:
+def parse(
+    file: Path, as_json: bool, quiet: bool, county: str | None, adcode: str | None, url: str | None
+) -> None:
     """Parse one report file (.txt, .html, .docx, .doc, .pdf, …) and print its JSON record.
 
     The record follows the public schema (docs/record-schema.md). A summary of the era,

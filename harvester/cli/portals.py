@@ -45,10 +45,14 @@ def _place(p: Portal) -> str:
 def _one(session: Session, name: str, province: str | None, prefecture: str | None) -> Portal:
     found = resolve(session, name, province=province, prefecture=prefecture)
     if not found:
-        fail(f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`")
+        fail(
+            f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`"
+        )
     if len(found) > 1:
         listing = "\n  ".join(f"{p.adcode or '—'}  {_place(p)}" for p in found)
-        fail(f"{name!r} is ambiguous; add --province or --prefecture, or use the adcode:\n  {listing}")
+        fail(
+            f"{name!r} is ambiguous; add --province or --prefecture, or use the adcode:\n  {listing}"
+        )
     return found[0]
 
 
@@ -87,7 +91,12 @@ def portals() -> None:
 @click.option("--province", help="Only this province (安徽 or 安徽省).")
 @click.option("--prefecture", help="Only this prefecture (淮南 or 淮南市).")
 @click.option("--family", type=FAMILY, help="Only this site-software family.")
-@click.option("--with-url/--without-url", "with_url", default=None, help="Only portals with (without) a home URL.")
+@click.option(
+    "--with-url/--without-url",
+    "with_url",
+    default=None,
+    help="Only portals with (without) a home URL.",
+)
 @click.option("--limit", default=50, show_default=True, help="At most this many rows (0: all).")
 @database_options
 @output_options
@@ -123,7 +132,9 @@ def list_command(
             query = query.where((Portal.home_url.is_(None)) | (Portal.home_url == ""))
         rows = list(
             session.scalars(
-                query.order_by(Portal.adcode.is_(None), Portal.adcode, Portal.province, Portal.county)
+                query.order_by(
+                    Portal.adcode.is_(None), Portal.adcode, Portal.province, Portal.county
+                )
             )
         )
         rows = [
@@ -141,7 +152,15 @@ def list_command(
     for col in ("adcode", "province", "prefecture", "county", "home_url", "family", "flags"):
         table.add_column(col, overflow="fold", no_wrap=col in ("adcode", "home_url"))
     for p in shown:
-        flags = [f for f, on in (("disabled", not p["enabled"]), ("browser", p["needs_browser"]), ("user", p["source"] == "user")) if on]
+        flags = [
+            f
+            for f, on in (
+                ("disabled", not p["enabled"]),
+                ("browser", p["needs_browser"]),
+                ("user", p["source"] == "user"),
+            )
+            if on
+        ]
         table.add_row(
             p["adcode"] or "—",
             p["province"],
@@ -152,7 +171,10 @@ def list_command(
             " ".join(flags),
         )
     env.say(table)
-    env.say(f"{len(shown)} of {total} portals" + ("" if len(shown) == total else " (raise --limit, 0 for all)"))
+    env.say(
+        f"{len(shown)} of {total} portals"
+        + ("" if len(shown) == total else " (raise --limit, 0 for all)")
+    )
 
 
 @portals.command("show")
@@ -187,15 +209,23 @@ def show(
     with session_scope(env.engine) as session:
         found = resolve(session, name, province=province, prefecture=prefecture)
         if not found:
-            fail(f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`")
+            fail(
+                f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`"
+            )
         payload = []
         for portal in found:
             item = portal_dict(portal)
-            item["reports"] = session.scalar(
-                select(func.count()).select_from(Report).where(Report.portal_id == portal.id)
-            ) or 0
+            item["reports"] = (
+                session.scalar(
+                    select(func.count()).select_from(Report).where(Report.portal_id == portal.id)
+                )
+                or 0
+            )
             last = session.scalars(
-                select(PortalRun).where(PortalRun.portal_id == portal.id).order_by(PortalRun.id.desc()).limit(1)
+                select(PortalRun)
+                .where(PortalRun.portal_id == portal.id)
+                .order_by(PortalRun.id.desc())
+                .limit(1)
             ).first()
             item["last_run"] = (
                 None
@@ -212,32 +242,67 @@ def show(
         env.emit_json(payload)
         return
     if len(payload) > 1:
-        env.say(f"{len(payload)} portals match {name!r}; narrow with --province/--prefecture or use the adcode")
+        env.say(
+            f"{len(payload)} portals match {name!r}; narrow with --province/--prefecture or use the adcode"
+        )
     for item in payload:
-        table = Table(show_header=False, title=" ".join(filter(None, [item["province"], item["prefecture"], item["county"]])), title_justify="left")
+        table = Table(
+            show_header=False,
+            title=" ".join(filter(None, [item["province"], item["prefecture"], item["county"]])),
+            title_justify="left",
+        )
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
-        for key in ("adcode", "home_url", "column_urls", "family", "encoding", "needs_browser", "enabled", "notes", "allowed_hosts", "source", "reports", "last_run"):
+        for key in (
+            "adcode",
+            "home_url",
+            "column_urls",
+            "family",
+            "encoding",
+            "needs_browser",
+            "enabled",
+            "notes",
+            "allowed_hosts",
+            "source",
+            "reports",
+            "last_run",
+        ):
             value = item[key]
             if isinstance(value, list):
                 value = "\n".join(value)
             elif isinstance(value, dict):
                 value = f"run {value['run_id']}: {value['outcome']}" + (
-                    " — " + "; ".join(r or "?" for r in value["reasons"]) if value["reasons"] else ""
+                    " — " + "; ".join(r or "?" for r in value["reasons"])
+                    if value["reasons"]
+                    else ""
                 )
             table.add_row(key, "—" if value in (None, "") else str(value))
         env.say(table)
 
 
 @portals.command("add")
-@click.option("--province", required=True, help="Province-level unit (安徽省; a short form is completed from the registry).")
-@click.option("--prefecture", help="Prefecture (淮南市); omit for districts of 北京/天津/上海/重庆 and counties directly under a province.")
+@click.option(
+    "--province",
+    required=True,
+    help="Province-level unit (安徽省; a short form is completed from the registry).",
+)
+@click.option(
+    "--prefecture",
+    help="Prefecture (淮南市); omit for districts of 北京/天津/上海/重庆 and counties directly under a province.",
+)
 @click.option("--county", required=True, help="County-level name as officially written (寿县).")
 @click.option("--adcode", help="6-digit administrative division code.")
 @click.option("--url", required=True, help="Portal home URL.")
 @click.option("--family", type=FAMILY, help="Site-software family, when known.")
-@click.option("--column-url", "column_urls", multiple=True, help="A known 年报 column (list) page (repeatable).")
-@click.option("--encoding", help="Page encoding override (e.g. gb18030), when the site declares a wrong one.")
+@click.option(
+    "--column-url",
+    "column_urls",
+    multiple=True,
+    help="A known 年报 column (list) page (repeatable).",
+)
+@click.option(
+    "--encoding", help="Page encoding override (e.g. gb18030), when the site declares a wrong one."
+)
 @click.option("--needs-browser", is_flag=True, help="Pages must be rendered in Chromium.")
 @database_options
 @output_options
@@ -287,7 +352,9 @@ def add(
         if adcode:
             clash = session.scalars(select(Portal).where(Portal.adcode == adcode)).first()
             if clash is not None:
-                fail(f"adcode {adcode} is already {_place(clash)}; change it with `harvester portals set {adcode} …`")
+                fail(
+                    f"adcode {adcode} is already {_place(clash)}; change it with `harvester portals set {adcode} …`"
+                )
         clash = session.scalars(
             select(Portal).where(
                 Portal.province == province,
@@ -296,7 +363,9 @@ def add(
             )
         ).first()
         if clash is not None:
-            fail(f"{_place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`")
+            fail(
+                f"{_place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`"
+            )
         portal = Portal(
             adcode=adcode,
             province=province,
@@ -325,11 +394,22 @@ def add(
 @click.option("--province", help="Disambiguate NAME by province (北京 or 北京市).")
 @click.option("--prefecture", help="Disambiguate NAME by prefecture (长春 or 长春市).")
 @click.option("--url", help="New home URL ('' clears it).")
-@click.option("--family", type=click.Choice((*PORTAL_FAMILIES, "")), help="Site-software family ('' clears it).")
-@click.option("--column-url", "column_urls", multiple=True, help="Known 年报 column pages (repeatable; replaces the list).")
+@click.option(
+    "--family",
+    type=click.Choice((*PORTAL_FAMILIES, "")),
+    help="Site-software family ('' clears it).",
+)
+@click.option(
+    "--column-url",
+    "column_urls",
+    multiple=True,
+    help="Known 年报 column pages (repeatable; replaces the list).",
+)
 @click.option("--no-column-urls", is_flag=True, help="Forget the known column pages.")
 @click.option("--encoding", help="Page encoding override ('' clears it).")
-@click.option("--needs-browser/--no-needs-browser", default=None, help="Render pages in Chromium (or not).")
+@click.option(
+    "--needs-browser/--no-needs-browser", default=None, help="Render pages in Chromium (or not)."
+)
 @click.option("--enable/--disable", "enabled", default=None, help="Crawl this portal (or skip it).")
 @click.option("--notes", help="Free text for maintainers (replaces the notes).")
 @database_options
@@ -387,7 +467,9 @@ def set_command(
     if notes is not None:
         changes["notes"] = notes
     if not changes:
-        fail("nothing to change: give --url, --family, --column-url, --encoding, --needs-browser, --enable/--disable or --notes")
+        fail(
+            "nothing to change: give --url, --family, --column-url, --encoding, --needs-browser, --enable/--disable or --notes"
+        )
     env = _seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         portal = _one(session, name, province, prefecture)
@@ -399,7 +481,10 @@ def set_command(
     if as_json:
         env.emit_json(payload)
     else:
-        env.say(f"updated {_place(portal)} ({portal.adcode or 'no adcode'}): " + ", ".join(f"{k}={v!r}" for k, v in changes.items()))
+        env.say(
+            f"updated {_place(portal)} ({portal.adcode or 'no adcode'}): "
+            + ", ".join(f"{k}={v!r}" for k, v in changes.items())
+        )
 
 
 @portals.command("seed")

@@ -172,9 +172,10 @@ def reparse(
     outcome = "failed"
     failures: list[dict[str, Any]] = []
     try:
-        with session_scope(env.engine) as session, phase_progress(
-            env, "parsing", len(version_ids)
-        ) as step:
+        with (
+            session_scope(env.engine) as session,
+            phase_progress(env, "parsing report versions", len(version_ids)) as step,
+        ):
             for version_id in version_ids:  # one at a time: the counts stay right when stopped
                 version = session.get(ReportVersion, version_id)
                 if version is None:  # deleted meanwhile
@@ -244,7 +245,9 @@ def reparse(
             f"unreadable documents (run {run_id}); earlier results are kept"
         )
         for entry in counts.regressions:
-            state = "accepted" if entry["accepted"] else "kept back, the earlier result stays current"
+            state = (
+                "accepted" if entry["accepted"] else "kept back, the earlier result stays current"
+            )
             env.say(f"  worse: {entry['title']}: {', '.join(entry['worse'])} ({state})")
     if summary["regressions_kept_back"]:
         click.echo(

@@ -59,7 +59,11 @@ def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> int:
         )
     else:
         render_summary(env.console, summary)
-        shown = {k: v for k, v in result.counts.items() if k not in ("crawl_process_exit_code", "crawl_log")}
+        shown = {
+            k: v
+            for k, v in result.counts.items()
+            if k not in ("crawl_process_exit_code", "crawl_log")
+        }
         process = result.counts.get("crawl_process_exit_code")
         env.say(
             f"run {result.run_id}: {result.outcome} (exit code {code}) — "
@@ -139,7 +143,9 @@ def scrape(
     with session_scope(env.engine) as session:
         candidates = resolve(session, name, province=province, prefecture=prefecture)
         if not candidates:
-            fail(f"no county-level division named {name!r} in the registry; try `harvester portals list --province …` or add it with `harvester portals add`")
+            fail(
+                f"no county-level division named {name!r} in the registry; try `harvester portals list --province …` or add it with `harvester portals add`"
+            )
         if len(candidates) > 1:
             listing = "\n  ".join(_describe(p) for p in candidates)
             fail(f"{name!r} is ambiguous; add --province or --prefecture:\n  {listing}")
@@ -151,7 +157,9 @@ def scrape(
             fail(f"no portal URL is known for {_describe(portal)}; pass --url")
         portal_id = portal.id
         env.say(f"scraping {_describe(portal)}")
-    result = _run(env, "scrape", {"name": name, "url": url, "since_year": since_year}, [portal_id], since_year)
+    result = _run(
+        env, "scrape", {"name": name, "url": url, "since_year": since_year}, [portal_id], since_year
+    )
     code = _finish(env, result, [portal_id])
     if code:
         raise SystemExit(code)
@@ -161,8 +169,16 @@ def scrape(
 @click.option("--only", multiple=True, help="County names or adcodes to crawl (repeatable).")
 @click.option("--province", help="Only portals of this province.")
 @click.option("--since-year", type=int, help="Only reports of this year or later.")
-@click.option("--distributed", is_flag=True, help="Share the scheduler through Redis (scrapy-redis).")
-@click.option("--redis", "redis_url", default="redis://127.0.0.1:6379/0", show_default=True, help="Redis URL for --distributed.")
+@click.option(
+    "--distributed", is_flag=True, help="Share the scheduler through Redis (scrapy-redis)."
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    default="redis://127.0.0.1:6379/0",
+    show_default=True,
+    help="Redis URL for --distributed.",
+)
 @database_options
 @output_options
 @handles_interrupt
@@ -193,7 +209,9 @@ def crawl(
     env = open_env(db, data_dir, quiet, as_json, blob_store=blob_store)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
-        query = select(Portal).where(Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != "")
+        query = select(Portal).where(
+            Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != ""
+        )
         portals = [
             p
             for p in session.scalars(query.order_by(Portal.id))
@@ -214,7 +232,12 @@ def crawl(
     result = _run(
         env,
         "crawl",
-        {"only": list(only), "province": province, "since_year": since_year, "distributed": distributed},
+        {
+            "only": list(only),
+            "province": province,
+            "since_year": since_year,
+            "distributed": distributed,
+        },
         portal_ids,
         since_year,
         distributed={"redis_url": redis_url} if distributed else None,

@@ -139,8 +139,6 @@ def open_storage(
             directory.mkdir(parents=True, exist_ok=True)
             previous = record_blob_store(session, root)
             if previous is not None and previous != root:
-                notes.append(
-                    f"the blob store of {mask_url(url)} is now {root} (it was {previous})"
-                )
+                notes.append(f"the blob store of {mask_url(url)} is now {root} (it was {previous})")
         session.close()
     return Storage(url=url, data_dir=directory, engine=engine, blobs=BlobStore(root), notes=notes)
