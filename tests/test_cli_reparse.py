@@ -293,7 +293,6 @@ def test_read_only_commands_create_nothing(tmp_path: Path) -> None:
         ["portals", "show", "寿县", "--db", f"sqlite:///{mistyped}"],
         ["status"],
         ["export", "--data-dir", str(tmp_path / "data")],
-        ["db", "current", "--db", f"sqlite:///{mistyped}"],
     ):
         result = subprocess.run(
             [sys.executable, "-m", "harvester", *args],
@@ -318,6 +317,15 @@ def test_read_only_commands_create_nothing(tmp_path: Path) -> None:
         timeout=120,
     )
     assert parsed.returncode == 0, parsed.stderr
+    current = subprocess.run(
+        [sys.executable, "-m", "harvester", "db", "current", "--db", f"sqlite:///{mistyped}"],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+    assert "nothing was created" in current.stdout, current.stdout + current.stderr
     assert list(cwd.iterdir()) == [] and not (tmp_path / "mistyped").exists()
     assert not (tmp_path / "data").exists()
 

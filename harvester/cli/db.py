@@ -87,9 +87,11 @@ def current_command(db: str | None, data_dir: Path | None) -> None:
     url = _url(db, data_dir)
     path = sqlite_path(url)
     if path is not None and not path.is_file():  # looking must not create the file
-        raise click.ClickException(
-            f"no database at {path}; `harvester db upgrade --db {mask_url(url)}` creates one"
+        click.echo(
+            f"{mask_url(url)}: empty (no database at {path}; nothing was created) — "
+            f"`harvester db upgrade --db {mask_url(url)}` creates one"
         )
+        return
     try:
         revision = current_revision(url)
     except Exception as exc:
