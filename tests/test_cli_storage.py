@@ -267,3 +267,39 @@ def test_storing_commands_record_the_blob_store_and_an_override_moves_it(
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(Report)) == 1
     engine.dispose()
+
+
+def test_world_counties_are_filed_under_the_registry_division(database_url: str) -> None:
+    """Every county of the demo world has the registry's adcode and names, so the demo files
+    its reports under that county (寿县 is 340422, not 霍邱县's 341522)."""
+    from harvester.cli.demo import _register
+    from harvester.registry import registry_rows, seed_registry
+    from harvester.storage.db import upgrade_to_head
+    from harvester.storage.models import Portal
+    from harvester.world.catalog import PROFILES
+
+    rows = {(r["province"], r["county"]): r for r in registry_rows()}
+    upgrade_to_head(database_url)
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            seed_registry(session)
+            for profile in PROFILES:
+                row = rows[(profile.province, profile.county)]
+                assert (profile.adcode, profile.prefecture) == (row["adcode"], row["prefecture"])
+                portal_id = _register(
+                    session,
+                    {
+                        "adcode": profile.adcode,
+                        "province": profile.province,
+                        "prefecture": profile.prefecture,
+                        "county": profile.county,
+                        "home_url": f"http://127.0.0.1/{profile.domain}/",
+                        "family": profile.family,
+                    },
+                )
+                portal = session.get(Portal, portal_id)
+                assert (portal.county, portal.adcode) == (profile.county, row["adcode"])
+    finally:
+        engine.dispose()
+    assert next(p for p in PROFILES if p.county == "寿县").adcode == "340422"
