@@ -227,11 +227,11 @@ def test_0002_keeps_every_parse_and_marks_the_newest_current(database_url: str) 
                 "INSERT INTO report_version (id, report_id, content_hash, created_at) "
                 "VALUES (1, 1, 'abc', '2026-01-01 00:00:00+00:00')"
             )
-            for pid, version, at in ((1, "0.9", "2026-01-01"), (2, "1.0", "2026-02-01")):
+            for version, at in (("0.9", "2026-01-01"), ("1.0", "2026-02-01")):
                 connection.exec_driver_sql(
-                    "INSERT INTO parse_result (id, version_id, parser_version, normalizer_version, "
+                    "INSERT INTO parse_result (version_id, parser_version, normalizer_version, "
                     "parsed_at, normalised, record, checks, warnings, ok) VALUES "
-                    f"({pid}, 1, '{version}', '1', '{at} 00:00:00+00:00', '{{}}', '{{}}', '[]', "
+                    f"(1, '{version}', '1', '{at} 00:00:00+00:00', '{{}}', '{{}}', '[]', "
                     "'[]', true)"
                 )
     finally:
