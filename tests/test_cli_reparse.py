@@ -15,10 +15,10 @@ from sqlalchemy import delete, select
 from stored_reports import ROOT, SHOUXIAN, XIANGSHAN, ReportStore, harvester, report, tables
 
 from harvester.parser import PARSER_VERSION
-from harvester.synth import report_document
-from harvester.writers import render_html
 from harvester.storage.db import session_scope
 from harvester.storage.models import CrawlRun, Fetch, ParseResult
+from harvester.synth import report_document
+from harvester.writers import render_html
 
 NEW_VERSION = PARSER_VERSION + "+upgrade-test"
 # A parser upgrade, simulated in the child process: every module that holds the parser

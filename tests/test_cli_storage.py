@@ -85,7 +85,11 @@ def test_a_live_crawl_keeps_its_lock_fresh_and_a_killed_one_loses_it(
         **cli_env,
         "HARVESTER_LOCK_STALE_SECONDS": str(stale),
         "HARVESTER_SCRAPY_SETTINGS": json.dumps(
-            {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+            {
+                "DOWNLOAD_DELAY": 0.05,
+                "AUTOTHROTTLE_ENABLED": False,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+            }
         ),
     }
     try:
@@ -164,10 +168,11 @@ def test_report_ids_are_equal_across_two_databases(database_url: str, tmp_path: 
     every = [r for r in _export(store, tmp_path, "--all-versions") if r["year"] == 2021]
     for one in stores:
         one.close()
-    shouxian = sorted(
-        (r["version"], r["report_id"]) for r in every if r["county"] == "寿县"
-    )
-    assert shouxian == [(1, first[("寿县", 2021)]["report_id"]), (2, first[("寿县", 2021)]["report_id"])]
+    shouxian = sorted((r["version"], r["report_id"]) for r in every if r["county"] == "寿县")
+    assert shouxian == [
+        (1, first[("寿县", 2021)]["report_id"]),
+        (2, first[("寿县", 2021)]["report_id"]),
+    ]
 
 
 def test_csv_carries_report_id_and_version(database_url: str, tmp_path: Path) -> None:
@@ -184,7 +189,9 @@ def test_csv_carries_report_id_and_version(database_url: str, tmp_path: Path) ->
 
 
 def _scrape_rejected(env: dict[str, str], blob_store: Path) -> subprocess.CompletedProcess[str]:
-    return harvester(env, "scrape", "寿县", "--url", "http://127.0.0.1:9/", "--blob-store", str(blob_store))
+    return harvester(
+        env, "scrape", "寿县", "--url", "http://127.0.0.1:9/", "--blob-store", str(blob_store)
+    )
 
 
 def _runs(database_url: str) -> int:

@@ -24,6 +24,7 @@ from harvester.storage.models import (
     VersionDocument,
 )
 from harvester.storage.repo import (
+    current_parse,
     expected_length_from_headers,
     finish_portal_run,
     finish_run,
@@ -32,7 +33,6 @@ from harvester.storage.repo import (
     start_portal_run,
     start_run,
     store_blob,
-    current_parse,
     store_parse_result,
     store_report_version,
 )

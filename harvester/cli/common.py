@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
-from harvester.cli.storage import open_storage
+from harvester.cli.storage import Refusal, open_storage
 from harvester.storage.blobs import BlobStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,6 +94,7 @@ def open_env(
     *,
     access: str = "blobs",
     blob_store: Path | None = None,
+    record_blob_store: bool = True,
 ) -> Env:
     """Resolve the data directory, database and blob store for one command.
 
@@ -102,7 +103,20 @@ def open_env(
     also stores blobs: it records the blob store in the database and checks it is writable.
     """
     console = Console(stderr=as_json)
-    storage = open_storage(db, data_directory, access=access, blob_store=blob_store)
+    try:
+        storage = open_storage(
+            db, data_directory, access=access, blob_store=blob_store, record=record_blob_store
+        )
+    except Refusal as refusal:
+        if as_json:  # --json output stays valid JSON
+            sys.stdout.write(
+                json.dumps(
+                    {"error": refusal.message, "exit_code": refusal.code}, ensure_ascii=False
+                )
+                + "\n"
+            )
+        fail(refusal.message, refusal.code)
+        raise  # unreachable
     env = Env(
         db_url=storage.url,
         data_dir=storage.data_dir,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import click
@@ -79,8 +80,10 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
         shutil.rmtree(directory / "blobs", ignore_errors=True)
     db_url = f"sqlite:///{directory / 'harvester.sqlite'}"
     env = open_env(db_url, directory, quiet, as_json)
-    env.say("starting the local portal world …")
+    env.say("starting the local portal world (building its sites takes a while) …")
+    started = time.monotonic()
     world = start_world(cache_dir=directory / "world-cache")
+    env.say(f"the world is up: {len(world.portals)} portals in {time.monotonic() - started:.1f} s")
     try:
         with session_scope(env.engine) as session:
             seed_registry(session)

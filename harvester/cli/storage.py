@@ -49,9 +49,17 @@ class Storage:
     notes: list[str] = field(default_factory=list)
 
 
+class Refusal(Exception):
+    """The command cannot use this database or blob store; `message` says what to do."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
 def _refuse(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"Error: {message}", err=True)
-    raise SystemExit(code)
+    raise Refusal(message, code)
 
 
 def _create_hint(url: str) -> str:
@@ -86,7 +94,10 @@ def open_storage(
     *,
     access: str = "blobs",
     blob_store: Path | None = None,
+    record: bool = True,
 ) -> Storage:
+    """Raises Refusal (message and exit code) when the command must not go on. With
+    `record` False (a distributed worker) the blob store is used but never recorded."""
     if access not in ACCESS_MODES:
         raise ValueError(f"expected access one of {ACCESS_MODES}, got {access!r}")
     directory = data_dir(data_directory)
@@ -137,7 +148,7 @@ def open_storage(
             except StorageError as exc:
                 _refuse(f"blob store {root}: {exc}", 1)
             directory.mkdir(parents=True, exist_ok=True)
-            previous = record_blob_store(session, root)
+            previous = record_blob_store(session, root) if record else None
             if previous is not None and previous != root:
                 notes.append(f"the blob store of {mask_url(url)} is now {root} (it was {previous})")
         session.close()

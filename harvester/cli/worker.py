@@ -52,7 +52,9 @@ def worker(
     """
     from harvester.crawling import run_worker
 
-    env = open_env(db, data_dir, blob_store=blob_store)
+    # The coordinator records the database's blob store; a worker (maybe on another machine,
+    # the store mounted elsewhere) only uses it, or the --blob-store it is given.
+    env = open_env(db, data_dir, blob_store=blob_store, record_blob_store=False)
     env.engine.dispose()
     click.echo(
         f"worker on {mask_url(redis_url)}, database {mask_url(env.db_url)}, data {env.data_dir}",

@@ -104,7 +104,6 @@ PROFILES: tuple[Profile, ...] = (
 )  # fmt: skip
 
 
-
 def _as_registered(profile: Profile) -> Profile:
     """The profile with the registry's adcode, province and prefecture for its county: the
     world files its reports under the division the registry (and so the crawl) knows."""
