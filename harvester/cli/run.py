@@ -57,7 +57,7 @@ def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> int:
                 "portals": summary,
             }
         )
-    else:
+    elif not env.quiet:  # --quiet: only errors (the exit code says how the run went)
         render_summary(env.console, summary)
         shown = {
             k: v
@@ -74,6 +74,14 @@ def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> int:
         if result.counts.get("crawl_log"):
             env.say(f"crawl log: {result.counts['crawl_log']}")
         env.say(f"database: {mask_url(env.db_url)}   blobs: {env.blobs.root}")
+    elif code:
+        reasons = "; ".join(str(f.get("reason")) for f in result.failures[:3])
+        click.echo(
+            f"Error: run {result.run_id}: {result.outcome}"
+            + (f" — {reasons}" if reasons else "")
+            + "; see `harvester status`",
+            err=True,
+        )
     return code
 
 
