@@ -270,6 +270,8 @@ def test_storing_commands_record_the_blob_store_and_an_override_moves_it(
     assert json.loads(again.stdout)["unreadable_documents"] == 0
     status = harvester(env, "status", cwd=tmp_path)
     assert str(moved.resolve()) in status.stdout
+    as_json = json.loads(harvester(env, "status", "--json", cwd=tmp_path).stdout)
+    assert as_json["blob_store"] == str(moved.resolve())
     engine = make_engine(database_url)
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(Report)) == 1

@@ -40,6 +40,7 @@ class Env:
     quiet: bool
     as_json: bool
     console: Console
+    blobs_recorded: bool = True  # the database records `blobs` as its blob store
 
     def say(self, *objects: Any, **kwargs: Any) -> None:
         """Human output (suppressed by --quiet and --json)."""
@@ -125,6 +126,7 @@ def open_env(
         quiet=quiet,
         as_json=as_json,
         console=console,
+        blobs_recorded=storage.blobs_recorded,
     )
     for note in storage.notes:
         click.echo(f"note: {note}", err=True)

@@ -207,10 +207,16 @@ def status(
     with session_scope(env.engine) as session:
         portal_ids = county_portal_ids(session, county)
         payload = status_payload(session, env.db_url, portal_ids, runs)
+    payload["blob_store"] = str(env.blobs.root) if env.blobs_recorded else None
     if as_json:
         env.emit_json(payload)
         return
-    env.say(f"database {payload['database']} · blobs {env.blobs.root}")
+    blobs = (
+        str(env.blobs.root)
+        if env.blobs_recorded
+        else f"none recorded yet (the next scrape stores them in {env.blobs.root})"
+    )
+    env.say(f"database {payload['database']} · blobs {blobs}")
     env.say(
         f"portals {payload['portals']} ({payload['portals_with_url']} with a URL, "
         f"{payload['portals_enabled']} enabled, {payload['portals_crawled']} crawled) · "

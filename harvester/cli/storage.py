@@ -47,6 +47,7 @@ class Storage:
     engine: Engine
     blobs: BlobStore
     notes: list[str] = field(default_factory=list)
+    blobs_recorded: bool = False  # the database records this blob store
 
 
 class Refusal(Exception):
@@ -152,4 +153,12 @@ def open_storage(
             if previous is not None and previous != root:
                 notes.append(f"the blob store of {mask_url(url)} is now {root} (it was {previous})")
         session.close()
-    return Storage(url=url, data_dir=directory, engine=engine, blobs=BlobStore(root), notes=notes)
+    recorded_now = (access == "blobs" and record) or (recorded is not None and root == recorded)
+    return Storage(
+        url=url,
+        data_dir=directory,
+        engine=engine,
+        blobs=BlobStore(root),
+        notes=notes,
+        blobs_recorded=recorded_now,
+    )
