@@ -261,6 +261,10 @@ def test_storing_commands_record_the_blob_store_and_an_override_moves_it(
     assert str((tmp_path / "data" / "blobs").resolve()) in lost.stderr
     assert "--blob-store" in lost.stderr
     env.pop("HARVESTER_DATA_DIR")
+    empty = tmp_path / "empty-blobs"
+    wrong = harvester(env, "reparse", "--blob-store", str(empty), cwd=tmp_path)
+    assert wrong.returncode == 1 and "does not hold the blobs" in wrong.stderr
+    assert "nothing was changed" in wrong.stderr and not empty.exists()
     found = harvester(env, "reparse", "--blob-store", str(moved), "--json", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["blob_store"] == str(moved.resolve())

@@ -144,6 +144,21 @@ def open_storage(
                     "exist; if they were moved, pass --blob-store NEW_DIR",
                     1,
                 )
+            if given is not None and given != recorded and has_blobs and record:
+                absent = [
+                    sha
+                    for sha in session.scalars(
+                        select(Blob.sha256).order_by(Blob.stored_at).limit(20)
+                    )
+                    if not BlobStore(given).exists(sha)
+                ]
+                if absent:
+                    _refuse(
+                        f"--blob-store {given} does not hold the blobs of {mask_url(url)} "
+                        f"(e.g. {absent[0]} is missing; the database keeps them in "
+                        f"{recorded or own}); copy them there first — nothing was changed",
+                        1,
+                    )
             try:
                 check_writable(root)
             except StorageError as exc:
