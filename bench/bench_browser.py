@@ -23,12 +23,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_crawl import bench_database, register_world_portals  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from harvester.crawling import crawl_command, crawl_env  # noqa: E402
 from harvester.scrapy_settings import PLAYWRIGHT_MAX_PAGES_PER_CONTEXT  # noqa: E402
-from harvester.storage.db import make_engine, session_scope, upgrade_to_head  # noqa: E402
-from harvester.storage.models import Fetch, Portal, Report  # noqa: E402
+from harvester.storage.db import session_scope  # noqa: E402
+from harvester.storage.models import Fetch, Report  # noqa: E402
 from harvester.storage.repo import start_run  # noqa: E402
 
 SETTINGS = {"DOWNLOAD_DELAY": 0.01, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING"}
@@ -65,26 +66,15 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
             data_dir = Path(tmp)
-            db_url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-            upgrade_to_head(db_url)
-            engine = make_engine(db_url)
+            db_url, engine = bench_database(data_dir)
+            specs = world.portals[-args.portals :]
+            ids = register_world_portals(engine, specs, needs_browser=True)
             with session_scope(engine) as session:
-                rows = [
-                    Portal(
-                        province="基准省",
-                        county=spec["name"],
-                        home_url=spec["home_url"],
-                        needs_browser=True,
-                    )
-                    for spec in world.portals[-args.portals :]
-                ]
-                session.add_all(rows)
-                session.flush()
-                ids = [p.id for p in rows]
                 run_id = start_run(session, "crawl", {"bench": "browser"}, "bench").id
             started = time.monotonic()
             process = subprocess.Popen(
-                crawl_command(db_url, data_dir, ids, run_id), env=crawl_env(db_url, settings=SETTINGS)
+                crawl_command(db_url, data_dir, ids, run_id),
+                env=crawl_env(db_url, settings=SETTINGS),
             )
             peak, samples = 0.0, []
             while process.poll() is None:
@@ -95,7 +85,9 @@ def main() -> int:
             elapsed = time.monotonic() - started
             with session_scope(engine) as session:
                 rendered = session.scalar(
-                    select(func.count(Fetch.id)).where(Fetch.run_id == run_id, Fetch.via == "browser")
+                    select(func.count(Fetch.id)).where(
+                        Fetch.run_id == run_id, Fetch.via == "browser"
+                    )
                 )
                 reports = session.scalar(select(func.count(Report.id)))
             engine.dispose()

@@ -37,6 +37,7 @@ from harvester.crawling import crawl_command, crawl_env  # noqa: E402
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head  # noqa: E402
 from harvester.storage.models import Fetch, Portal, PortalRun, Report  # noqa: E402
 from harvester.storage.repo import start_run  # noqa: E402
+from harvester.world.spec import PortalSpec  # noqa: E402
 
 SETTINGS = {
     "DOWNLOAD_DELAY": 0,
@@ -45,6 +46,25 @@ SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
     "LOG_LEVEL": "WARNING",
 }
+
+
+def bench_database(data_dir: Path) -> tuple[str, Any]:
+    """A new SQLite database in `data_dir`, migrated: its URL and an engine on it."""
+    db_url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
+    upgrade_to_head(db_url)
+    return db_url, make_engine(db_url)
+
+
+def register_world_portals(engine: Any, specs: list[PortalSpec], **fields: Any) -> list[int]:
+    """A portal row (province 基准省) per portal of the local world; their ids."""
+    with session_scope(engine) as session:
+        rows = [
+            Portal(province="基准省", county=spec.county, home_url=spec.home_url, **fields)
+            for spec in specs
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [p.id for p in rows]
 
 
 def crawl(db_url: str, data_dir: Path, ids: list[int], engine: Any) -> dict[str, Any]:
@@ -95,19 +115,10 @@ def world_crawl(portals: int, cache: Path, recrawl: bool) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
             data_dir = Path(tmp)
-            db_url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-            upgrade_to_head(db_url)
-            engine = make_engine(db_url)
+            db_url, engine = bench_database(data_dir)
             generated = world.portals[-portals:]
-            with session_scope(engine) as session:
-                rows = [
-                    Portal(province="基准省", county=spec["name"], home_url=spec["home_url"])
-                    for spec in generated
-                ]
-                session.add_all(rows)
-                session.flush()
-                ids = [p.id for p in rows]
-            expected = sum(len(spec["expected"]) for spec in generated)
+            ids = register_world_portals(engine, generated)
+            expected = sum(len(spec.expected) for spec in generated)
             result: dict[str, Any] = {
                 "portals": portals,
                 "world_start_s": round(world_seconds, 1),

@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 SETTINGS_MODULE = "harvester.scrapy_settings"
+SPIDER = "reports"  # spiders/reports.py
 SETTINGS_ENV = "HARVESTER_SCRAPY_SETTINGS"  # JSON object of extra Scrapy settings
 # The database URL reaches the child through the environment, not its command line (which
 # any user of the machine can read in `ps`), when it carries a password.
@@ -121,7 +122,7 @@ def crawl_settings(extra: dict[str, object], redis_url: str | None, run_id: int 
             priority="cmdline",
         )
         extensions = dict(settings.getdict("EXTENSIONS"))
-        extensions["pipelines.distributed.SharedRunKeeper"] = 600
+        extensions["extensions.distributed.SharedRunKeeper"] = 600
         settings.set("EXTENSIONS", extensions, priority="cmdline")
     return settings
 
@@ -166,14 +167,12 @@ def _check_database(db_url: str) -> None:
 def _crawl(args: argparse.Namespace, db_url: str, password: str | None) -> int:
     from scrapy.crawler import CrawlerProcess
 
-    from spiders.reports import AnnualReportSpider
-
     _check_database(db_url)
 
     process = CrawlerProcess(crawl_settings(dict(args.settings), args.redis_url, args.run_id))
     install_scrubber(password)
     install_scrubber(url_password(args.redis_url) if args.redis_url else None)
-    crawler = process.create_crawler(AnnualReportSpider)
+    crawler = process.create_crawler(SPIDER)  # found by name in SPIDER_MODULES
     process.crawl(
         crawler,
         db_url=db_url,

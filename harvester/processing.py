@@ -22,7 +22,8 @@ from harvester.normalize import (
     normalize_isolated,
 )
 from harvester.normalize.core import check_size
-from harvester.parser import PARSER_VERSION, parse_document
+from harvester.parser import PARSER_VERSION, Context, parse_document
+from harvester.parser.completeness import is_read
 from harvester.storage.blobs import BlobError, BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
 from harvester.storage.repo import current_parse, store_parse_result
@@ -156,7 +157,7 @@ def parse_version(
     page = next(
         (n.normalised for n in normalised if n.document.role == "page" and n.normalised), None
     )
-    context: dict[str, Any] = {
+    context: Context = {
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,
         "url": report.url if report else None,
@@ -256,7 +257,7 @@ def process_versions(
         record, dumps, errors = parse_version(session, blobs, version)
         counts.unreadable_documents += len(errors)
         ok = hard_checks_ok(record)
-        has_tables = any(record.get(k) for k in TABLE_KEYS)
+        has_tables = is_read(record)  # tables present and read above READ_THRESHOLD
         counts.reports_with_tables += int(has_tables)
         counts.failed_checks += sum(1 for c in record.get("checks", []) if not c["ok"])
         error = "; ".join(errors) or None

@@ -20,12 +20,14 @@ from sqlalchemy.engine import Engine
 from harvester.storage.models import Fetch, PortalRun, ReportVersion
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunFigures:
-    fetches: int = 0
-    bytes: int = 0
-    versions: int = 0
-    portals_done: int = 0
+    """What a run has recorded so far (one reading of the database)."""
+
+    fetches: int
+    bytes: int
+    versions: int
+    portals_done: int
 
 
 def run_figures(engine: Engine, run_id: int) -> RunFigures:

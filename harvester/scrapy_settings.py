@@ -10,6 +10,8 @@ from __future__ import annotations
 
 BOT_NAME = "harvester"
 SPIDER_MODULES = ["spiders"]
+# `scrapy crawl reports` checks its arguments first (harvester/scrapy_commands/crawl.py).
+COMMANDS_MODULE = "harvester.scrapy_commands"
 NEWSPIDER_MODULE = "spiders"
 
 USER_AGENT = (
@@ -47,20 +49,20 @@ RETRY_BACKOFF_MAX = 120.0
 HTTPERROR_ALLOWED_CODES = [304, 412, 521]
 REDIRECT_MAX_TIMES = 10
 # .invalid names fail without a DNS query; private addresses only for registry hosts.
-TWISTED_DNS_RESOLVER = "pipelines.resolver.GuardedResolver"
+TWISTED_DNS_RESOLVER = "harvester.crawl.resolver.GuardedResolver"
 DNS_TIMEOUT = 20
 
 DOWNLOADER_MIDDLEWARES = {
-    "pipelines.slots.HostPortSlotMiddleware": 50,
+    "middlewares.slots.HostPortSlotMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "pipelines.retry.BackoffRetryMiddleware": 550,
+    "middlewares.retry.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "pipelines.cookies.OfflineCookiesMiddleware": 700,
-    "pipelines.guards.RedirectGuardMiddleware": 650,
-    "pipelines.fetches.FetchRecorderMiddleware": 950,
+    "middlewares.cookies.OfflineCookiesMiddleware": 700,
+    "middlewares.guards.RedirectGuardMiddleware": 650,
+    "middlewares.fetches.FetchRecorderMiddleware": 950,
 }
 ITEM_PIPELINES = {"pipelines.reports.StoreReportPipeline": 300}
-EXTENSIONS = {"pipelines.outcomes.PortalOutcomes": 500}
+EXTENSIONS = {"extensions.outcomes.PortalOutcomes": 500}
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOAD_HANDLERS = {

@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from harvester.parser.completeness import is_read
 from harvester.storage.models import (
     ParseResult,
     Portal,
@@ -87,6 +88,8 @@ def report_rows(
                 "documents": n_docs,
                 "versions": n_versions,
                 "tables": any(record.get(key) for key in TABLE_KEYS),
+                "read": is_read(record) if record else False,
+                "completeness": (record.get("completeness") or {}).get("overall", {}).get("ratio"),
                 "failed_checks": sorted(set(failed)),
                 "warnings": len(parse.warnings or []) if parse else 0,
                 "status": status,
@@ -142,6 +145,16 @@ def portal_summary(
     return out
 
 
+def _no_failure(row: dict[str, Any]) -> str:
+    if not row["tables"]:
+        return "no tables"
+    if not row["read"]:
+        share = row["completeness"]
+        shown = f"{share:.0%} of the cells" if share is not None else "too little"
+        return f"none, but only {shown} read (not counted as read)"
+    return "none"
+
+
 def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
     for portal in summary:
         table = Table(
@@ -157,7 +170,7 @@ def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
                 row["era"] or ("—" if not row["tables"] else "?"),
                 str(row["documents"]),
                 str(row["versions"]),
-                ", ".join(row["failed_checks"]) or ("no tables" if not row["tables"] else "none"),
+                ", ".join(row["failed_checks"]) or _no_failure(row),
                 row["status"],
             )
         console.print(table)

@@ -16,22 +16,17 @@ def code_version() -> str:
     if not (checkout / ".git").exists():
         return __version__
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        sha = _git(checkout, "rev-parse", "--short", "HEAD")
+        dirty = _git(checkout, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return __version__
     if not sha:
         return __version__
     return f"{__version__}+g{sha}{'.dirty' if dirty else ''}"
+
+
+def _git(checkout: Path, *args: str) -> str:
+    """What `git -C checkout args…` prints, stripped."""
+    return subprocess.run(
+        ["git", "-C", str(checkout), *args], capture_output=True, text=True, timeout=5, check=True
+    ).stdout.strip()

@@ -71,6 +71,18 @@ def _block_html(block: Block, *, word_style: bool) -> str:
     return f"<p>{_esc(block.text)}</p>"
 
 
+def _title(doc: Document) -> str:
+    return doc.title or next((b.text for b in doc.blocks if b.kind == "heading"), "")
+
+
+def body_html(doc: Document, *, word_style: bool = False) -> str:
+    """The article body: the blocks as HTML, less a first heading that repeats the title."""
+    blocks = list(doc.blocks)
+    if blocks and blocks[0].kind == "heading" and blocks[0].text == _title(doc):
+        blocks = blocks[1:]
+    return "\n".join(_block_html(b, word_style=word_style) for b in blocks)
+
+
 def render_html(doc: Document, *, encoding: str = "utf-8", word_style: bool = False) -> bytes:
     """An article page in the portals' style: meta tags, h1, info block, body container.
 
@@ -78,7 +90,7 @@ def render_html(doc: Document, *, encoding: str = "utf-8", word_style: bool = Fa
     become numeric references); ``word_style`` renders the body as Word pasted into a CMS
     (MsoNormal paragraphs, MsoNormalTable tables).
     """
-    title = doc.title or next((b.text for b in doc.blocks if b.kind == "heading"), "")
+    title = _title(doc)
     head = [
         f'<meta http-equiv="Content-Type" content="text/html; charset={_esc(encoding)}">',
         f"<title>{_esc(title)}</title>",
@@ -95,10 +107,7 @@ def render_html(doc: Document, *, encoding: str = "utf-8", word_style: bool = Fa
             info.append(f"<td>{label}：</td><td>{_esc(doc.metadata[label])}</td>")
     if doc.published:
         info.append(f"<td>发布日期：</td><td>{_esc(doc.published)}</td>")
-    body_blocks = list(doc.blocks)
-    if body_blocks and body_blocks[0].kind == "heading" and body_blocks[0].text == title:
-        body_blocks = body_blocks[1:]
-    body = "\n".join(_block_html(b, word_style=word_style) for b in body_blocks)
+    body = body_html(doc, word_style=word_style)
     attachments = "".join(
         f'<p>附件：<a href="{_esc(a.url)}">{_esc(a.name or a.url.rsplit("/", 1)[-1])}</a></p>'
         for a in doc.attachments
@@ -113,7 +122,9 @@ def render_html(doc: Document, *, encoding: str = "utf-8", word_style: bool = Fa
         + f'<div class="TRS_Editor">\n{body}\n{attachments}\n</div>\n'
         + '<div class="footer">主办单位：人民政府办公室</div>\n</body>\n</html>\n'
     )
-    codec = "gb18030" if encoding.lower().replace("-", "") in {"gbk", "gb2312", "gb18030"} else encoding
+    codec = (
+        "gb18030" if encoding.lower().replace("-", "") in {"gbk", "gb2312", "gb18030"} else encoding
+    )
     return page.encode(codec, errors="xmlcharrefreplace")
 
 
@@ -203,7 +214,10 @@ def render_xlsx(doc: Document) -> bytes:
                 ws.cell(row=row + r, column=c + 1, value=value)
                 if rs > 1 or cs > 1:
                     ws.merge_cells(
-                        start_row=row + r, start_column=c + 1, end_row=row + r + rs - 1, end_column=c + cs
+                        start_row=row + r,
+                        start_column=c + 1,
+                        end_row=row + r + rs - 1,
+                        end_column=c + cs,
                     )
             row += block.table.n_rows + 1
         else:

@@ -1,1 +1,1 @@
-"""Record every fetch with its bytes, assemble reports and versions, record portal outcomes."""
+"""Item pipelines: a report item becomes a stored report and version."""

@@ -1,4 +1,5 @@
-"""Item pipeline: a report (article page + attachments) becomes a Report and a ReportVersion.
+"""Item pipeline: a `ReportItem` (article page + attachments) becomes a Report and a
+ReportVersion.
 
 Identity is (portal, agency, year): from the title through the parser's `title_identity`,
 else from the sub-column the report was listed under and the year in the title or URL.
@@ -8,46 +9,27 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
-from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 
+from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.discovery import year_hint
+from harvester.items import ReportItem
+from harvester.parser.metadata import title_identity
 from harvester.storage.repo import store_report_version
 
 log = logging.getLogger(__name__)
 
 
-def _title_identity(title: str) -> tuple[str | None, int | None]:
-    try:
-        from harvester.parser.metadata import title_identity
-    except ImportError:  # the parser package is optional for crawling
-        return None, None
-    found = title_identity(title)
-    if found is None:
-        return None, None
-    if isinstance(found, dict):
-        return found.get("agency"), found.get("year")
-    if isinstance(found, tuple):
-        return found[0], found[1]
-    return getattr(found, "agency", None), getattr(found, "year", None)
-
-
-def report_identity(item: dict[str, Any]) -> tuple[str | None, int | None]:
+def report_identity(item: ReportItem) -> tuple[str | None, int | None]:
     """(agency, year) of a report item: title first, then the sub-column and year hints."""
-    agency, year = _title_identity(item.get("title") or "")
+    found = title_identity(item.title)
+    agency, year = found if found else (None, None)
     if not agency:
-        agency = (
-            item.get("body_hint")
-            or _agency_from_title(item.get("title") or "")
-            or item.get("portal_name")
-        )
+        agency = item.body_hint or _agency_from_title(item.title) or item.portal_name
     if not year:
-        year = (
-            year_hint(item.get("title") or "")
-            or item.get("year_hint")
-            or _year_from_url(item["url"])
-        )
+        year = year_hint(item.title) or item.year_hint or _year_from_url(item.url)
     return agency, year
 
 
@@ -62,45 +44,40 @@ def _year_from_url(url: str) -> int | None:
 
 
 class StoreReportPipeline:
-    def __init__(self, crawler: Any = None) -> None:
-        self.crawler = crawler
+    def __init__(self, context: CrawlContext, stats: StatsCollector | None = None) -> None:
+        self.context = context
+        self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> StoreReportPipeline:
-        return cls(crawler)
+    def from_crawler(cls, crawler: Crawler) -> StoreReportPipeline:
+        return cls(crawl_context(crawler), crawler.stats)
 
-    def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
-        spider = spider or self.crawler.spider
+    def process_item(self, item: ReportItem, spider: object = None) -> ReportItem:
+        state = self.context.states[item.portal_id]
         agency, year = report_identity(item)
-        state = spider.portal_state(item["portal_id"])
         if not agency or not year:
-            state.fail(
-                f"report without agency or year: title {item.get('title')!r} at {item['url']}"
-            )
+            state.fail(f"report without agency or year: title {item.title!r} at {item.url}")
             return item
-        if spider.since_year and year < spider.since_year:
+        if self.context.since_year and year < self.context.since_year:
             return item
         try:
-            created = self._store(spider, item, agency, year)
+            with self.context.session() as session:
+                _report, _version, created = store_report_version(
+                    session,
+                    portal_id=item.portal_id,
+                    agency=agency,
+                    year=year,
+                    title=item.title,
+                    url=item.url,
+                    run_id=self.context.run_id,
+                    documents=item.documents,
+                )
         except Exception as exc:
-            log.exception("could not store the report at %s", item["url"])
-            state.fail(f"report not stored: {type(exc).__name__}: {exc}", item["url"])
+            log.exception("could not store the report at %s", item.url)
+            state.fail(f"report not stored: {type(exc).__name__}: {exc}", item.url)
             return item
         state.reports += 1
         state.new_versions += int(bool(created))
-        spider.crawler.stats.inc_value("harvester/reports")
+        if self.stats is not None:
+            self.stats.inc_value("harvester/reports")
         return item
-
-    def _store(self, spider: Spider, item: dict[str, Any], agency: str, year: int) -> bool:
-        with spider.store.session() as session:
-            _report, _version, created = store_report_version(
-                session,
-                portal_id=item["portal_id"],
-                agency=agency,
-                year=year,
-                title=item.get("title") or "",
-                url=item["url"],
-                run_id=spider.run_id,
-                documents=item["documents"],
-            )
-        return created

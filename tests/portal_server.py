@@ -1,12 +1,17 @@
-"""Small local portals on 127.0.0.1 that misbehave on demand (for fault, security, kill and
-distributed tests).
+"""The one HTTP server of the tests: small local portals on 127.0.0.1 that answer as real
+portals do (ETag and conditional GETs) and misbehave on demand (for crawl, CLI, fault,
+security, kill and distributed tests).
 
-A site is a dict path → entry. An entry is bytes (an HTML page), a tuple
-(body, content_type[, headers]) or a fault from this module: `Status` (an HTTP status
-`times` times, then the next entry), `Sleep` (answer late), `Reset` (close the connection
-with a TCP reset), `Truncate` (Content-Length larger than the body sent), `Redirect`,
-`NoLength` (a body without Content-Length), `Turns` (entries in turn), `Gzip` (a gzip Content-Encoding body, e.g. a
-bomb). A key ending in "?*" answers its path with any query. Every request is counted in `PortalServer.hits` and logged in `PortalServer.log`.
+A site is a dict path → entry, read live (a test may change it between crawls). An entry is
+bytes (an HTML page), a tuple (body, content_type[, headers]) or one from this module:
+`Status` (an HTTP status `times` times, then the next entry), `Sleep` (answer late), `Reset`
+(close the connection with a TCP reset), `Truncate` (Content-Length larger than the body
+sent), `Redirect`, `NoLength` (a body without Content-Length), `Turns` (entries in turn),
+`Gzip` (a gzip Content-Encoding body, e.g. a bomb), `Computed` (an entry computed from the
+request, e.g. a list API). A key ending in "?*" answers its path with any query; a `gate`
+may answer any request before the site does (e.g. an anti-bot challenge). Every request is
+counted in `PortalServer.hits` and logged in `PortalServer.log`; every answer's status is
+kept in `PortalServer.answers`.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def page(body: str, title: str = "", meta: str = "") -> bytes:
@@ -94,6 +100,21 @@ class NoLength:
     content_type: str = "application/pdf"
 
 
+class Request(NamedTuple):
+    """What a `Computed` entry or a gate sees of a request."""
+
+    path: str
+    headers: dict[str, str]
+    form: str  # the body of a POST, "" for a GET
+
+
+@dataclass
+class Computed:
+    """An entry computed from the request (a list API answering its query)."""
+
+    answer: Callable[[Request], Any]
+
+
 @dataclass
 class Gzip:
     """A gzip-encoded body: `data` compressed, or `bomb` zero bytes compressed."""
@@ -111,17 +132,45 @@ class Gzip:
 
 
 class PortalServer:
-    def __init__(self, site: dict[str, Any], latency: float = 0.0) -> None:
+    """A site served on 127.0.0.1 until `stop()` (or the end of a `with` block).
+
+    `latency` (seconds, may be changed while serving) delays every answer; `headers` are
+    added to every answer of a body entry (e.g. a Last-Modified); `gate`, given the request,
+    returns an entry to answer instead of the site, or None.
+    """
+
+    def __init__(
+        self,
+        site: dict[str, Any],
+        latency: float = 0.0,
+        headers: dict[str, str] | None = None,
+        gate: Callable[[Request], Any] | None = None,
+    ) -> None:
         self.site = site
-        self.latency = latency  # seconds added to every answer
+        self.latency = latency
+        self.headers = dict(headers or {})
+        self.gate = gate
         self.hits: Counter[str] = Counter()
         self.log: list[tuple[float, str, dict[str, str]]] = []
+        self.answers: list[tuple[str, int]] = []
         self.lock = threading.Lock()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            form = ""
+
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 owner._serve(self)
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length") or 0)
+                self.form = self.rfile.read(length).decode()
+                owner._serve(self)
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                with owner.lock:
+                    owner.answers.append((self.path, code))
+                super().send_response(code, message)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -143,6 +192,11 @@ class PortalServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def paths(self) -> list[str]:
+        """The paths requested so far, in order."""
+        with self.lock:
+            return [path for _time, path, _headers in self.log]
+
     # -- serving ----------------------------------------------------------------------------
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         with self.lock:
@@ -151,6 +205,10 @@ class PortalServer:
             self.log.append((time.time(), h.path, dict(h.headers.items())))
         if self.latency:
             time.sleep(self.latency)
+        entry = self.gate(self._request(h)) if self.gate else None
+        if entry is not None:
+            self._answer(h, entry, hit)
+            return
         entry = self.site.get(h.path)
         if entry is None and "?" in h.path:
             entry = self.site.get(h.path.split("?")[0] + "?*")  # any query
@@ -169,6 +227,9 @@ class PortalServer:
             return
         if isinstance(entry, Turns):
             self._answer(h, entry.entries[(hit - 1) % len(entry.entries)], hit)
+            return
+        if isinstance(entry, Computed):
+            self._answer(h, entry.answer(self._request(h)), hit)
             return
         if isinstance(entry, bytes):
             entry = (entry, "text/html; charset=utf-8")
@@ -211,14 +272,20 @@ class PortalServer:
                 self._send(h, 200, body, entry.content_type, {"Content-Encoding": "gzip"})
         else:
             body, ctype = entry[0], entry[1]
-            extra = dict(entry[2]) if len(entry) > 2 else {}
+            extra = {**self.headers, **(dict(entry[2]) if len(entry) > 2 else {})}
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if h.headers.get("If-None-Match") == etag:
                 h.send_response(304)
                 h.send_header("ETag", etag)
+                if "Last-Modified" in extra:
+                    h.send_header("Last-Modified", extra["Last-Modified"])
                 h.end_headers()
                 return
             self._send(h, 200, body, ctype, {"ETag": etag, **extra})
+
+    @staticmethod
+    def _request(h: BaseHTTPRequestHandler) -> Request:
+        return Request(h.path, dict(h.headers.items()), getattr(h, "form", ""))
 
     @staticmethod
     def _send(

@@ -14,22 +14,25 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from harvester.items import FetchedDocument, ReportDocument
 from harvester.parser.checks import run_checks
 from harvester.processing import ProcessCounts, process_versions
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head
+from harvester.storage.fetches import fetched_document, record_fetch, store_blob
 from harvester.storage.models import Portal, PortalRun, ReportVersion
 from harvester.storage.repo import (
     finish_portal_run,
     finish_run,
-    record_fetch,
     start_portal_run,
     start_run,
     store_report_version,
@@ -59,6 +62,30 @@ class StoredReport:
     version_id: int
     url: str
     sha256: list[str] = field(default_factory=list)
+
+
+def stored_documents(
+    session: Session, blobs: BlobStore, bodies: Iterable[bytes], fetched_at: datetime
+) -> list[ReportDocument]:
+    """The bodies stored as blobs (no fetch rows), as a report version's documents: the
+    first its page, the others attachments, at http://127.0.0.1/doc0, doc1, …"""
+    documents = []
+    for index, body in enumerate(bodies):
+        blob, _ = store_blob(session, blobs, body)
+        url = f"http://127.0.0.1/doc{index}"
+        fetched = FetchedDocument(
+            url=url,
+            final_url=url,
+            status=200,
+            media_type=blob.media_type or "",
+            fetched_at=fetched_at,
+            via="http",
+            sha256=blob.sha256,
+            bytes=blob.size,
+            complete=True,
+        )
+        documents.append(ReportDocument("page" if index == 0 else "attachment", url, fetched))
+    return documents
 
 
 class ReportStore:
@@ -125,36 +152,29 @@ class ReportStore:
 
     def _fetch(
         self, session: Session, run_id: int, portal_id: int, url: str, body: bytes, media_type: str
-    ) -> dict[str, Any]:
+    ) -> FetchedDocument:
         fetched_at = utcnow()
-        fetch = record_fetch(
-            session,
-            self.blobs,
-            run_id=run_id,
-            portal_id=portal_id,
-            url=url,
-            final_url=url,
-            method="GET",
-            status=200,
-            request_headers={"User-Agent": "harvester-test"},
-            response_headers={"Content-Type": media_type, "Content-Length": str(len(body))},
-            fetched_at=fetched_at,
-            duration_ms=5,
-            body=body,
-            expected_length=len(body),
-            via="http",
-            referer=None,
-            error=None,
+        return fetched_document(
+            record_fetch(
+                session,
+                self.blobs,
+                run_id=run_id,
+                portal_id=portal_id,
+                url=url,
+                final_url=url,
+                method="GET",
+                status=200,
+                request_headers={"User-Agent": "harvester-test"},
+                response_headers={"Content-Type": media_type, "Content-Length": str(len(body))},
+                fetched_at=fetched_at,
+                duration_ms=5,
+                body=body,
+                expected_length=len(body),
+                via="http",
+                referer=None,
+                error=None,
+            )
         )
-        return {
-            "url": url,
-            "final_url": url,
-            "sha256": fetch.sha256,
-            "fetch_id": fetch.id,
-            "media_type": media_type,
-            "bytes": len(body),
-            "fetched_at": fetched_at,
-        }
 
     def add(
         self,
@@ -183,31 +203,25 @@ class ReportStore:
                         }
                     )
                 )
+                attachment = url.replace(".html", ".docx")
                 docs = [
-                    {
-                        **self._fetch(session, run_id, portal_id, url, page, "text/html"),
-                        "role": "page",
-                    },
-                    {
-                        **self._fetch(
-                            session,
-                            run_id,
-                            portal_id,
-                            url.replace(".html", ".docx"),
-                            render_docx(document),
-                            DOCX,
+                    ReportDocument(
+                        "page", url, self._fetch(session, run_id, portal_id, url, page, "text/html")
+                    ),
+                    ReportDocument(
+                        "attachment",
+                        attachment,
+                        self._fetch(
+                            session, run_id, portal_id, attachment, render_docx(document), DOCX
                         ),
-                        "role": "attachment",
-                    },
+                    ),
                 ]
             else:
+                html = render_html(document)
                 docs = [
-                    {
-                        **self._fetch(
-                            session, run_id, portal_id, url, render_html(document), "text/html"
-                        ),
-                        "role": "page",
-                    }
+                    ReportDocument(
+                        "page", url, self._fetch(session, run_id, portal_id, url, html, "text/html")
+                    )
                 ]
             report, version, _ = store_report_version(
                 session,
@@ -227,7 +241,7 @@ class ReportStore:
                 report_id=report.id,
                 version_id=version.id,
                 url=url,
-                sha256=[d["sha256"] for d in docs],
+                sha256=[d.sha256 for d in docs],
             )
 
     def parse(self, version_ids: list[int] | None = None) -> ProcessCounts:
@@ -283,7 +297,7 @@ def chained(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]
 
 
 def harvester(
-    env: dict[str, str] | None, *args: str, timeout: float = 120
+    env: dict[str, str] | None, *args: str, timeout: float = 240
 ) -> subprocess.CompletedProcess[str]:
     """Run the `harvester` command as a user does, in a subprocess (env None: inherited)."""
     return subprocess.run(

@@ -18,6 +18,7 @@ from harvester.cli import LAZY_COMMANDS, main
 
 EXPECTED = {
     "scrape", "crawl", "demo", "export", "reparse", "status", "parse", "portals", "worker", "db",
+    "serve",
     "portals list", "portals show", "portals add", "portals set",
     "db upgrade", "db current", "db downgrade",
 }  # fmt: skip
@@ -99,10 +100,8 @@ def test_help_in_a_shell() -> None:
 @pytest.fixture
 def store(database_url: str, tmp_path: Path) -> Iterator[ReportStore]:
     store = ReportStore(database_url, tmp_path / "data")
-    run = store.run()
-    store.add(
-        SHOUXIAN, report(1, "2021", agency="寿县人民政府", year=2021, county="寿县"), run_id=run
-    )
+    shouxian_2021 = report(1, "2021", agency="寿县人民政府", year=2021, county="寿县")
+    store.add(SHOUXIAN, shouxian_2021, run_id=store.run())
     store.parse()
     yield store
     store.close()

@@ -10,30 +10,28 @@ and that a crawl killed half-way is resumed cleanly by the next one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from portal_server import PortalServer
 from sqlalchemy import create_engine, func, select
+from stored_reports import harvester
 
 from harvester.document import Block
 from harvester.parser import parse_text
 from harvester.storage.models import Blob, CrawlRun, Fetch, Report, ReportVersion
 from harvester.synth import report_document
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 from harvester.writers import render_html
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 FAST_SETTINGS = json.dumps(
     {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
 )
@@ -66,28 +64,21 @@ def report_page(county: str, year: int, seed: str, note: str = "") -> bytes:
     return render_html(document)
 
 
-@dataclass
-class Site:
-    """A mutable county portal: path → body; `delay` slows report pages (kill tests)."""
-
-    pages: dict[str, bytes] = field(default_factory=dict)
-    changed: dict[str, float] = field(default_factory=dict)
-    delay: float = 0.0
-    log: list[tuple[str, int]] = field(default_factory=list)
-
-    def put(self, path: str, body: bytes) -> None:
-        self.pages[path] = body
-        self.changed[path] = time.time()
+def put(site: dict[str, tuple[bytes, str, dict[str, str]]], path: str, body: bytes) -> None:
+    """Publish `body` at `path` now (its Last-Modified is the time it was put)."""
+    kind = "text/plain" if path.endswith(".txt") else "text/html; charset=utf-8"
+    site[path] = (body, kind, {"Last-Modified": formatdate(time.time(), usegmt=True)})
 
 
-def county_site(county: str, reports: dict[int, bytes]) -> Site:
+def county_site(county: str, reports: dict[int, bytes]) -> dict[str, tuple[bytes, str, dict]]:
     """Home → 政府信息公开年报 column (+ a distractor) → one article per year."""
-    site = Site()
+    site: dict[str, tuple[bytes, str, dict]] = {}
     items = "".join(
         f'<li><a href="/xxgk/nb/{year}.html">{county}人民政府{year}年政府信息公开工作年度报告</a></li>'
         for year in sorted(reports, reverse=True)
     )
-    site.put(
+    put(
+        site,
         "/",
         html_page(
             f"{county}人民政府",
@@ -95,58 +86,24 @@ def county_site(county: str, reports: dict[int, bytes]) -> Site:
             '<a href="/xxgk/nb/">政府信息公开年报</a>',
         ),
     )
-    site.put("/robots.txt", b"User-agent: *\nDisallow: /admin/\n")
-    site.put("/xwzx/", html_page("新闻中心", "<p>新闻</p>"))
-    site.put(
+    put(site, "/robots.txt", b"User-agent: *\nDisallow: /admin/\n")
+    put(site, "/xwzx/", html_page("新闻中心", "<p>新闻</p>"))
+    put(
+        site,
         "/zwgk/gzbg/",
         html_page("政府工作报告", '<a href="/zwgk/gzbg/1.html">2023年政府工作报告</a>'),
     )
-    site.put(
+    put(
+        site,
         "/xxgk/nb/",
-        html_page("政府信息公开年报", f'<meta name="ColumnName" content="政府信息公开年报"><ul>{items}</ul>'),
+        html_page(
+            "政府信息公开年报",
+            f'<meta name="ColumnName" content="政府信息公开年报"><ul>{items}</ul>',
+        ),
     )
     for year, page in reports.items():
-        site.put(f"/xxgk/nb/{year}.html", page)
+        put(site, f"/xxgk/nb/{year}.html", page)
     return site
-
-
-def serve(site: Site) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            path = self.path.split("?")[0]
-            body = site.pages.get(path)
-            if body is None:
-                site.log.append((path, 404))
-                self._send(404, b"not found")
-                return
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            modified = formatdate(site.changed[path], usegmt=True)
-            if self.headers.get("If-None-Match") == etag:
-                site.log.append((path, 304))
-                self._send(304, b"", {"ETag": etag, "Last-Modified": modified})
-                return
-            if site.delay and path.endswith(".html") and path != "/":
-                time.sleep(site.delay)
-            site.log.append((path, 200))
-            self._send(200, body, {"ETag": etag, "Last-Modified": modified})
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            kind = "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8"
-            self.send_header("Content-Type", kind)
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)) if status != 304 else "0")
-            self.end_headers()
-            if status != 304:
-                self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @pytest.fixture
@@ -163,28 +120,13 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def harvester(
-    env: dict[str, str], *args: str, timeout: float = 240
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harvester", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 @pytest.fixture
-def shouxian() -> Iterator[tuple[Site, str]]:
+def shouxian() -> Iterator[PortalServer]:
     site = county_site(
         "寿县", {2020: report_page("寿县", 2020, "000"), 2019: report_page("寿县", 2019, "000")}
     )
-    server = serve(site)
-    yield site, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with PortalServer(site) as server:
+        yield server
 
 
 def db_counts(database_url: str) -> dict[str, int]:
@@ -192,7 +134,9 @@ def db_counts(database_url: str) -> dict[str, int]:
     with engine.connect() as connection:
         counts = {
             "reports": connection.scalar(select(func.count()).select_from(Report.__table__)),
-            "versions": connection.scalar(select(func.count()).select_from(ReportVersion.__table__)),
+            "versions": connection.scalar(
+                select(func.count()).select_from(ReportVersion.__table__)
+            ),
             "blobs": connection.scalar(select(func.count()).select_from(Blob.__table__)),
         }
     engine.dispose()
@@ -210,9 +154,9 @@ def run_bytes(database_url: str, run_id: int) -> int:
 
 
 def test_scrape_then_crawl_again_then_a_changed_report(
-    cli_env: dict[str, str], database_url: str, shouxian: tuple[Site, str], tmp_path: Path
+    cli_env: dict[str, str], database_url: str, shouxian: PortalServer, tmp_path: Path
 ) -> None:
-    site, home = shouxian
+    server, home = shouxian, shouxian.url
 
     first = harvester(cli_env, "scrape", "寿县", "--url", home, "--json")
     assert first.returncode == 0, first.stderr[-3000:]
@@ -225,7 +169,7 @@ def test_scrape_then_crawl_again_then_a_changed_report(
         ("寿县人民政府", 2020),
     ]
     assert all(r["status"] == "new" and r["tables"] for r in portal["reports"])
-    assert "/zwgk/gzbg/1.html" not in [path for path, _status in site.log]  # distractor
+    assert "/zwgk/gzbg/1.html" not in server.paths()  # distractor
     first_counts = db_counts(database_url)
 
     # The numbers a user checks, straight from the export.
@@ -238,18 +182,24 @@ def test_scrape_then_crawl_again_then_a_changed_report(
     assert records[2020]["documents"][0]["sha256"]
 
     # The nightly crawl: nothing new, everything asked conditionally.
-    site.log.clear()
+    server.answers.clear()
     second = harvester(cli_env, "crawl", "--only", "寿县", "--json")
     assert second.returncode == 0, second.stderr[-3000:]
     again = json.loads(second.stdout)
     assert {r["status"] for r in again["portals"][0]["reports"]} == {"unchanged"}
     assert db_counts(database_url) == first_counts
-    article_answers = {status for path, status in site.log if path.startswith("/xxgk/nb/20")}
+    article_answers = {status for path, status in server.answers if path.startswith("/xxgk/nb/20")}
     assert article_answers == {304}
-    assert run_bytes(database_url, again["run_id"]) < 0.2 * run_bytes(database_url, summary["run_id"])
+    assert run_bytes(database_url, again["run_id"]) < 0.2 * run_bytes(
+        database_url, summary["run_id"]
+    )
 
     # A corrected 2020 report: a new version, the old one kept.
-    site.put("/xxgk/nb/2020.html", report_page("寿县", 2020, "000", note="（2021年3月更正）"))
+    put(
+        server.site,
+        "/xxgk/nb/2020.html",
+        report_page("寿县", 2020, "000", note="（2021年3月更正）"),
+    )
     third = harvester(cli_env, "crawl", "--only", "340422", "--json")
     assert third.returncode == 0, third.stderr[-3000:]
     statuses = {r["year"]: r for r in json.loads(third.stdout)["portals"][0]["reports"]}
@@ -260,7 +210,9 @@ def test_scrape_then_crawl_again_then_a_changed_report(
 
     every = tmp_path / "all.jsonl"
     harvester(cli_env, "export", "--format", "jsonl", "--all-versions", "-o", str(every))
-    versions_2020 = [r for r in map(json.loads, every.read_text().splitlines()) if r["year"] == 2020]
+    versions_2020 = [
+        r for r in map(json.loads, every.read_text().splitlines()) if r["year"] == 2020
+    ]
     assert len(versions_2020) == 2
     assert len({r["documents"][0]["sha256"] for r in versions_2020}) == 2
 
@@ -289,16 +241,19 @@ def test_a_killed_crawl_is_resumed_by_the_next_run(
 ) -> None:
     years = range(2008, 2024)
     site = county_site("寿县", {year: report_page("寿县", year, "000") for year in years})
-    site.delay = 1.0
-    server = serve(site)
+    server = PortalServer(site, latency=1.0)
     slow_env = {
         **cli_env,
         "HARVESTER_SCRAPY_SETTINGS": json.dumps(
             # Scrapy 2.19 enforces per-host concurrency only with a non-zero delay.
-            {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+            {
+                "DOWNLOAD_DELAY": 0.05,
+                "AUTOTHROTTLE_ENABLED": False,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+            }
         ),
     }
-    home = f"http://127.0.0.1:{server.server_address[1]}/"
+    home = server.url
     try:
         added = harvester(cli_env, "portals", "set", "340422", "--url", home)
         assert added.returncode == 0, added.stderr
@@ -318,12 +273,11 @@ def test_a_killed_crawl_is_resumed_by_the_next_run(
         process.wait()
         assert 3 <= db_counts(database_url)["reports"] < len(years)
 
-        site.delay = 0
+        server.latency = 0
         resumed = harvester(cli_env, "crawl", "--only", "寿县", "--json")
         assert resumed.returncode == 0, resumed.stderr[-3000:]
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
     engine = create_engine(database_url)
     with engine.connect() as connection:
         found = connection.execute(select(Report.agency, Report.year)).all()

@@ -14,9 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from portal_server import PortalServer
 from sqlalchemy import create_engine, func, select, update
 from stored_reports import SHOUXIAN, XIANGSHAN, ReportStore, report
-from test_cli_jobs import FAST_SETTINGS, county_site, report_page, serve
+from test_cli_jobs import FAST_SETTINGS, county_site, report_page
 
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.models import CrawlRun, Report, RunLock
@@ -78,9 +79,8 @@ def test_a_live_crawl_keeps_its_lock_fresh_and_a_killed_one_loses_it(
 ) -> None:
     stale = 1.5
     site = county_site("寿县", {y: report_page("寿县", y, "000") for y in range(2010, 2024)})
-    site.delay = 1.0
-    server = serve(site)
-    home = f"http://127.0.0.1:{server.server_address[1]}/"
+    server = PortalServer(site, latency=1.0)
+    home = server.url
     env = {
         **cli_env,
         "HARVESTER_LOCK_STALE_SECONDS": str(stale),
@@ -125,8 +125,7 @@ def test_a_live_crawl_keeps_its_lock_fresh_and_a_killed_one_loses_it(
             release_lock(session, "crawl", "intruder")
         engine.dispose()
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def _export(store: ReportStore, tmp_path: Path, *args: str) -> list[dict]:

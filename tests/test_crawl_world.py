@@ -12,21 +12,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import local_crawl
 import pytest
+from local_crawl import FAST, crawled, fresh_database, new_run
+from portal_server import (
+    Computed,
+    PortalServer,
+    Redirect,
+    Request,
+    Status,
+    Truncate,
+    article,
+    page,
+    pdf,
+)
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from harvester.crawling import run_crawl
 from harvester.storage.blobs import BlobStore
-from harvester.storage.db import make_engine, session_scope, upgrade_to_head
+from harvester.storage.db import session_scope
 from harvester.storage.models import (
     Fetch,
     Portal,
@@ -35,29 +46,8 @@ from harvester.storage.models import (
     ReportVersion,
     VersionDocument,
 )
-from harvester.storage.repo import start_run
 
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "LOG_LEVEL": "INFO",
-}
 LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
-
-
-def page(body: str, title: str = "", meta: str = "") -> bytes:
-    head = f'<meta charset="utf-8"><title>{title}</title>{meta}'
-    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>".encode()
-
-
-def article(title: str, attachments: str) -> bytes:
-    return page(
-        f'<h1>{title}</h1><div class="TRS_Editor"><p>一、总体情况</p></div><p>附件：{attachments}</p>',
-        title,
-        f'<meta name="ArticleTitle" content="{title}">',
-    )
 
 
 PDF_2023 = b"%PDF-1.4\n% county 2023 report\n%%EOF\n"
@@ -87,9 +77,14 @@ TRS_SITE: dict[str, Any] = {
         '<ul class="list"><li><a href="./202301/t20230120_901.html">某县2022年政府信息公开工作年度报告</a></li></ul>'
         '<script>createPageHTML(2, 1, "index", "html");</script>'
     ),
-    "/zwgk/zfxxgknb_70772/xjyj/": ("429ONCE",),
-    "/zwgk/zfxxgknb_70772/xjyj/#ok": page(
-        '<ul class="list"><li><a href="./202401/t20240118_1003.html">县教育局2023年政府信息公开工作年度报告</a></li></ul>'
+    "/zwgk/zfxxgknb_70772/xjyj/": Status(
+        429,
+        times=1,
+        headers={"Retry-After": "1"},
+        body=b"slow down",
+        then=page(
+            '<ul class="list"><li><a href="./202401/t20240118_1003.html">县教育局2023年政府信息公开工作年度报告</a></li></ul>'
+        ),
     ),
     # A long article split over two pages; the attachment is on the second.
     "/zwgk/zfxxgknb_70772/202401/t20240115_1001.html": article(
@@ -108,7 +103,9 @@ TRS_SITE: dict[str, Any] = {
         '<a href="/module/download/downfile.jsp?classid=0&filename=2301201.docx">某县2022年年报.docx</a>'
         '<a href="./P020230120_missing.xls">统计表.xls</a>',
     ),
-    "/module/download/downfile.jsp?classid=0&filename=2301201.docx": ("302", "/files/2301201.docx"),
+    "/module/download/downfile.jsp?classid=0&filename=2301201.docx": Redirect(
+        "/files/2301201.docx"
+    ),
     "/files/2301201.docx": (
         DOCX_2022,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -126,7 +123,7 @@ TRS_SITE: dict[str, Any] = {
         "text/html; charset=utf-8",
     ),
     "/files/jyj2023.pdf": (PDF_JYJ, "application/pdf"),
-    "/files/cut.pdf": ("TRUNCATED", b"%PDF-1.4 only part of it", 400),
+    "/files/cut.pdf": Truncate(b"%PDF-1.4 only part of it", claimed=400),
 }
 
 NO_COLUMN_SITE: dict[str, Any] = {
@@ -168,108 +165,42 @@ BROWSER_SITE: dict[str, Any] = {
 }
 
 
-class SiteHandler(BaseHTTPRequestHandler):
-    site: dict[str, Any] = {}
-    challenge = False
-    log: list[tuple[str, str | None]] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        length = int(self.headers.get("Content-Length") or 0)
-        self.form = self.rfile.read(length).decode()
-        self.do_GET()
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        self.log.append((self.path, self.headers.get("Cookie")))
-        if self.path.startswith("/module/web/jpage/dataproxy.jsp"):
-            self._hanweb_proxy()
-            return
-        if (
-            self.challenge
-            and self.path != "/robots.txt"
-            and "__jsl_clearance_s=passed" not in (self.headers.get("Cookie") or "")
-        ):
-            self._send(521, CHALLENGE_SCRIPT.encode(), "text/html")
-            return
-        entry = self.site.get(self.path)
-        if entry is None:
-            self._send(404, b"not found", "text/plain")
-            return
-        if isinstance(entry, tuple) and entry[0] == "429ONCE":
-            if sum(1 for p, _c in self.log if p == self.path) == 1:
-                self._send(429, b"slow down", "text/plain", {"Retry-After": "1"})
-                return
-            entry = self.site[self.path + "#ok"]
-        if isinstance(entry, bytes):
-            entry = (entry, "text/html; charset=utf-8")
-        if entry[0] == "302":
-            self.send_response(302)
-            self.send_header("Location", entry[1])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        if entry[0] == "TRUNCATED":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/pdf")
-            self.send_header("Content-Length", str(entry[2]))
-            self.end_headers()
-            self.wfile.write(entry[1])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        body, ctype = entry[0], entry[1]
-        extra = entry[2] if len(entry) > 2 else {}
-        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.end_headers()
-            return
-        self._send(200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED, **extra})
-
-    def _hanweb_proxy(self) -> None:
-        query = dict(parse_qsl(urlsplit(self.path).query))
-        query.update(dict(parse_qsl(getattr(self, "form", ""))))
-        if query.get("columnid") != "1229001" or query.get("unitid") != "5001":
-            self._send(400, b"missing columnid/unitid", "text/plain")
-            return
-        start, end = int(query["startrecord"]), int(query["endrecord"])
-        records = HANWEB_PROXY_RECORDS[start - 3 : end - 2]  # records 3 and 4 of 4
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?><datastore><totalrecord>4</totalrecord>'
-            f"<recordset>{''.join(records)}</recordset></datastore>"
-        ).encode()
-        self._send(200, body, "text/xml; charset=utf-8")
-
-    def _send(
-        self, status: int, body: bytes, ctype: str, headers: dict[str, Any] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            if isinstance(value, bytes):
-                self._headers_buffer.append(f"{key}: ".encode() + value + b"\r\n")
-            else:
-                self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def challenge_gate(request: Request) -> Status | None:
+    """The anti-bot challenge: every page but robots.txt until the clearance cookie is set."""
+    if request.path == "/robots.txt" or "__jsl_clearance_s=passed" in (
+        request.headers.get("Cookie") or ""
+    ):
+        return None
+    return Status(521, body=CHALLENGE_SCRIPT.encode())
 
 
-def serve(site: dict[str, Any], challenge: bool = False) -> tuple[ThreadingHTTPServer, list]:
-    log: list[tuple[str, str | None]] = []
-    handler = type("Handler", (SiteHandler,), {"site": site, "challenge": challenge, "log": log})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, log
+def hanweb_proxy(request: Request) -> Any:
+    """Hanweb's dataproxy.jsp: records `startrecord`..`endrecord` of the column, as XML."""
+    query = dict(parse_qsl(urlsplit(request.path).query))
+    query.update(dict(parse_qsl(request.form)))
+    if query.get("columnid") != "1229001" or query.get("unitid") != "5001":
+        return Status(400, body=b"missing columnid/unitid")
+    start, end = int(query["startrecord"]), int(query["endrecord"])
+    records = HANWEB_PROXY_RECORDS[start - 3 : end - 2]  # records 3 and 4 of 4
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><datastore><totalrecord>4</totalrecord>'
+        f"<recordset>{''.join(records)}</recordset></datastore>"
+    ).encode()
+    return (body, "text/xml; charset=utf-8")
+
+
+def serve(site: dict[str, Any], challenge: bool = False) -> PortalServer:
+    return PortalServer(
+        site,
+        headers={"Last-Modified": LAST_MODIFIED},
+        gate=challenge_gate if challenge else None,
+    )
 
 
 @pytest.fixture
-def sites() -> Iterator[dict[str, tuple[str, list]]]:
+def sites() -> Iterator[dict[str, PortalServer]]:
     none = serve(NO_COLUMN_SITE)
-    file_host = f"http://127.0.0.1:{none[0].server_address[1]}"
+    file_host = none.url.rstrip("/")
     registry_site = {
         **REGISTRY_SITE,
         "/c/x19/d/88121.html": article(
@@ -278,38 +209,25 @@ def sites() -> Iterator[dict[str, tuple[str, list]]]:
         ),
     }
     new_home = serve(GENERIC_SITE)
-    new_home_url = f"http://127.0.0.1:{new_home[0].server_address[1]}/"
+    new_home_url = new_home.url
     servers = {
         "new_home": new_home,
-        "moved": serve({"/": ("302", new_home_url)}),
+        "moved": serve({"/": Redirect(new_home_url)}),
         "trs": serve(TRS_SITE),
         "none": none,
         "registry": serve(registry_site),
         "empty": serve(EMPTY_COLUMN_SITE),
         "browser": serve(BROWSER_SITE, challenge=True),
     }
-    yield {
-        name: (f"http://127.0.0.1:{s.server_address[1]}/", log)
-        for name, (s, log) in servers.items()
-    }
-    for server, _log in servers.values():
-        server.shutdown()
-        server.server_close()
+    yield servers
+    for server in servers.values():
+        server.stop()
 
 
 def add_portals(
     engine: Engine, homes: dict[str, str], extra: dict[str, dict[str, Any]]
 ) -> dict[str, int]:
-    ids = {}
-    with session_scope(engine) as session:
-        for name, url in homes.items():
-            portal = Portal(
-                province="测试省", county=f"{name}县", home_url=url, **extra.get(name, {})
-            )
-            session.add(portal)
-            session.flush()
-            ids[name] = portal.id
-    return ids
+    return local_crawl.add_portals(engine, homes, "测试省", extra=extra)
 
 
 def crawl(
@@ -320,8 +238,7 @@ def crawl(
     since_year: int | None = None,
     **settings: Any,
 ) -> int:
-    with session_scope(engine) as session:
-        run_id = start_run(session, "scrape", {}, "test").id
+    run_id = new_run(engine, "scrape")
     code = run_crawl(
         database_url,
         data_dir,
@@ -367,7 +284,7 @@ def portal_run(engine: Engine, run_id: int, portal_id: int) -> PortalRun:
 def test_crawl_local_portals(
     engine: Engine, database_url: str, tmp_path: Path, sites: dict
 ) -> None:
-    homes = {name: url for name, (url, _log) in sites.items()}
+    homes = {name: server.url for name, server in sites.items()}
     new_home = homes.pop("new_home")  # reached only through the moved portal's redirect
     none_host = homes["none"].split("//")[1].rstrip("/")
     ids = add_portals(
@@ -490,8 +407,8 @@ def test_crawl_local_portals(
         }
     assert vias[browser_home + "col/col88/index.html"] == "browser"
     assert vias[browser_home + "files/qu2023.pdf"] == "http"
-    _log = sites["browser"][1]
-    assert ("/files/qu2023.pdf", "__jsl_clearance_s=passed") in _log
+    cookies = [h.get("Cookie") for _t, p, h in sites["browser"].log if p == "/files/qu2023.pdf"]
+    assert "__jsl_clearance_s=passed" in cookies
 
     # Registry data fixes a portal discovery cannot: its column URL, the list's container,
     # and a second host it keeps files on.
@@ -535,10 +452,6 @@ def report_page(title: str, pdf_path: str) -> bytes:
     return article(title, f'<a href="{pdf_path}">{title}.pdf</a>')
 
 
-def pdf(label: str) -> tuple[bytes, str]:
-    return (f"%PDF-1.4\n% {label}\n%%EOF\n".encode(), "application/pdf")
-
-
 def hanweb_record(href: str, title: str) -> str:
     return f'<record><![CDATA[<li><a href="{href}" title="{title}">{title}</a><span>2024-01-02</span></li>]]></record>'
 
@@ -554,7 +467,8 @@ HANWEB_SITE: dict[str, Any] = {
         + "</recordset></datastore></script></div>"
         "<script>var pager = {totalRecord: 4, perpage: 15};</script><totalrecord>4</totalrecord>"
     ),
-    "/module/web/jpage/dataproxy.jsp": "HANWEB_PROXY",
+    "/module/web/jpage/dataproxy.jsp": Computed(hanweb_proxy),
+    "/module/web/jpage/dataproxy.jsp?*": Computed(hanweb_proxy),
     "/art/2024/1/2/art_1229001_1.html": report_page(
         "甲县2023年政府信息公开工作年度报告", "/picture/0/a1.pdf"
     ),
@@ -748,28 +662,10 @@ FAMILY_SITES: dict[str, tuple[dict[str, Any], dict[str, int]]] = {
 @pytest.fixture(scope="module")
 def family_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """All family portals crawled once, in one subprocess."""
-    data_dir = tmp_path_factory.mktemp("families")
-    database_url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-    upgrade_to_head(database_url)
-    engine = make_engine(database_url)
     servers = {family: serve(site) for family, (site, _expected) in FAMILY_SITES.items()}
-    homes = {
-        family: f"http://127.0.0.1:{s.server_address[1]}/" for family, (s, _log) in servers.items()
-    }
-    ids = add_portals(engine, homes, {})
-    run_id = crawl(engine, database_url, data_dir, list(ids.values()))
-    yield {
-        "engine": engine,
-        "ids": ids,
-        "homes": homes,
-        "logs": {f: log for f, (_s, log) in servers.items()},
-        "run_id": run_id,
-        "blobs": BlobStore(data_dir / "blobs"),
-    }
-    for server, _log in servers.values():
-        server.shutdown()
-        server.server_close()
-    engine.dispose()
+    homes = {family: server.url for family, server in servers.items()}
+    with crawled(tmp_path_factory.mktemp("families"), servers, homes, "测试省", FAST) as ctx:
+        yield {**ctx, "homes": homes}
 
 
 @pytest.mark.parametrize("family", list(FAMILY_SITES))
@@ -790,7 +686,7 @@ def test_family_portal_reports(family: str, family_crawl: dict[str, Any]) -> Non
             data = family_crawl["blobs"].path(doc.sha256).read_bytes()
             assert hashlib.sha256(data).hexdigest() == doc.sha256
     # Distractors (公积金, 网站年度报表, 统计公报) were never even fetched.
-    requested = [p for p, _cookie in family_crawl["logs"][family]]
+    requested = family_crawl["servers"][family].paths()
     assert not any(
         p in requested
         for p in (
@@ -809,33 +705,6 @@ def test_family_portal_reports(family: str, family_crawl: dict[str, Any]) -> Non
 # --- the local portal world (harvester/world/) ----------------------------------------------
 
 WORLD_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt", "generic")
-REGISTRY_FIELDS = (
-    "column_urls",
-    "allowed_hosts",
-    "selectors",
-    "family",
-    "needs_browser",
-    "encoding",
-)
-
-
-def _world_home(spec: dict[str, Any]) -> str:
-    for key in ("home_url", "url", "home"):
-        if spec.get(key):
-            return str(spec[key])
-    raise AssertionError(
-        f"world portal without a home URL: expected home_url, got keys {sorted(spec)}"
-    )
-
-
-def _expected_pairs(spec: dict[str, Any]) -> set[tuple[str, int]]:
-    pairs = set()
-    for entry in spec["expected"]:
-        if isinstance(entry, dict):
-            pairs.add((str(entry["agency"]), int(entry["year"])))
-        else:
-            pairs.add((str(entry[0]), int(entry[1])))
-    return pairs
 
 
 @pytest.fixture(scope="module")
@@ -846,40 +715,18 @@ def world_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     world = world_module.start_world()
     try:
         data_dir = tmp_path_factory.mktemp("world")
-        database_url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-        upgrade_to_head(database_url)
-        engine = make_engine(database_url)
+        database_url, engine = fresh_database(data_dir)
         ids: dict[int, int] = {}
         with session_scope(engine) as session:
             for index, spec in enumerate(world.portals):
-                registry = dict(spec.get("registry") or {})
-                extra = {
-                    k: registry.get(k, spec.get(k))
-                    for k in REGISTRY_FIELDS
-                    if registry.get(k, spec.get(k)) is not None
-                }
-                # The family is what the crawl must find out by itself, unless the row fixes it.
-                if not registry.get("family"):
-                    extra.pop("family", None)
-                if not registry.get("needs_browser"):
-                    extra.pop("needs_browser", None)  # learnt by the crawl
-                portal = Portal(
-                    province="世界省",
-                    county=spec.get("name") or f"world{index}",
-                    home_url=_world_home(spec),
-                    **extra,
-                )
+                # The family and whether a browser is needed: the crawl finds them out.
+                portal = Portal(province="世界省", county=spec.county, home_url=spec.home_url)
                 session.add(portal)
                 session.flush()
                 ids[index] = portal.id
         run_id = crawl(engine, database_url, data_dir, list(ids.values()))
-        yield {
-            "world": world,
-            "engine": engine,
-            "ids": ids,
-            "run_id": run_id,
-            "blobs": BlobStore(data_dir / "blobs"),
-        }
+        blobs = BlobStore(data_dir / "blobs")
+        yield {"world": world, "engine": engine, "ids": ids, "run_id": run_id, "blobs": blobs}
         engine.dispose()
     finally:
         stop = getattr(world, "stop", None) or getattr(world, "close", None)
@@ -890,16 +737,16 @@ def world_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 @pytest.mark.parametrize("family", WORLD_FAMILIES)
 def test_world_family(family: str, world_crawl: dict[str, Any]) -> None:
     world, engine = world_crawl["world"], world_crawl["engine"]
-    specs = [(i, p) for i, p in enumerate(world.portals) if p.get("family") == family]
+    specs = [(i, p) for i, p in enumerate(world.portals) if p.family == family]
     if not specs:
         pytest.skip(f"the world has no {family} portal")
     for index, spec in specs:
         portal_id = world_crawl["ids"][index]
         found = reports_of(engine, portal_id)
-        expected = _expected_pairs(spec)
+        expected = spec.expected_pairs()
         got = {(r.agency, r.year) for r in found.values()}
         assert got == expected, (
-            f"{family} portal {spec.get('name')}: expected {sorted(expected)}, found {sorted(got)}"
+            f"{family} portal {spec.county}: expected {sorted(expected)}, found {sorted(got)}"
         )
         for report in found.values():
             for doc in documents_of(engine, report):
@@ -915,20 +762,14 @@ def test_world_family(family: str, world_crawl: dict[str, Any]) -> None:
 def test_since_year_takes_only_newer_reports(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    server, log = serve(GENERIC_SITE)
-    try:
-        home = f"http://127.0.0.1:{server.server_address[1]}/"
-        ids = add_portals(engine, {"generic": home}, {})
+    with serve(GENERIC_SITE) as server:
+        ids = add_portals(engine, {"generic": server.url}, {})
         run_id = crawl(engine, database_url, tmp_path, [ids["generic"]], since_year=2023)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert {r.year for r in reports_of(engine, ids["generic"]).values()} == {2023}
-    assert "/zwgk/nb/c/3101.html" not in [p for p, _c in log]  # the 2022 report is not fetched
+    assert "/zwgk/nb/c/3101.html" not in server.paths()  # the 2022 report is not fetched
     assert portal_run(engine, run_id, ids["generic"]).outcome == "ok"
 
 
-SEED_DIR = Path(__file__).parent / "fixtures" / "seeds"
 SECTIONS = ("proactive", "applications", "review_litigation")
 
 
@@ -939,6 +780,7 @@ def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) 
     from harvester.processing import process_versions
     from harvester.summary import latest_parse
     from harvester.world.catalog import PROFILES
+    from harvester.world.seed_reports import seed_text
 
     engine, blobs = world_crawl["engine"], world_crawl["blobs"]
     with session_scope(engine) as session:
@@ -946,13 +788,15 @@ def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) 
     seeds = [(p.county, p.seed) for p in PROFILES if p.seed is not None]
     assert len(seeds) == 5
     for county, seed in seeds:
-        text = next(SEED_DIR.glob(f"{seed.seed}_*.txt")).read_text(encoding="utf-8")
+        text = seed_text(seed.seed)
         truth = parse_text(text)
         with session_scope(engine) as session:
             report = session.scalars(
                 select(Report)
                 .join(Portal, Portal.id == Report.portal_id)
-                .where(Portal.county == county, Report.agency == seed.agency, Report.year == seed.year)
+                .where(
+                    Portal.county == county, Report.agency == seed.agency, Report.year == seed.year
+                )
             ).one()
             version = session.scalars(
                 select(ReportVersion).where(ReportVersion.report_id == report.id)
@@ -972,10 +816,10 @@ def test_browser_portal_still_reads_its_json_list_api(
 
     world = start_world(cache_dir=tmp_path / "world", generated=6, base=False, special=False)
     try:
-        spec = next(p for p in world.portals if p["family"] == "gkmlpt")
+        spec = next(p for p in world.portals if p.family == "gkmlpt")
         with session_scope(engine) as session:
             portal = Portal(
-                province="世界省", county=spec["name"], home_url=spec["home_url"], needs_browser=True
+                province="世界省", county=spec.county, home_url=spec.home_url, needs_browser=True
             )
             session.add(portal)
             session.flush()
@@ -984,7 +828,7 @@ def test_browser_portal_still_reads_its_json_list_api(
     finally:
         world.stop()
     found = {(r.agency, r.year) for r in reports_of(engine, portal_id).values()}
-    assert found == _expected_pairs(spec)
+    assert found == spec.expected_pairs()
     assert portal_run(engine, run_id, portal_id).outcome == "ok"
     with session_scope(engine) as session:
         via = set(session.scalars(select(Fetch.via).where(Fetch.run_id == run_id)))

@@ -6,9 +6,9 @@ import json
 
 from harvester import discovery
 from harvester.discovery import Link
-from pipelines.retry import retry_after_seconds
+from harvester.normalize.links import continuation_urls, extract_attachments
+from middlewares.retry import retry_after_seconds
 from spiders import families
-from spiders.attachments import attachment_links, continuation_links
 from spiders.families.hanweb import walk_hanweb, walk_hanweb_xml
 from spiders.families.trs import walk_trs
 
@@ -247,7 +247,7 @@ ARTICLE = """<html><head><meta name="ArticleTitle" content="某县2023年政府�
 
 def test_article_attachments_and_continuations() -> None:
     url = "http://www.example-county.gov.cn/zwgk/zfxxgknb_70772/202401/t20240115_123456.html"
-    links = {link.url for link in attachment_links(ARTICLE, url)}
+    links = {link.url for link in extract_attachments(ARTICLE, url)}
     assert links >= {
         "http://www.example-county.gov.cn/zwgk/zfxxgknb_70772/202401/P020240115123.pdf",
         "http://www.example-county.gov.cn/module/download/downfile.jsp?classid=0&filename=2401151234.docx",
@@ -255,7 +255,7 @@ def test_article_attachments_and_continuations() -> None:
         "http://www.example-county.gov.cn/files/2023tables.xls",
     }
     assert "http://www.example-county.gov.cn/xwzx/" not in links
-    assert continuation_links(ARTICLE, url) == [
+    assert continuation_urls(ARTICLE, url) == [
         "http://www.example-county.gov.cn/zwgk/zfxxgknb_70772/202401/t20240115_123456_1.html"
     ]
 
@@ -289,7 +289,7 @@ def test_scrapy_list_names_the_spider_from_the_repository_root() -> None:
 def test_page_with_wrong_http_charset_decoded_by_its_meta_tag() -> None:
     from scrapy.http import HtmlResponse
 
-    from spiders.reports import _text, page_title
+    from spiders.pages import page_text, page_title
 
     body = '<html><head><meta charset="gb2312"><meta name="ArticleTitle" content="某县2023年政府信息公开工作年度报告"></head></html>'.encode(
         "gbk"
@@ -300,7 +300,9 @@ def test_page_with_wrong_http_charset_decoded_by_its_meta_tag() -> None:
         headers={"Content-Type": "text/html; charset=utf-8"},
     )
     assert "\ufffd" in response.text
-    assert page_title(_text(response)) == "某县2023年政府信息公开工作年度报告"
+    assert page_title(page_text(response.body, "text/html; charset=utf-8")) == (
+        "某县2023年政府信息公开工作年度报告"
+    )
 
 
 def test_hanweb_sibling_columns_named_after_bodies_are_subcolumns() -> None:

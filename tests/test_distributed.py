@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import local_crawl
 import pytest
+from local_crawl import HTTP_ONLY, new_run
 from portal_server import PortalServer, county_site, page
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -23,22 +25,16 @@ from sqlalchemy.engine import Engine
 from harvester.crawling import JOB_KEY, redis_client, run_crawl
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head
 from harvester.storage.models import Fetch, Portal, PortalRun, Report, ReportVersion
-from harvester.storage.repo import start_run
 
 REDIS_ENV = "HARVESTER_TEST_REDIS"
 YEARS = (2023, 2022, 2021, 2020)
 FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
+    **local_crawl.FAST,
+    **HTTP_ONLY,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
     # Each process takes only a few requests at a time from the shared queue.
     "CONCURRENT_REQUESTS": 2,
-    "RETRY_BACKOFF_BASE": 0.1,
     "LOG_LEVEL": "WARNING",
-    "DOWNLOAD_HANDLERS": {
-        "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-        "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    },
 }
 
 
@@ -96,19 +92,51 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 def add_portals(engine: Engine, servers: list[PortalServer]) -> list[int]:
-    with session_scope(engine) as session:
-        portals = [
-            Portal(province="分布省", county=f"{i}县", home_url=s.url)
-            for i, s in enumerate(servers)
-        ]
-        session.add_all(portals)
-        session.flush()
-        return [p.id for p in portals]
+    homes = {str(i): s.url for i, s in enumerate(servers)}
+    return list(local_crawl.add_portals(engine, homes, "分布省").values())
 
 
-def new_run(engine: Engine) -> int:
-    with session_scope(engine) as session:
-        return start_run(session, "crawl", {}, "test").id
+def start_worker(
+    redis_url: str, database_url: str, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`harvester worker --once`: takes one run's requests from Redis, exits when idle."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harvester.cli.worker",
+            "--redis",
+            redis_url,
+            "--once",
+            "--idle-exit",
+            "60",
+            "--db",
+            database_url,
+            "--data-dir",
+            str(data_dir),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def crawl_with(
+    worker: subprocess.Popen,
+    redis_url: str,
+    database_url: str,
+    data_dir: Path,
+    ids: list[int],
+    run_id: int,
+) -> None:
+    """The coordinator's distributed crawl, the worker joining it; both exit 0."""
+    code = run_crawl(
+        database_url, data_dir, ids, run_id, distributed={"redis_url": redis_url}, settings=FAST
+    )
+    assert code == 0
+    _out, worker_log = worker.communicate(timeout=60)
+    assert worker.returncode == 0, worker_log
+    assert f"joining run {run_id}" in worker_log
 
 
 def stored_reports(engine: Engine) -> dict[tuple[str, str, int], dict[str, Any]]:
@@ -154,43 +182,14 @@ def test_two_workers_store_what_one_process_stores(
             **os.environ,
             "HARVESTER_SCRAPY_SETTINGS": json.dumps({"USER_AGENT": "harvester-test worker"}),
         }
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "harvester.cli.worker",
-                "--redis",
-                redis_url,
-                "--once",
-                "--idle-exit",
-                "60",
-                "--db",
-                database_url,
-                "--data-dir",
-                str(data_dir),
-            ],
-            env=worker_env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        worker = start_worker(redis_url, database_url, data_dir, worker_env)
         time.sleep(1.5)  # the worker is polling Redis for a run
         monkeypatch.setenv(
             "HARVESTER_SCRAPY_SETTINGS", json.dumps({"USER_AGENT": "harvester-test coordinator"})
         )
         run_id = new_run(shared)
         started = time.monotonic()
-        code = run_crawl(
-            database_url,
-            data_dir,
-            ids,
-            run_id,
-            distributed={"redis_url": redis_url},
-            settings=FAST,
-        )
-        assert code == 0
-        _out, worker_log = worker.communicate(timeout=60)
-        assert worker.returncode == 0, worker_log
-        assert f"joining run {run_id}" in worker_log
+        crawl_with(worker, redis_url, database_url, data_dir, ids, run_id)
         assert time.monotonic() - started < 90
     finally:
         for server in servers:
@@ -239,46 +238,36 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
     try:
 
         def register(engine: Engine) -> list[int]:
-            with session_scope(engine) as session:
-                rows = [
-                    Portal(province="分布省", county=spec["name"], home_url=spec["home_url"])
-                    for spec in specs
-                ]
-                session.add_all(rows)
-                session.flush()
-                return [p.id for p in rows]
+            homes = {spec.county: spec.home_url for spec in specs}
+            return list(local_crawl.add_portals(engine, homes, "分布省", county="{}").values())
 
         single_url = f"sqlite:///{tmp_path / 'single.sqlite'}"
         upgrade_to_head(single_url)
         single = make_engine(single_url)
-        assert run_crawl(single_url, tmp_path / "one", register(single), new_run(single), settings=FAST) == 0
+        assert (
+            run_crawl(
+                single_url, tmp_path / "one", register(single), new_run(single), settings=FAST
+            )
+            == 0
+        )
 
         upgrade_to_head(database_url)
         shared = make_engine(database_url)
         ids = register(shared)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "harvester.cli.worker", "--redis", redis_url, "--once",
-             "--idle-exit", "60", "--db", database_url, "--data-dir", str(tmp_path / "two")],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        worker = start_worker(redis_url, database_url, tmp_path / "two")
         time.sleep(1.5)  # the worker is polling Redis for a run
         run_id = new_run(shared)
-        code = run_crawl(
-            database_url, tmp_path / "two", ids, run_id,
-            distributed={"redis_url": redis_url}, settings=FAST,
-        )
-        assert code == 0
-        _out, worker_log = worker.communicate(timeout=60)
-        assert worker.returncode == 0 and f"joining run {run_id}" in worker_log, worker_log
+        crawl_with(worker, redis_url, database_url, tmp_path / "two", ids, run_id)
     finally:
         world.stop()
     expected = {
-        (spec["name"], entry["agency"], entry["year"]) for spec in specs for entry in spec["expected"]
+        (spec.county, entry.agency, entry.year) for spec in specs for entry in spec.expected
     }
     one, two = stored_reports(single), stored_reports(shared)
     assert set(one) == expected
     assert {k: v["versions"] for k, v in two.items()} == {k: v["versions"] for k, v in one.items()}
     with session_scope(shared) as session:
-        outcomes = session.scalars(select(PortalRun.outcome).where(PortalRun.run_id == run_id)).all()
+        outcomes = session.scalars(
+            select(PortalRun.outcome).where(PortalRun.run_id == run_id)
+        ).all()
     assert sorted(outcomes) == ["ok"] * len(specs)

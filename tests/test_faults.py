@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_crawl import FAST, crawled, fetches, reasons, run_of, years
 from portal_server import (
     PortalServer,
     Redirect,
@@ -26,20 +27,10 @@ from portal_server import (
 )
 from sqlalchemy import select
 
-from harvester.crawling import run_crawl
-from harvester.storage.blobs import BlobStore
-from harvester.storage.db import make_engine, session_scope, upgrade_to_head
-from harvester.storage.models import Blob, Fetch, Portal, PortalRun, Report
-from harvester.storage.repo import start_run
+from harvester.storage.db import session_scope
+from harvester.storage.models import Blob, Fetch
 
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "DOWNLOAD_TIMEOUT": 2.5,
-    "LOG_LEVEL": "INFO",
-}
+SETTINGS = {**FAST, "DOWNLOAD_TIMEOUT": 2.5}
 PARTIAL = b"%PDF-1.4 only the first bytes"
 CHALLENGE = b"<html><head><script>var $_ts={};</script></head><body></body></html>"
 
@@ -94,67 +85,12 @@ def fault_sites() -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("faults")
-    url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-    upgrade_to_head(url)
-    engine = make_engine(url)
     servers = {name: PortalServer(site) for name, site in fault_sites().items()}
     homes = {name: s.url for name, s in servers.items()}
     homes["nowhere"] = "http://www.nowhere-county.invalid/"
-    ids = {}
-    with session_scope(engine) as session:
-        for name, home in homes.items():
-            extra: dict[str, Any] = {}
-            if name == "foreign":
-                extra["allowed_hosts"] = ["files.harvester-test.invalid"]
-            portal = Portal(province="故障省", county=f"{name}县", home_url=home, **extra)
-            session.add(portal)
-            session.flush()
-            ids[name] = portal.id
-        run_id = start_run(session, "scrape", {}, "test").id
-    try:
-        code = run_crawl(url, data_dir, list(ids.values()), run_id, settings=FAST)
-        assert code == 0, f"crawl subprocess exited with {code}"
-        yield {
-            "engine": engine,
-            "ids": ids,
-            "servers": servers,
-            "run_id": run_id,
-            "blobs": BlobStore(data_dir / "blobs"),
-        }
-    finally:
-        for server in servers.values():
-            server.stop()
-        engine.dispose()
-
-
-def fetches(ctx: dict[str, Any], name: str, path: str | None = None) -> list[Fetch]:
-    with session_scope(ctx["engine"]) as session:
-        rows = list(
-            session.scalars(
-                select(Fetch).where(Fetch.portal_id == ctx["ids"][name]).order_by(Fetch.id)
-            )
-        )
-    if path is None:
-        return rows
-    return [f for f in rows if f.url.endswith(path)]
-
-
-def years(ctx: dict[str, Any], name: str) -> set[int]:
-    with session_scope(ctx["engine"]) as session:
-        return set(session.scalars(select(Report.year).where(Report.portal_id == ctx["ids"][name])))
-
-
-def run_of(ctx: dict[str, Any], name: str) -> PortalRun:
-    with session_scope(ctx["engine"]) as session:
-        return session.scalars(
-            select(PortalRun).where(
-                PortalRun.run_id == ctx["run_id"], PortalRun.portal_id == ctx["ids"][name]
-            )
-        ).one()
-
-
-def reasons(ctx: dict[str, Any], name: str) -> list[str]:
-    return [f["reason"] for f in run_of(ctx, name).failures]
+    extra = {"foreign": {"allowed_hosts": ["files.harvester-test.invalid"]}}
+    with crawled(data_dir, servers, homes, "故障省", SETTINGS, extra) as ctx:
+        yield ctx
 
 
 def test_5xx_burst_is_retried_to_success(faults: dict[str, Any]) -> None:

@@ -9,7 +9,6 @@ and finish; the final crawl must hold every report exactly once with one version
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -18,54 +17,32 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import local_crawl
+from local_crawl import FAST, HTTP_ONLY
 from portal_server import PortalServer, county_site, pdf
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from harvester.crawling import crawl_command, crawl_env
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import is_sqlite, session_scope
 from harvester.storage.models import (
     Blob,
     Fetch,
-    Portal,
     PortalRun,
     Report,
     ReportVersion,
     VersionDocument,
 )
-from harvester.storage.repo import start_run
 
 KILLS = 10
 YEARS = (2023, 2022, 2021, 2020, 2019, 2018)
-SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "LOG_LEVEL": "WARNING",
-    # No browser is needed here: the plain HTTP handler starts faster than Playwright's.
-    "DOWNLOAD_HANDLERS": {
-        "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-        "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    },
-}
+SETTINGS = {**FAST, **HTTP_ONLY, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "LOG_LEVEL": "WARNING"}
 
 
 def start_crawl(
     engine: Engine, database_url: str, data_dir: Path, ids: list[int]
 ) -> tuple[int, subprocess.Popen]:
-    with session_scope(engine) as session:
-        run_id = start_run(session, "crawl", {}, "test").id
-    env = crawl_env(database_url)
-    env["HARVESTER_SCRAPY_SETTINGS"] = json.dumps(SETTINGS)
-    process = subprocess.Popen(
-        crawl_command(database_url, data_dir, ids, run_id),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    return run_id, process
+    return local_crawl.start_crawl(engine, database_url, data_dir, ids, SETTINGS)
 
 
 def check_consistent(engine: Engine, blobs: BlobStore, database_url: str, when: str) -> None:
@@ -108,14 +85,8 @@ def test_kill_9_at_random_points_then_finish(
     ]
     blobs = BlobStore(tmp_path / "blobs")
     try:
-        with session_scope(engine) as session:
-            portals = [
-                Portal(province="断电省", county=f"{i}县", home_url=s.url)
-                for i, s in enumerate(servers)
-            ]
-            session.add_all(portals)
-            session.flush()
-            ids = [p.id for p in portals]
+        homes = {str(i): s.url for i, s in enumerate(servers)}
+        ids = list(local_crawl.add_portals(engine, homes, "断电省").values())
         mid_crawl = 0  # kills that landed after the run had recorded something
         # Kill within this many seconds of the first recorded fetch; a crawl that finishes
         # before its kill shortens it (a re-crawl of a complete store is quicker than the

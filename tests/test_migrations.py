@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 
 from harvester.cli import main
 from harvester.storage.db import (
@@ -40,23 +43,25 @@ EXPECTED_TABLES = {
 }
 
 
-def _tables(url: str) -> set[str]:
+@contextmanager
+def engine_on(url: str) -> Iterator[Engine]:
     engine = make_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        yield engine
     finally:
         engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    with engine_on(url) as engine:
+        return set(inspect(engine).get_table_names())
 
 
 def test_models_and_migrations_do_not_drift(database_url: str) -> None:
     upgrade_to_head(database_url)
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            diff = compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
+    with engine_on(database_url) as engine, engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations differ; write a migration for: {diff}"
 
 
@@ -80,11 +85,8 @@ def test_ensure_schema_creates_an_empty_database_and_is_idempotent(database_url:
 
 
 def test_ensure_schema_refuses_tables_made_without_migrations(database_url: str) -> None:
-    engine = make_engine(database_url)
-    try:
+    with engine_on(database_url) as engine:
         Base.metadata.create_all(engine)  # what the project never does outside this test
-    finally:
-        engine.dispose()
     with pytest.raises(SchemaError, match="no migration revision"):
         ensure_schema(database_url)
 
@@ -164,12 +166,8 @@ def test_concurrent_first_commands_upgrade_once(database_url: str) -> None:
     for process in processes:
         process.join(60)
     assert outcomes == [head_revision()] * 3
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    finally:
-        engine.dispose()
+    with engine_on(database_url) as engine, engine.connect() as connection:
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     assert [r[0] for r in rows] == [head_revision()]
 
 
@@ -177,12 +175,8 @@ def test_ensure_schema_refuses_a_newer_unknown_revision(database_url: str) -> No
     from sqlalchemy import text
 
     upgrade_to_head(database_url)
-    engine = make_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
-    finally:
-        engine.dispose()
+    with engine_on(database_url) as engine, engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
     with pytest.raises(SchemaError, match="at revision 9999_future, which this version"):
         ensure_schema(database_url)
 

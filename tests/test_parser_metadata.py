@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
 from harvester.parser import parse_text
 from harvester.parser.metadata import title_identity
 from harvester.synth import random_record, report_text
-
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 
 
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
         ("寿县人民政府2020年政府信息公开年度报告", ("寿县人民政府", 2020)),
-        ("宁波市象山县人民政府办公室2020年政府信息公开工作年度报告", ("象山县人民政府办公室", 2020)),
+        (
+            "宁波市象山县人民政府办公室2020年政府信息公开工作年度报告",
+            ("象山县人民政府办公室", 2020),
+        ),
         ("县政府办公室2021年政府信息公开工作年度报告", ("县政府办公室", 2021)),
         ("大荔县2020年政府信息公开工作年度报告", ("大荔县", 2020)),
         ("2020年寿县政府信息公开工作年度报告", ("寿县", 2020)),
@@ -54,7 +55,9 @@ def test_year_from_the_statistics_sentence_not_the_publication_date() -> None:
 
 
 def test_published_from_a_labelled_date() -> None:
-    record = parse_text("寿县人民政府2020年政府信息公开工作年度报告\n发布日期：2021-01-28\n一、总体情况\n")
+    record = parse_text(
+        "寿县人民政府2020年政府信息公开工作年度报告\n发布日期：2021-01-28\n一、总体情况\n"
+    )
     assert record["published"] == "2021-01-28"
 
 
@@ -75,36 +78,10 @@ def test_era_comes_from_the_labels_not_the_year() -> None:
     assert parse_text(report_text(new_template_early, "tabs"))["era"] == "2021"
 
 
-LEGACY = """某县人民政府2015年政府信息公开工作年度报告
-本报告根据《中华人民共和国政府信息公开条例》（国务院令第492号）要求编制。
-一、概述
-2015年，我县扎实推进政府信息公开工作。
-二、主动公开政府信息情况
-2015年共主动公开政府信息1234条。
-三、依申请公开政府信息情况
-共受理申请12件，其中同意公开10件，部分同意公开1件，不同意公开1件。
-四、政府信息公开的收费及减免情况
-未收取任何费用。
-统计指标\t单位\t统计数
-（一）主动公开政府信息数\t条\t1234
-二、依申请公开情况\t\t
-（一）收到申请数\t件\t12
-1.同意公开答复数\t件\t10
-五、因政府信息公开申请行政复议、提起行政诉讼的情况
-无。
-"""
-
-
-def test_legacy_report_has_metadata_and_no_invented_numbers() -> None:
-    record = parse_text(LEGACY)
-    assert (record["era"], record["agency"], record["year"]) == ("legacy", "某县人民政府", 2015)
-    for key in ("proactive", "applications", "review_litigation"):
-        assert key not in record
-    assert record["checks"] == []
-
-
 def test_thin_evidence_leaves_the_era_unknown() -> None:
-    record = parse_text("某镇人民政府2020年政府信息公开工作年度报告\n一、总体情况\n本镇全年公开信息20条。\n")
+    record = parse_text(
+        "某镇人民政府2020年政府信息公开工作年度报告\n一、总体情况\n本镇全年公开信息20条。\n"
+    )
     assert record["era"] is None
     assert any(w.startswith("era unknown") for w in record["warnings"])
     assert "applications" not in record
@@ -170,8 +147,12 @@ def test_counts_printed_with_units_and_full_width_digits() -> None:
     values = [str(row[c]) for c in row]
     text = report_text(record, "tabs")
     line = next(x for x in text.split("\n") if x.startswith("一、本年新收"))
-    fancy = [v + "件" for v in values[:3]] + [v.translate(str.maketrans("0123456789", "０１２３４５６７８９")) for v in values[3:]]
-    got = parse_text(text.replace(line, "一、本年新收政府信息公开申请数量\t\t\t" + "\t".join(fancy)))
+    fancy = [v + "件" for v in values[:3]] + [
+        v.translate(str.maketrans("0123456789", "０１２３４５６７８９")) for v in values[3:]
+    ]
+    got = parse_text(
+        text.replace(line, "一、本年新收政府信息公开申请数量\t\t\t" + "\t".join(fancy))
+    )
     assert got["applications"]["received"] == row
 
 
@@ -180,7 +161,11 @@ def test_section_four_needs_a_table_not_a_stray_number() -> None:
     text = report_text(record, "pdf")
     head, _, tail = text.partition("四、政府信息公开行政复议、行政诉讼情况\n")
     table_end = tail.index("五、")
-    got = parse_text(head + "四、政府信息公开行政复议、行政诉讼情况\n因政府信息公开被申请行政复议 0\n" + tail[table_end:])
+    got = parse_text(
+        head
+        + "四、政府信息公开行政复议、行政诉讼情况\n因政府信息公开被申请行政复议 0\n"
+        + tail[table_end:]
+    )
     assert "review_litigation" not in got
     assert any(w.startswith("section 四: only 1 number") for w in got["warnings"])
 
@@ -206,7 +191,11 @@ def test_section_three_alone_tells_the_template(era: str) -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("2021-2-19", "2021-02-19"), ("2021/02/19 10:30:00", "2021-02-19"), ("2021年2月19日", "2021-02-19")],
+    [
+        ("2021-2-19", "2021-02-19"),
+        ("2021/02/19 10:30:00", "2021-02-19"),
+        ("2021年2月19日", "2021-02-19"),
+    ],
 )
 def test_publication_dates_are_iso(given: str, expected: str) -> None:
     record = parse_text("寿县人民政府2020年政府信息公开工作年度报告\n", published=given)
@@ -214,6 +203,8 @@ def test_publication_dates_are_iso(given: str, expected: str) -> None:
 
 
 def test_a_publication_date_that_is_not_a_date_is_ignored_with_a_warning() -> None:
-    record = parse_text("寿县人民政府2020年政府信息公开工作年度报告\n2021年3月1日\n", published="昨天")
+    record = parse_text(
+        "寿县人民政府2020年政府信息公开工作年度报告\n2021年3月1日\n", published="昨天"
+    )
     assert record["published"] == "2021-03-01"
     assert any("'昨天' is not a date" in w for w in record["warnings"])

@@ -4,7 +4,6 @@ copy-paste): headings, row labels and cells are found by their labels and order.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +11,8 @@ from hypothesis import strategies as st
 
 from harvester.parser import parse_text
 from harvester.synth import TEXT_SHAPES, one_line_text, random_record, report_text
+from harvester.world.seed_reports import SEED_DIR as SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 KEYS = ("agency", "year", "era", "published", "proactive", "applications", "review_litigation")
 VALUE_KEYS = ("proactive", "applications", "review_litigation")
 
@@ -58,7 +57,9 @@ def test_one_line_excerpt_from_the_issue() -> None:
     assert got["proactive"]["normative_documents"] == record["proactive"]["normative_documents"]
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     seed=st.integers(0, 2**32 - 1),
     era=st.sampled_from(["2019", "2021"]),

@@ -4,56 +4,35 @@ writes). No report may appear twice, no version may be lost or left without docu
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import local_crawl
+from local_crawl import FAST, HTTP_ONLY, start_crawl
 from portal_server import PortalServer, Turns, article, county_site, pdf
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from harvester.crawling import crawl_command, crawl_env
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import session_scope
 from harvester.storage.models import (
     Fetch,
     ParseResult,
-    Portal,
     PortalRun,
     Report,
     ReportVersion,
     VersionDocument,
 )
-from harvester.storage.repo import start_run
 
 YEARS = (2023, 2022, 2021, 2020)
-SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "LOG_LEVEL": "WARNING",
-    "DOWNLOAD_HANDLERS": {
-        "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-        "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    },
-}
+SETTINGS = {**FAST, **HTTP_ONLY, "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "LOG_LEVEL": "WARNING"}
 
 
 def start(engine: Engine, database_url: str, data_dir: Path, ids: list[int]) -> subprocess.Popen:
-    with session_scope(engine) as session:
-        run_id = start_run(session, "crawl", {}, "test").id
-    env = crawl_env(database_url)
-    env["HARVESTER_SCRAPY_SETTINGS"] = json.dumps(SETTINGS)
-    return subprocess.Popen(
-        crawl_command(database_url, data_dir, ids, run_id),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return start_crawl(engine, database_url, data_dir, ids, SETTINGS)[1]
 
 
 def finish(process: subprocess.Popen) -> None:
@@ -62,14 +41,8 @@ def finish(process: subprocess.Popen) -> None:
 
 
 def add_portals(engine: Engine, servers: list[PortalServer]) -> list[int]:
-    with session_scope(engine) as session:
-        portals = [
-            Portal(province="并发省", county=f"{i}县", home_url=s.url)
-            for i, s in enumerate(servers)
-        ]
-        session.add_all(portals)
-        session.flush()
-        return [p.id for p in portals]
+    homes = {str(i): s.url for i, s in enumerate(servers)}
+    return list(local_crawl.add_portals(engine, homes, "并发省").values())
 
 
 def check_no_duplicates(engine: Engine) -> dict[int, list[ReportVersion]]:

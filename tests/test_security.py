@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_crawl import FAST, crawled, fetches, reasons, run_of
 from portal_server import (
     Gzip,
     NoLength,
@@ -23,26 +24,23 @@ from portal_server import (
     page,
     pdf,
 )
+from scrapy import Spider
+from scrapy.crawler import Crawler
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
-from harvester.crawling import crawl_command, crawl_env, run_crawl
+from harvester.crawling import crawl_command, crawl_env
 from harvester.discovery import host_allowed
-from harvester.storage.blobs import BlobStore
-from harvester.storage.db import make_engine, mask_url, session_scope, upgrade_to_head
-from harvester.storage.models import Blob, Fetch, Portal, PortalRun, Report, VersionDocument
-from harvester.storage.repo import start_run
+from harvester.storage.db import mask_url, session_scope
+from harvester.storage.models import Blob, Fetch, Portal, Report, VersionDocument
 from spiders.families import API_WALKERS
 
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "RETRY_BACKOFF_BASE": 0.1,
+SETTINGS = {
+    **FAST,
     "RETRY_TIMES": 1,
     "DOWNLOAD_TIMEOUT": 3,
     "DOWNLOAD_MAXSIZE": 1 << 20,  # 1 MB
     "DOWNLOAD_WARNSIZE": 1 << 19,
-    "LOG_LEVEL": "INFO",
 }
 EVIL_NAME = b"attachment; filename=\"../../etc/passwd\"; filename*=UTF-8''..%2F..%2Fevil.sh"
 BIG = b"%PDF-1.4\n" + b"1" * (2 << 20)  # 2 MB, over the limit
@@ -78,9 +76,6 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     """One crawl: a hostile portal, a portal whose registry row is on `localhost`, and a
     Hanweb portal whose list answers are billion-laughs XML."""
     data_dir = tmp_path_factory.mktemp("secure") / "data"
-    url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
-    upgrade_to_head(url)
-    engine = make_engine(url)
     inner = PortalServer(county_site("内网县"))  # reachable only as localhost
     local = f"http://localhost:{inner.port}"
     hostile = county_site("恶意县")
@@ -131,48 +126,12 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         "inner": f"{local}/",
         "hanweb": servers["hanweb"].url,
     }
-    ids = {}
-    with session_scope(engine) as session:
-        for name, home in homes.items():
-            portal = Portal(province="安全省", county=f"{name}县", home_url=home)
-            session.add(portal)
-            session.flush()
-            ids[name] = portal.id
-        run_id = start_run(session, "scrape", {}, "test").id
-    try:
-        started = time.monotonic()
-        code = run_crawl(url, data_dir, list(ids.values()), run_id, settings=FAST)
-        elapsed = time.monotonic() - started
-        assert code == 0, f"crawl subprocess exited with {code}"
-        yield {
-            "engine": engine,
-            "ids": ids,
-            "servers": servers,
-            "run_id": run_id,
-            "data_dir": data_dir,
-            "blobs": BlobStore(data_dir / "blobs"),
-            "elapsed": elapsed,
-        }
-    finally:
-        for server in servers.values():
-            server.stop()
-        engine.dispose()
-
-
-def reasons(ctx: dict[str, Any], name: str) -> list[str]:
-    with session_scope(ctx["engine"]) as session:
-        run = session.scalars(
-            select(PortalRun).where(
-                PortalRun.run_id == ctx["run_id"], PortalRun.portal_id == ctx["ids"][name]
-            )
-        ).one()
-        return [f["reason"] for f in run.failures]
+    with crawled(data_dir, servers, homes, "安全省", SETTINGS) as ctx:
+        yield ctx
 
 
 def fetched(ctx: dict[str, Any], suffix: str) -> list[Fetch]:
-    with session_scope(ctx["engine"]) as session:
-        rows = session.scalars(select(Fetch).where(Fetch.portal_id == ctx["ids"]["hostile"]))
-        return [f for f in rows if f.url.endswith(suffix)]
+    return fetches(ctx, "hostile", suffix)
 
 
 def test_host_policy_unit() -> None:
@@ -213,7 +172,7 @@ def test_only_own_hosts_followed(secure: dict[str, Any]) -> None:
         assert any(
             r["reason"] == "attachment on a foreign host not followed"
             and target in r.get("url", "")
-            for r in _failures(secure, "hostile")
+            for r in run_of(secure, "hostile").failures
         ), (target, got)
     # The registry row of the localhost portal points there: that portal is crawled.
     with session_scope(secure["engine"]) as session:
@@ -224,18 +183,8 @@ def test_only_own_hosts_followed(secure: dict[str, Any]) -> None:
     assert inner.hits["/files/2023.pdf"] == 1  # its own crawl only, never via the redirect
 
 
-def _failures(ctx: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    with session_scope(ctx["engine"]) as session:
-        run = session.scalars(
-            select(PortalRun).where(
-                PortalRun.run_id == ctx["run_id"], PortalRun.portal_id == ctx["ids"][name]
-            )
-        ).one()
-        return list(run.failures)
-
-
 def test_redirects_to_private_addresses_and_other_schemes_refused(secure: dict[str, Any]) -> None:
-    failures = {f.get("url", ""): f["reason"] for f in _failures(secure, "hostile")}
+    failures = {f.get("url", ""): f["reason"] for f in run_of(secure, "hostile").failures}
     home = secure["servers"]["hostile"].url
     assert "redirect to a file: URL refused" in failures[home + "go/file.pdf"]
     assert "private address 169.254.169.254 refused" in failures[home + "go/metadata.pdf"]
@@ -245,38 +194,39 @@ def test_redirects_to_private_addresses_and_other_schemes_refused(secure: dict[s
     assert hops and all(f.status == 302 for f in hops)
 
 
-def test_resolver_refuses_private_addresses_of_unlisted_names() -> None:
-    from types import SimpleNamespace
-
+def test_resolver_refuses_private_addresses_of_unlisted_names(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
     from twisted.internet.error import DNSLookupError
 
-    from pipelines.resolver import GuardedResolver, is_private_address, is_reserved_name
+    from harvester.crawl.context import CrawlContext, attach_context
+    from harvester.crawl.resolver import GuardedResolver, is_private_address, is_reserved_name
 
-    def spider(*homes: str) -> SimpleNamespace:
-        portals = [
-            SimpleNamespace(portal=SimpleNamespace(home_url=h, column_urls=[], allowed_hosts=[]))
-            for h in homes
-        ]
-        return SimpleNamespace(states=dict(enumerate(portals)))
+    class Process:  # what Scrapy builds the resolver with: an owner of crawlers
+        def __init__(self, *homes: str) -> None:
+            with session_scope(engine) as session:
+                portals = [Portal(province="测试省", county=f"{h}县", home_url=h) for h in homes]
+                session.add_all(portals)
+                session.flush()
+                ids = [p.id for p in portals]
+            self.crawler = Crawler(Spider)
+            self.crawlers = [self.crawler]
+            attach_context(self.crawler, CrawlContext(database_url, tmp_path, 0, ids))
 
     resolver = GuardedResolver.__new__(GuardedResolver)
-    resolver.crawler = SimpleNamespace(
-        crawlers=[SimpleNamespace(spider=spider("http://a.gov.cn/"))]
-    )
+    resolver.crawler = Process("http://a.gov.cn/")
     for address in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "192.168.0.1", "::1", "0.0.0.0"):
         assert is_private_address(address)
         with pytest.raises(DNSLookupError, match="private address"):
             resolver._check(address, "evil.a.gov.cn")
     assert resolver._check("59.203.1.1", "www.a.gov.cn") == "59.203.1.1"
-    resolver.crawler = SimpleNamespace(
-        crawlers=[SimpleNamespace(spider=spider("http://localhost:8/"))]
-    )
+    resolver.crawler = Process("http://localhost:8/")
     assert resolver._check("127.0.0.1", "localhost") == "127.0.0.1"  # the registry row is there
     assert is_reserved_name("files.example.invalid") and not is_reserved_name("invalid.gov.cn")
 
 
 def test_download_size_limits(secure: dict[str, Any]) -> None:
-    failures = {f.get("url", ""): f["reason"] for f in _failures(secure, "hostile")}
+    failures = {f.get("url", ""): f["reason"] for f in run_of(secure, "hostile").failures}
     home = secure["servers"]["hostile"].url
     for name in ("big.pdf", "stream.pdf"):
         rows = fetched(secure, "/files/" + name)
@@ -294,7 +244,7 @@ def test_gzip_bomb_refused(secure: dict[str, Any]) -> None:
         f.error for f in rows
     ]
     home = secure["servers"]["hostile"].url
-    failures = {f.get("url", ""): f["reason"] for f in _failures(secure, "hostile")}
+    failures = {f.get("url", ""): f["reason"] for f in run_of(secure, "hostile").failures}
     assert "decompression bomb" in failures[home + "files/bomb.pdf"]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harvester.normalize.sniff import media_type as sniff_media_type
 from harvester.storage.blobs import BlobError, BlobStore
-from harvester.storage.sniff import sniff_media_type
 
 
 def test_put_get_roundtrip_and_layout(blob_store: BlobStore) -> None:

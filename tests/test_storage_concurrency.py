@@ -10,63 +10,59 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from stored_reports import stored_documents
 
+from harvester.items import ReportDocument
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
-from harvester.storage.repo import store_blob, store_report_version
+from harvester.storage.repo import store_report_version
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 WORKERS = 6
 
 
-def _prepare(engine: Engine, blobs: BlobStore) -> tuple[int, list[dict[str, Any]]]:
+def _prepare(engine: Engine, blobs: BlobStore) -> tuple[int, list[ReportDocument]]:
     with session_scope(engine) as session:
         portal = Portal(province="浙江省", prefecture="宁波市", county="象山县")
         session.add(portal)
         session.flush()
-        documents = []
-        for index, body in enumerate([b"<html>page</html>", b"%PDF-1.7 report"]):
-            blob, _ = store_blob(session, blobs, body)
-            documents.append(
-                {
-                    "url": f"http://127.0.0.1/{index}",
-                    "final_url": None,
-                    "sha256": blob.sha256,
-                    "role": "page" if index == 0 else "attachment",
-                    "fetch_id": None,
-                    "media_type": blob.media_type,
-                    "bytes": blob.size,
-                    "fetched_at": T0,
-                }
-            )
+        documents = stored_documents(session, blobs, [b"<html>page</html>", b"%PDF-1.7 report"], T0)
         return portal.id, documents
 
 
+def _store_in(
+    session: Session, portal_id: int, documents: list[dict[str, Any]]
+) -> tuple[Report, ReportVersion, bool]:
+    """象山县's 2023 report stored with these documents, in `session`."""
+    return store_report_version(
+        session,
+        portal_id=portal_id,
+        agency="象山县人民政府办公室",
+        year=2023,
+        title="2023年度报告",
+        url="http://127.0.0.1/0",
+        run_id=None,
+        documents=documents,
+    )
+
+
 def _store(
-    url: str, portal_id: int, documents: list[dict[str, Any]], barrier: Any
+    url: str, portal_id: int, documents: list[ReportDocument], barrier: Any
 ) -> tuple[int, int, bool]:
     engine = make_engine(url)
     try:
         barrier.wait(timeout=60)
         with session_scope(engine) as session:
-            report, version, created = store_report_version(
-                session,
-                portal_id=portal_id,
-                agency="象山县人民政府办公室",
-                year=2023,
-                title="2023年度报告",
-                url="http://127.0.0.1/0",
-                run_id=None,
-                documents=documents,
-            )
+            report, version, created = _store_in(session, portal_id, documents)
             return report.id, version.id, created
     finally:
         engine.dispose()
 
 
 def _process_worker(
-    url: str, portal_id: int, documents: list[dict[str, Any]], barrier: Any, results: Any
+    url: str, portal_id: int, documents: list[ReportDocument], barrier: Any, results: Any
 ) -> None:
     try:
         results.put(_store(url, portal_id, documents, barrier))
@@ -148,16 +144,7 @@ def test_writer_racing_an_uncommitted_identical_version_reuses_it(
     thread = threading.Thread(target=writer_b)
     thread.start()
     with session_scope(engine) as session:
-        report, version, created = store_report_version(
-            session,
-            portal_id=portal_id,
-            agency="象山县人民政府办公室",
-            year=2023,
-            title="2023年度报告",
-            url="http://127.0.0.1/0",
-            run_id=None,
-            documents=documents,
-        )
+        report, version, created = _store_in(session, portal_id, documents)
         a_inserted.set()
         time.sleep(1.5)  # B is now blocked behind our uncommitted insert
         assert b_result == []

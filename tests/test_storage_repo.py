@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,30 +10,32 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
+from stored_reports import stored_documents
 
+from harvester.items import FetchedDocument, ReportDocument
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import mask_url, session_scope
+from harvester.storage.fetches import (
+    expected_length_from_headers,
+    last_complete_fetch,
+    record_fetch,
+)
 from harvester.storage.models import (
     Blob,
     CrawlRun,
     Fetch,
     ParseResult,
     Portal,
-    PortalRun,
     Report,
     ReportVersion,
     VersionDocument,
 )
 from harvester.storage.repo import (
     current_parse,
-    expected_length_from_headers,
     finish_portal_run,
     finish_run,
-    last_complete_fetch,
-    record_fetch,
     start_portal_run,
     start_run,
-    store_blob,
     store_parse_result,
     store_report_version,
 )
@@ -73,23 +76,33 @@ def fetch(
     return record_fetch(session, blobs, **values)
 
 
-def docs_for(session: Session, blobs: BlobStore, *bodies: bytes) -> list[dict]:
-    documents = []
-    for index, body in enumerate(bodies):
-        blob, _ = store_blob(session, blobs, body)
-        documents.append(
-            {
-                "url": f"http://127.0.0.1/doc{index}",
-                "final_url": f"http://127.0.0.1/doc{index}",
-                "sha256": blob.sha256,
-                "role": "page" if index == 0 else "attachment",
-                "fetch_id": None,
-                "media_type": blob.media_type,
-                "bytes": blob.size,
-                "fetched_at": T0,
-            }
-        )
-    return documents
+def docs_for(session: Session, blobs: BlobStore, *bodies: bytes) -> list[ReportDocument]:
+    return stored_documents(session, blobs, bodies, T0)
+
+
+A_HTML = "http://127.0.0.1/a.html"
+
+
+def store(
+    session: Session,
+    portal: Portal,
+    documents: list[ReportDocument],
+    run_id: int | None = None,
+    title: str | None = None,
+    url: str | None = None,
+    year: int = 2023,
+) -> tuple[Report, ReportVersion, bool]:
+    """寿县人民政府's report of `year` stored with these documents (store_report_version)."""
+    return store_report_version(
+        session,
+        portal_id=portal.id,
+        agency="寿县人民政府",
+        year=year,
+        title=title,
+        url=url,
+        run_id=run_id,
+        documents=documents,
+    )
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -122,9 +135,9 @@ def test_portal_without_reports_is_a_recorded_failure(session: Session) -> None:
     assert start_portal_run(session, run.id, portal.id).id == portal_run.id
     finish_portal_run(session, portal_run, reports_found=0, documents=0)
     session.commit()
-    stored = session.get(PortalRun, portal_run.id)
-    assert stored.outcome == "failed"
-    assert stored.failures == [{"url": None, "reason": "no annual report found on the portal"}]
+    session.refresh(portal_run)  # read back what the database holds
+    assert portal_run.outcome == "failed"
+    assert portal_run.failures == [{"url": None, "reason": "no annual report found on the portal"}]
 
 
 def test_database_constraints_reject_invalid_values(session: Session) -> None:
@@ -214,44 +227,17 @@ def test_new_version_only_when_content_changes(session: Session, blob_store: Blo
     portal = make_portal(session)
     run1 = start_run(session, "crawl", {}, "v")
     docs = docs_for(session, blob_store, PAGE, PDF)
-    report, v1, created = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title="报告",
-        url="http://127.0.0.1/a.html",
-        run_id=run1.id,
-        documents=docs,
-    )
+    report, v1, created = store(session, portal, docs, run1.id, "报告", A_HTML)
     assert created is True
     assert report.first_seen_run == run1.id
 
     run2 = start_run(session, "crawl", {}, "v")
-    same_report, same, created = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title="报告",
-        url="http://127.0.0.1/a.html",
-        run_id=run2.id,
-        documents=docs,
-    )
+    same_report, same, created = store(session, portal, docs, run2.id, "报告", A_HTML)
     assert created is False and same.id == v1.id and same_report.id == report.id
     assert same_report.first_seen_run == run1.id and same_report.last_seen_run == run2.id
 
     changed = docs_for(session, blob_store, PAGE, PDF + b"\n% corrected figures")
-    _, v2, created = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title="报告（更正）",
-        url="http://127.0.0.1/a.html",
-        run_id=run2.id,
-        documents=changed,
-    )
+    _, v2, created = store(session, portal, changed, run2.id, "报告（更正）", A_HTML)
     session.commit()
     assert created is True and v2.id != v1.id and v2.content_hash != v1.content_hash
     assert session.scalar(select(func.count()).select_from(Report)) == 1
@@ -267,8 +253,8 @@ def test_new_version_only_when_content_changes(session: Session, blob_store: Blo
             )
         )
 
-    assert shas(v1.id) == [d["sha256"] for d in docs]
-    assert shas(v2.id) == [d["sha256"] for d in changed]
+    assert shas(v1.id) == [d.sha256 for d in docs]
+    assert shas(v2.id) == [d.sha256 for d in changed]
     roles = session.scalars(
         select(VersionDocument.role)
         .where(VersionDocument.version_id == v1.id)
@@ -280,32 +266,25 @@ def test_new_version_only_when_content_changes(session: Session, blob_store: Blo
 def test_document_order_is_part_of_the_content(session: Session, blob_store: BlobStore) -> None:
     portal = make_portal(session)
     docs = docs_for(session, blob_store, PAGE, PDF, b"%PDF-1.4 second attachment")
-    args = {
-        "portal_id": portal.id,
-        "agency": "寿县人民政府",
-        "year": 2022,
-        "title": None,
-        "url": None,
-        "run_id": None,
-    }
-    _, first, _ = store_report_version(session, documents=docs, **args)
-    swapped = [docs[0], docs[2] | {"role": "attachment"}, docs[1]]
-    _, second, created = store_report_version(session, documents=swapped, **args)
+    _, first, _ = store(session, portal, docs, year=2022)
+    swapped = [docs[0], replace(docs[2], role="attachment"), docs[1]]
+    _, second, created = store(session, portal, swapped, year=2022)
     assert created and second.id != first.id
 
 
 def test_report_version_refuses_documents_without_stored_bytes(session: Session) -> None:
     portal = make_portal(session)
     with pytest.raises(ValueError, match="expected the sha256 of a stored blob"):
-        store_report_version(
+        store(
             session,
-            portal_id=portal.id,
-            agency="寿县人民政府",
-            year=2023,
-            title=None,
-            url=None,
-            run_id=None,
-            documents=[{"url": "http://127.0.0.1/x.pdf", "sha256": None, "role": "attachment"}],
+            portal,
+            [
+                ReportDocument(
+                    "attachment",
+                    "http://127.0.0.1/x.pdf",
+                    FetchedDocument("http://127.0.0.1/x.pdf", "", 200, "", T0, "http"),
+                )
+            ],
         )
 
 
@@ -316,16 +295,7 @@ def test_every_parse_result_is_kept_and_one_is_current(
     session: Session, blob_store: BlobStore
 ) -> None:
     portal = make_portal(session)
-    _, version, _ = store_report_version(
-        session,
-        portal_id=portal.id,
-        agency="寿县人民政府",
-        year=2023,
-        title=None,
-        url=None,
-        run_id=None,
-        documents=docs_for(session, blob_store, PDF),
-    )
+    _, version, _ = store(session, portal, docs_for(session, blob_store, PDF))
     common = {
         "normalizer_version": "n1",
         "normalised": {"documents": []},

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
@@ -29,9 +28,11 @@ from harvester.discovery import (
     is_report_link,
 )
 from harvester.parser import parse_text
-from harvester.world import World, start_world
+from harvester.world import PortalSpec, World, start_world
 from harvester.world.catalog import PROFILES
-from harvester.world.content import ContentFactory, Renderer, seed_text
+from harvester.world.factory import ContentFactory
+from harvester.world.render import Renderer
+from harvester.world.seed_reports import seed_text
 from harvester.world.special import COOKIE, challenge_token
 from spiders.families import API_WALKERS, detect_family, walk
 
@@ -82,9 +83,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     w.stop()
 
 
-def portal(world: World, kind: str) -> tuple[dict[str, Any], str]:
-    spec = next(p for p in world.portals if p["kind"] == kind)
-    return spec, spec["home_url"].rstrip("/")
+def portal(world: World, kind: str) -> tuple[PortalSpec, str]:
+    spec = next(p for p in world.portals if p.kind == kind)
+    return spec, spec.home_url.rstrip("/")
 
 
 def links_of(html: str, url: str) -> dict[str, str]:
@@ -94,7 +95,7 @@ def links_of(html: str, url: str) -> dict[str, str]:
 def column_url(world: World, kind: str) -> str:
     """The 年报 column as discovery finds it: home page, else one 政务公开 hub down."""
     spec, _home = portal(world, kind)
-    home = spec["home_url"]
+    home = spec.home_url
     html = fetch(home).text()
     found = find_columns(html, home, home)
     if not found:
@@ -108,7 +109,7 @@ def column_url(world: World, kind: str) -> str:
 
 
 def test_world_lists_one_portal_per_family_with_expected_reports(world: World) -> None:
-    kinds = [p["kind"] for p in world.portals]
+    kinds = [p.kind for p in world.portals]
     assert kinds == [
         "lonsun",
         "hanweb",
@@ -120,16 +121,16 @@ def test_world_lists_one_portal_per_family_with_expected_reports(world: World) -
         "jslist",
         "challenge",
     ]
-    assert {p["family"] for p in world.portals} == {
+    assert {p.family for p in world.portals} == {
         "lonsun", "hanweb", "shandong", "vsb", "trs", "gkmlpt", "generic"
     }  # fmt: skip
     for spec in world.portals:
-        assert spec["home_url"].startswith("http://127.0.0.1:")
-        pairs = [(e["agency"], e["year"]) for e in spec["expected"]]
+        assert spec.home_url.startswith("http://127.0.0.1:")
+        pairs = [(e.agency, e.year) for e in spec.expected]
         assert pairs and len(pairs) == len(set(pairs))
         # Every agency is a body of this county, named as the report titles name it.
-        assert all(a.startswith(spec["county"]) for a, _y in pairs), spec["name"]
-    expected = {p["name"]: {(e["agency"], e["year"]) for e in p["expected"]} for p in world.portals}
+        assert all(a.startswith(spec.county) for a, _y in pairs), spec.county
+    expected = {p.county: p.expected_pairs() for p in world.portals}
     # The five seed reports are each expected from their county's portal.
     assert ("寿县人民政府", 2020) in expected["寿县"]
     assert ("象山县人民政府办公室", 2020) in expected["象山县"]
@@ -153,7 +154,7 @@ def test_same_seed_gives_the_same_world(tmp_path: Path) -> None:
 def test_home_pages_lead_to_the_column_past_distractors(world: World) -> None:
     for kind in ("lonsun", "hanweb", "shandong", "vsb", "trs", "gkmlpt", "gbk"):
         spec, home = portal(world, kind)
-        page = fetch(spec["home_url"])
+        page = fetch(spec.home_url)
         assert page.status == 200 and "<title>" in page.text()
         url = column_url(world, kind)
         assert urlsplit(url).netloc == urlsplit(home).netloc
@@ -196,7 +197,7 @@ def crawl_lists(start: str, family: str, limit: int = 200) -> tuple[set[str], li
 
 
 def gov_titles(world: World, kind: str) -> set[str]:
-    plan = world.plans[[p["kind"] for p in world.portals].index(kind)]
+    plan = world.plans[[p.kind for p in world.portals].index(kind)]
     return {i.title for i in plan.gov.items if i.is_report}
 
 
@@ -210,7 +211,7 @@ def test_family_lists_paginate_as_the_walkers_expect(world: World, kind: str) ->
     assert len(pages) >= (2 if kind == "hanweb" else 3), pages
     assert kind != "hanweb" or "dataproxy.jsp" in pages[-1]
     # The county government's reports, and the prefecture's report on its own site.
-    prefecture = next(p for p in world.portals if p["kind"] == kind)["prefecture"]
+    prefecture = next(p for p in world.portals if p.kind == kind).prefecture
     offsite = {f"@{prefecture}人民政府2023年政府信息公开工作年度报告"}
     if kind == "shandong":
         offsite = set()  # its script list is read for platform URLs only
@@ -283,7 +284,7 @@ def article_of(world: World, kind: str, title: str) -> tuple[str, str]:
     """URL and HTML of a report page, found by walking the column and its sub-columns
     like a crawler."""
     url = column_url(world, kind)
-    home = portal(world, kind)[0]["home_url"]
+    home = portal(world, kind)[0].home_url
     family = {"gbk": "generic"}.get(kind, kind)
     queue, seen = [(url, "html")], set()
     while queue:
@@ -422,11 +423,11 @@ def test_gbk_portal_with_a_wrong_http_charset(world: World) -> None:
 
 def test_challenge_portal_needs_the_script_cookie(world: World) -> None:
     spec, home = portal(world, "challenge")
-    blocked = fetch(spec["home_url"])
+    blocked = fetch(spec.home_url)
     assert blocked.status == 412 and "$_ts" in blocked.text()
     seed = re.search(r'\$_ts\.cd="([^"]+)"', blocked.text()).group(1)
-    assert fetch(spec["home_url"], {"Cookie": f"{COOKIE}=wrong"}).status == 412
-    passed = fetch(spec["home_url"], {"Cookie": f"{COOKIE}={challenge_token(seed)}"})
+    assert fetch(spec.home_url, {"Cookie": f"{COOKIE}=wrong"}).status == 412
+    passed = fetch(spec.home_url, {"Cookie": f"{COOKIE}={challenge_token(seed)}"})
     assert passed.status == 200 and "政务公开" in passed.text()
     assert fetch(home + "/robots.txt").status == 200
 
@@ -493,8 +494,8 @@ def test_generated_portals_cycle_the_families(tmp_path: Path) -> None:
     try:
         assert time.monotonic() - started < 60  # cheap: no LibreOffice
         # The world option's fault: each portal's home page fails once, then answers.
-        assert [fetch(w.portals[0]["home_url"]).status for _ in range(2)] == [500, 200]
-        assert [p["family"] for p in w.portals[:6]] == [
+        assert [fetch(w.portals[0].home_url).status for _ in range(2)] == [500, 200]
+        assert [p.family for p in w.portals[:6]] == [
             "trs",
             "hanweb",
             "lonsun",
@@ -502,10 +503,10 @@ def test_generated_portals_cycle_the_families(tmp_path: Path) -> None:
             "shandong",
             "gkmlpt",
         ]
-        assert len({p["home_url"] for p in w.portals}) == 12
+        assert len({p.home_url for p in w.portals}) == 12
         for spec in w.portals[1:]:
-            assert spec["expected"] and fetch(spec["home_url"]).status == 500
-            assert fetch(spec["home_url"]).status == 200
+            assert spec.expected and fetch(spec.home_url).status == 500
+            assert fetch(spec.home_url).status == 200
         assert not list(tmp_path.glob("*.pdf"))  # no LibreOffice for benchmark portals
     finally:
         w.stop()

@@ -49,6 +49,7 @@ LAZY_COMMANDS = {
     "portals": "harvester.cli.portals:portals",
     "worker": "harvester.cli.worker:worker",
     "db": "harvester.cli.db:db",
+    "serve": "harvester.cli.serve:serve",
 }
 LAZY_HELP = {
     "scrape": "Scrape one county now: find its 年报 column, fetch, parse, check.",
@@ -61,6 +62,7 @@ LAZY_HELP = {
     "portals": "Inspect and correct the portal registry (list, show, add, set).",
     "worker": "A distributed crawl worker sharing a run's queue through Redis.",
     "db": "Create, upgrade or inspect the database schema.",
+    "serve": "Open the harvest in a browser (coverage, reports, checks; read-only).",
 }
 
 

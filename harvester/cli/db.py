@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from harvester.cli.common import database_options
 from harvester.config import data_dir, database_url
 from harvester.storage.db import (
     SchemaError,
@@ -17,22 +18,6 @@ from harvester.storage.db import (
     sqlite_path,
     upgrade,
 )
-
-
-def _db_options(func):  # type: ignore[no-untyped-def]
-    func = click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Working data directory (the default SQLite file lives here).",
-    )(func)
-    return click.option(
-        "--db",
-        "db",
-        default=None,
-        metavar="URL",
-        help="Database URL. Default: $HARVESTER_DATABASE_URL or a SQLite file in the data directory.",
-    )(func)
 
 
 def _url(db: str | None, directory: Path | None) -> str:
@@ -57,7 +42,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@_db_options
+@database_options
 def upgrade_command(db: str | None, data_dir: Path | None) -> None:
     """Apply every pending migration (creates the schema in an empty database).
 
@@ -75,7 +60,7 @@ def upgrade_command(db: str | None, data_dir: Path | None) -> None:
 
 
 @db.command("current")
-@_db_options
+@database_options
 def current_command(db: str | None, data_dir: Path | None) -> None:
     """Show the database's schema revision and whether it is up to date.
 
@@ -105,7 +90,7 @@ def current_command(db: str | None, data_dir: Path | None) -> None:
 
 @db.command("downgrade")
 @click.argument("revision")
-@_db_options
+@database_options
 def downgrade_command(revision: str, db: str | None, data_dir: Path | None) -> None:
     """Undo migrations down to REVISION (`base` removes every harvester table and its data).
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from harvester.cli.common import handles_interrupt, open_env, output_options
 from harvester.cli.run import _finish, _run
@@ -15,29 +16,28 @@ from harvester.config import data_dir as resolve_data_dir
 from harvester.registry import seed_registry
 from harvester.storage.db import session_scope
 from harvester.storage.models import Portal
-from harvester.world import start_world
+from harvester.world import PortalSpec, start_world
 
 
-def _register(session, portal: dict) -> int:
-    row = None
-    if portal.get("adcode"):
-        row = session.scalars(select(Portal).where(Portal.adcode == portal["adcode"])).first()
+def serve_command(directory: Path) -> str:
+    """The one command that opens the demo's harvest in the web view."""
+    return f"harvester serve --db {directory / 'harvester.sqlite'} --data-dir {directory}"
+
+
+def _register(session: Session, portal: PortalSpec) -> int:
+    row = session.scalars(select(Portal).where(Portal.adcode == portal.adcode)).first()
     if row is None:
         row = Portal(
-            adcode=portal.get("adcode"),
-            province=portal["province"],
-            prefecture=portal.get("prefecture"),
-            county=portal["county"],
+            adcode=portal.adcode,
+            province=portal.province,
+            prefecture=portal.prefecture,
+            county=portal.county,
             source="user",
         )
         session.add(row)
-    row.home_url = portal["home_url"]
-    # What the world's registry row fixes (a column URL, an encoding, …); the rest — family,
-    # whether a browser is needed — the crawl finds out and remembers by itself.
-    for key, value in (portal.get("registry") or {}).items():
-        if hasattr(Portal, key):
-            setattr(row, key, value)
-    row.notes = f"demo: local portal world ({portal.get('family')} style)"
+    row.home_url = portal.home_url
+    # The family and whether a browser is needed the crawl finds out and remembers by itself.
+    row.notes = f"demo: local portal world ({portal.family} style)"
     row.enabled = True
     session.flush()
     return row.id
@@ -89,11 +89,11 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
             seed_registry(session)
             portal_ids = [_register(session, p) for p in world.portals]
         for p in world.portals:
-            env.say(f"  {p['county']:<8} {p['family']:<10} {p['home_url']}")
+            env.say(f"  {p.county:<8} {p.family:<10} {p.home_url}")
         result = _run(
             env,
             "demo",
-            {"world": [p["county"] for p in world.portals]},
+            {"world": [p.county for p in world.portals]},
             portal_ids,
             None,
             crawl_settings=WORLD_CRAWL_SETTINGS,
@@ -104,7 +104,12 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
     env.say(
         f"\nData: {directory}\n"
         f"  harvester status --db {db_url}\n"
-        f"  harvester export --db {db_url} --format csv -o reports.csv"
+        f"  harvester export --db {db_url} --format csv -o reports.csv",
+        soft_wrap=True,
+        markup=False,
+    )
+    env.say(
+        f"\nOpen it in the web view:\n  {serve_command(directory)}", soft_wrap=True, markup=False
     )
     if code:
         raise SystemExit(code)

@@ -1,4 +1,4 @@
-"""`harvester export`: records as JSONL, CSV or Parquet."""
+"""`harvester export`: records as JSONL, CSV or Parquet; the whole database as SQLite."""
 
 from __future__ import annotations
 
@@ -167,11 +167,53 @@ def _nothing_message(
     )
 
 
+def _export_sqlite(
+    db_url: str,
+    output: Path,
+    county: tuple[str, ...],
+    year: tuple[int, ...],
+    all_versions: bool,
+    quiet: bool,
+) -> None:
+    """The whole database as one SQLite file (a snapshot has no filters)."""
+    from harvester.storage.db import mask_url
+    from harvester.web.snapshot import write_snapshot
+
+    if county or year or all_versions:
+        fail(
+            "--format sqlite copies the whole database; --county, --year and --all-versions do not apply"
+        )
+    if output.resolve() == _sqlite_file(db_url):
+        fail(f"cannot write the snapshot over the database itself ({output})")
+    try:
+        counts = write_snapshot(db_url, output)
+    except Exception as exc:
+        fail(f"cannot snapshot {mask_url(db_url)}: {exc}", EXIT_FAILED)
+    if not quiet:
+        click.echo(
+            f"wrote {output}: {counts.get('report', 0)} reports, "
+            f"{counts.get('report_version', 0)} versions, {counts.get('fetch', 0)} fetches; "
+            f"open it with `harvester serve --db {output}`",
+            err=True,
+        )
+
+
+def _sqlite_file(db_url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    from harvester.storage.db import is_sqlite
+
+    if not is_sqlite(db_url):
+        return None
+    database = make_url(db_url).database
+    return Path(database).resolve() if database and database != ":memory:" else None
+
+
 @click.command()
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
+    type=click.Choice(["jsonl", "csv", "parquet", "sqlite"]),
     default="jsonl",
     show_default=True,
     help="Output format.",
@@ -195,7 +237,7 @@ def _nothing_message(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default stdout; required for parquet).",
+    help="File to write (default stdout; required for parquet and sqlite).",
 )
 @database_options
 @click.option("--quiet", "-q", is_flag=True, help="Only errors (no summary on stderr).")
@@ -223,6 +265,10 @@ def export(
     report version, one `section.row.column` column per table cell. A blank cell is empty
     (null), never 0. Nothing matching is an error (exit code 1) and writes no file.
 
+    SQLite is a snapshot of the whole database (every table, same schema) that
+    `harvester serve --db FILE` opens and Datasette can publish; the raw documents stay
+    in the data directory (docs/web.md).
+
     \b
     Examples:
       harvester export > reports.jsonl
@@ -230,12 +276,17 @@ def export(
       harvester export --format parquet --all-versions -o all.parquet
       harvester export --county 寿县 --history      # every parse, current and earlier
       harvester export --county 340422 --county 象山县 --year 2021 --year 2022 -q -o two.jsonl
+      harvester export --format sqlite -o snapshot.sqlite
     """
-    if fmt == "parquet" and output is None:
-        fail("--format parquet needs --output FILE")
+    if fmt in ("parquet", "sqlite") and output is None:
+        fail(f"--format {fmt} needs --output FILE")
     if output is not None and not output.resolve().parent.is_dir():
         fail(f"cannot write {output}: directory {output.resolve().parent} does not exist")
     env = open_env(db, data_dir, quiet=True, access="read", blob_store=blob_store)
+    if fmt == "sqlite":
+        assert output is not None
+        _export_sqlite(env.db_url, output, county, year, all_versions, quiet)
+        return
     stats = ExportStats()
     invalid: list[str] = []
     with session_scope(env.engine) as session:

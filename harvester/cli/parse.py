@@ -75,8 +75,55 @@ def record_of_file(path: Path, **context: Any) -> dict[str, Any]:
     return parse_document(doc, **context)
 
 
+def _summary(record: dict[str, Any]) -> str:
+    """One line for stderr: body, year, era, checks, completeness, warnings."""
+    failed = [c["rule"] for c in record["checks"] if not c["ok"]]
+    comp = (record.get("completeness") or {}).get("overall")
+    read = f", {comp['read']}/{comp['expected']} cells read" if comp else ""
+    if record.get("from_prose"):
+        read = f", {len(record['from_prose'])} figures from prose"
+    return (
+        f"{record.get('agency')} {record.get('year')}: era {record.get('era')}, "
+        f"{len(record['checks'])} checks ({len(failed)} failed{': ' + ', '.join(failed) if failed else ''})"
+        f"{read}, {len(record['warnings'])} warnings"
+    )
+
+
+def _folder(folder: Path, quiet: bool, **context: Any) -> None:
+    """Every file below `folder` (sorted), one record per line (JSONL) on stdout; files that
+    are not reports or cannot be read are named on stderr and skipped."""
+    from harvester.parser.completeness import is_read
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    reports = read = 0
+    for path in files:
+        own = dict(context)
+        own["url"] = context.get("url") or path.resolve().as_uri()
+        try:
+            record = record_of_file(path, **own)
+        except SystemExit:  # the reason is already on stderr
+            continue
+        if not _is_report(record):
+            reasons = "; ".join(record.get("warnings", [])[:3]) or "no title, year or tables"
+            click.echo(f"{path}: skipped, not a report ({reasons})", err=True)
+            continue
+        reports += 1
+        read += is_read(record)
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if not quiet:
+            click.echo(f"{path}: {_summary(record)}", err=True)
+    if not quiet:
+        click.echo(
+            f"{len(files)} files: {reports} reports ({read} read, completeness ≥ 50 %), "
+            f"{len(files) - reports} skipped",
+            err=True,
+        )
+    if not reports:
+        raise SystemExit(EXIT_FAILED)
+
+
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the record only (one JSON object, no summary)."
 )
@@ -87,16 +134,23 @@ def record_of_file(path: Path, **context: Any) -> dict[str, Any]:
 def parse(
     file: Path, as_json: bool, quiet: bool, county: str | None, adcode: str | None, url: str | None
 ) -> None:
-    """Parse one report file (.txt, .html, .docx, .doc, .pdf, …) and print its JSON record.
+    """Parse one report file (.txt, .html, .docx, .doc, .pdf, …) and print its JSON record;
+    given a folder, parse every file in it (and below) and print one record per line.
 
     The record follows the public schema (docs/record-schema.md). A summary of the era,
-    failed checks and warnings goes to stderr unless --json or --quiet.
+    failed checks, cells read and warnings goes to stderr unless --json or --quiet. In a
+    folder each record's `url` is its file's file:// address (unless --url is given); files
+    that are not reports are named on stderr and skipped.
 
     \b
     Examples:
       harvester parse report.pdf
       harvester parse report.txt --json | jq .applications.received
+      harvester parse saved-reports/ > reports.jsonl
     """
+    if file.is_dir():
+        _folder(file, quiet or as_json, county=county, adcode=adcode, url=url)
+        return
     record = record_of_file(file, county=county, adcode=adcode, url=url)
     if not _is_report(record):
         reasons = "; ".join(record.get("warnings", [])[:3]) or "no title, year or tables"
@@ -104,13 +158,7 @@ def parse(
     indent = None if as_json else 2
     sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=indent) + "\n")
     if not (as_json or quiet):
-        failed = [c["rule"] for c in record["checks"] if not c["ok"]]
-        click.echo(
-            f"{record.get('agency')} {record.get('year')}: era {record.get('era')}, "
-            f"{len(record['checks'])} checks ({len(failed)} failed{': ' + ', '.join(failed) if failed else ''}), "
-            f"{len(record['warnings'])} warnings",
-            err=True,
-        )
+        click.echo(_summary(record), err=True)
 
 
 if __name__ == "__main__":

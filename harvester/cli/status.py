@@ -195,7 +195,9 @@ def status(
     whose last run failed (with why).
 
     Reports are counted by the newest parse of their newest version: ok (every hard check
-    holds and the tables were read), not ok, or not parsed yet (see `harvester reparse`).
+    holds and the tables were read: at least half of the cells the template defines, see
+    `completeness` in docs/record-schema.md), not ok, or not parsed yet (see `harvester
+    reparse`).
 
     \b
     Examples:

@@ -16,10 +16,9 @@ from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import (
     RawCell,
     TableTooLarge,
-    build_table,
     clean_text,
-    drop_empty,
     join_lines,
+    table_of,
 )
 from harvester.normalize.zipguard import open_zip, read_member
 
@@ -34,7 +33,9 @@ def _q(tag: str) -> str:
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False
+    )
 
 
 def _styles(zf) -> dict[str, str]:
@@ -178,11 +179,12 @@ def _read_table(
                 if kept == 0 and not cell.text:
                     keep[r][i] = False
                 cell.colspan = max(kept, 1)
-    grid_rows = [[c for c, k in zip(row, ks, strict=True) if k] for row, ks in zip(rows, keep, strict=True)]
-    # cells removed by vMerge must leave their columns occupied: build_table handles it via
+    grid_rows = [
+        [c for c, k in zip(row, ks, strict=True) if k] for row, ks in zip(rows, keep, strict=True)
+    ]
+    # cells removed by vMerge must leave their columns occupied: the grid is built with the
     # rowspan of the cell above, as long as the removed cells are those it covers.
-    table = build_table(grid_rows)
-    table = drop_empty(table)
+    table = table_of(grid_rows)
     if table is not None:
         out.append(Block("table", table=table))
     for sub in nested:
@@ -238,7 +240,9 @@ def normalize_docx(data: bytes) -> Document:
             if not text:
                 continue
             level = _heading_level(el, styles)
-            blocks.append(Block("heading", text, level=level) if level else Block("paragraph", text))
+            blocks.append(
+                Block("heading", text, level=level) if level else Block("paragraph", text)
+            )
         elif el.tag == _q("tbl"):
             _table(el, styles, blocks, 0, warnings)
     doc = Document(blocks=blocks, source_format="docx")

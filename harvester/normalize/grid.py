@@ -49,7 +49,9 @@ def join_lines(parts: list[str]) -> str:
             continue
         if not out:
             out = part
-        elif _CJK.match(out[-1]) or _CJK.match(part[0]) or (out[-1].isdigit() and part[0].isdigit()):
+        elif (
+            _CJK.match(out[-1]) or _CJK.match(part[0]) or (out[-1].isdigit() and part[0].isdigit())
+        ):
             out += part
         else:
             out += " " + part
@@ -61,10 +63,13 @@ def build_table(rows: list[list[RawCell]]) -> Table:
     grid: dict[tuple[int, int], Cell] = {}
     n_rows = len(rows)
     check_cells(sum(len(row) for row in rows))
-    check_cells(sum(
-        max(1, min(raw.rowspan, MAX_SPAN, n_rows - r)) * max(1, min(raw.colspan, MAX_SPAN))
-        for r, row in enumerate(rows) for raw in row
-    ))  # the grid the spans make, before it is made
+    check_cells(
+        sum(
+            max(1, min(raw.rowspan, MAX_SPAN, n_rows - r)) * max(1, min(raw.colspan, MAX_SPAN))
+            for r, row in enumerate(rows)
+            for raw in row
+        )
+    )  # the grid the spans make, before it is made
     width = 0
     for r, row in enumerate(rows):
         c = 0
@@ -82,12 +87,10 @@ def build_table(rows: list[list[RawCell]]) -> Table:
                         grid[(r + dr, c + dc)] = Cell(raw.text, merged=True, origin=(r, c))
             c += cs
             width = max(width, c)
-    for (_r, c) in grid:
+    for _r, c in grid:
         width = max(width, c + 1)
     check_cells(n_rows * width)  # ragged rows are padded to a rectangle
-    table_rows = [
-        [grid.get((r, c)) or Cell("") for c in range(width)] for r in range(n_rows)
-    ]
+    table_rows = [[grid.get((r, c)) or Cell("") for c in range(width)] for r in range(n_rows)]
     return collapse_redundant(Table(rows=table_rows))
 
 
@@ -105,11 +108,13 @@ def collapse_redundant(table: Table) -> Table:
         return table
     n_rows, n_cols = len(rows), len(rows[0])
     drop_cols = {
-        c for c in range(1, n_cols)
+        c
+        for c in range(1, n_cols)
         if all(_source(table, r, c) == _source(table, r, c - 1) for r in range(n_rows))
     }
     drop_rows = {
-        r for r in range(1, n_rows)
+        r
+        for r in range(1, n_rows)
         if all(_source(table, r, c) == _source(table, r - 1, c) for c in range(n_cols))
     }
     if not drop_cols and not drop_rows:
@@ -136,6 +141,12 @@ def drop_empty(table: Table) -> Table | None:
         return table
     # re-index origins after removing rows
     return rebuild(Table(rows=rows))
+
+
+def table_of(rows: list[list[RawCell]]) -> Table | None:
+    """The grid of these cells without its empty rows (None when nothing is left); raises
+    TableTooLarge over the per-table cell limit."""
+    return drop_empty(build_table(rows))
 
 
 def rebuild(table: Table) -> Table:
@@ -187,7 +198,9 @@ def _origin_exists(table: Table, o: tuple[int, int]) -> bool:
     return 0 <= r < len(table.rows) and 0 <= c < len(table.rows[r]) and not table.rows[r][c].merged
 
 
-def build_positioned(cells: list[tuple[int, int, int, int, str]], n_rows: int, n_cols: int) -> Table:
+def build_positioned(
+    cells: list[tuple[int, int, int, int, str]], n_rows: int, n_cols: int
+) -> Table:
     """A grid from cells placed at absolute positions: (row, col, rowspan, colspan, text)."""
     check_cells(n_rows * n_cols)
     grid: dict[tuple[int, int], Cell] = {}

@@ -4,24 +4,29 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from harvester.document import Block, Document, Table
 from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.charset import decode_text
-from harvester.normalize.dom import parse_html
+from harvester.normalize.dom import BLOCK_TAGS, SKIP_TAGS, parse_html, text_of
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import (
     MAX_SPAN,
     RawCell,
     TableTooLarge,
-    build_table,
     clean_text,
-    drop_empty,
-    join_lines,
+    table_of,
 )
-from harvester.normalize.links import attachments_of, continuation_urls, extract_attachments
+from harvester.normalize.html_meta import read_metadata
+from harvester.normalize.links import (
+    IMG_EXTS,
+    attachments_of,
+    continuation_urls,
+    extract_attachments,
+)
 
 CONTAINERS = (
     "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
@@ -33,57 +38,9 @@ CONTAINERS = (
     "//*[@id='content']",
     "//article",
 )
-BLOCK_TAGS = {
-    "p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "center", "blockquote",
-    "pre", "form", "header", "footer", "main", "aside", "nav", "figure", "figcaption", "address",
-    "h1", "h2", "h3", "h4", "h5", "h6", "tr", "hr",
-}
-SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "select", "option", "button"}
-META_NAMES = (
-    "ArticleTitle", "PubDate", "ColumnName", "ColumnType", "SiteName", "SiteDomain", "SiteIDCode",
-    "ContentSource", "Keywords", "Description", "Author", "Url",
-)
-INFO_LABELS = ("索引号", "发布机构", "主题分类", "文号", "发文字号", "成文日期", "有效性", "发布日期", "发布时间", "来源")
-_DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 
 
 # ---------------------------------------------------------------- parsing
-
-
-def _text_of(el: etree._Element) -> str:
-    """Text of an element with block boundaries as line breaks, joined CJK-aware."""
-    if len(el) == 0:  # fast path: a leaf cell
-        return clean_text(el.text or "")
-    lines: list[str] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        if buf:
-            lines.append("".join(buf))
-            buf.clear()
-
-    def walk(node: etree._Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        tag = tag.lower()
-        if tag in SKIP_TAGS or node.tag is etree.Comment:
-            if node.tail:
-                buf.append(node.tail)
-            return
-        block = tag in BLOCK_TAGS or tag == "br"
-        if block:
-            flush()
-        if node.text and tag != "br":
-            buf.append(node.text)
-        for child in node:
-            walk(child)
-        if block:
-            flush()
-        if node.tail:
-            buf.append(node.tail)
-
-    walk(el)
-    flush()
-    return join_lines(lines)
 
 
 def table_from_html(table: etree._Element) -> Table | None:
@@ -91,12 +48,12 @@ def table_from_html(table: etree._Element) -> Table | None:
     for tr in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"):
         row: list[RawCell] = []
         for td in tr.xpath("./td | ./th"):
-            row.append(RawCell(_text_of(td), _span(td.get("rowspan")), _span(td.get("colspan"))))
+            row.append(RawCell(text_of(td), _span(td.get("rowspan")), _span(td.get("colspan"))))
         rows.append(row)
     if not rows:
         return None
     try:
-        return drop_empty(build_table(rows))
+        return table_of(rows)
     except TableTooLarge:  # drop_large_tables removed those it could see coming
         return None
 
@@ -161,7 +118,7 @@ def blocks_from_element(root: etree._Element) -> list[Block]:
             return
         if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
             flush()
-            text = _text_of(node)
+            text = text_of(node)
             if text:
                 blocks.append(Block("heading", text, level=int(tag[1])))
             if node.tail:
@@ -194,98 +151,16 @@ def _owner_table(td: etree._Element) -> etree._Element | None:
     return p
 
 
-# ---------------------------------------------------------------- metadata
-
-
-def _metadata(tree: etree._Element, doc: Document) -> None:
-    for meta in tree.iter("meta"):
-        name = (meta.get("name") or "").strip()
-        content = clean_text(meta.get("content") or "")
-        for known in META_NAMES:
-            if name.lower() == known.lower() and content:
-                doc.metadata[known] = content
-    flat = _flat_lines(tree)
-    for label in INFO_LABELS:
-        value = _labelled(flat, label)
-        if value and label not in doc.metadata:
-            doc.metadata[label] = value
-    h1 = next((clean_text(_text_of(h)) for h in tree.iter("h1") if _text_of(h).strip()), "")
-    title_tag = next((clean_text(t.text_content()) for t in tree.iter("title")), "")
-    doc.title = doc.metadata.get("ArticleTitle") or h1 or title_tag or None
-    for source in (doc.metadata.get("PubDate"), doc.metadata.get("发布日期"), doc.metadata.get("发布时间")):
-        date = _iso_date(source)
-        if date:
-            doc.published = date
-            break
-
-
-def _iso_date(text: str | None) -> str | None:
-    if not text:
-        return None
-    m = _DATE.search(text)
-    if not m:
-        return None
-    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not (1990 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31):
-        return None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
-
-
-def _flat_lines(tree: etree._Element) -> list[str]:
-    body = tree.find("body")
-    root = body if body is not None else tree
-    lines: list[str] = []
-    buf: list[str] = []
-    for event, node in etree.iterwalk(root, events=("start", "end")):
-        if not isinstance(node.tag, str):
-            continue
-        tag = node.tag.lower()
-        if event == "start":
-            if tag in BLOCK_TAGS or tag in {"td", "th", "br", "table"}:
-                lines.append(clean_text("".join(buf)))
-                buf.clear()
-            if node.text and tag not in SKIP_TAGS:
-                buf.append(node.text)
-        else:
-            if tag in BLOCK_TAGS or tag in {"td", "th", "table"}:
-                lines.append(clean_text("".join(buf)))
-                buf.clear()
-            if node.tail:
-                parent = node.getparent()
-                if parent is None or not isinstance(parent.tag, str) or parent.tag.lower() not in SKIP_TAGS:
-                    buf.append(node.tail)
-    lines.append(clean_text("".join(buf)))
-    return [ln for ln in lines if ln]
-
-
-def _labelled(lines: list[str], label: str) -> str | None:
-    pattern = re.compile(re.escape(label) + r"\s*[:：]\s*(.*)")
-    for i, line in enumerate(lines[:400]):
-        m = pattern.search(line)
-        if not m:
-            compact = line.replace(" ", "").rstrip(":：")
-            if compact == label and i + 1 < len(lines):
-                value = lines[i + 1]
-            else:
-                continue
-        else:
-            value = m.group(1)
-            if not value and i + 1 < len(lines):
-                value = lines[i + 1]
-        # cut at the next label on the same line
-        cut = re.split(r"\s{2,}|(?:" + "|".join(INFO_LABELS) + r")\s*[:：]", value, maxsplit=1)[0]
-        value = clean_text(cut)
-        if value and not any(value.startswith(lb) for lb in INFO_LABELS):
-            return value[:200]
-    return None
-
-
 # ---------------------------------------------------------------- main text
 
 
 def _container(tree: etree._Element) -> etree._Element | None:
     for xp in CONTAINERS:
-        found = [el for el in tree.xpath(xp) if len(el.text_content().strip()) >= 20 or el.xpath(".//table")]
+        found = [
+            el
+            for el in tree.xpath(xp)
+            if len(el.text_content().strip()) >= 20 or el.xpath(".//table")
+        ]
         if found:
             return max(found, key=lambda el: len(el.text_content()))
     return None
@@ -312,7 +187,9 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
     if not xml:
         warnings.append("no main text found by trafilatura")
         return blocks, warnings
-    root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, recover=True))
+    root = etree.fromstring(
+        xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, recover=True)
+    )
     used: set[int] = set()
     main = root.find(".//main")
     for el in (main if main is not None else root).iter("head", "p", "item", "table", "quote"):
@@ -322,7 +199,7 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
             for i, raw in enumerate(raw_tables):
                 if i in used:
                     continue
-                raw_cells = {clean_text(_text_of(td)) for td in raw.iter("td", "th")} - {""}
+                raw_cells = {clean_text(text_of(td)) for td in raw.iter("td", "th")} - {""}
                 if not raw_cells:
                     continue
                 s = len(cells & raw_cells) / max(len(cells | raw_cells), 1)
@@ -334,7 +211,9 @@ def _trafilatura_blocks(tree: etree._Element) -> tuple[list[Block], list[str]]:
                 if t is not None:
                     blocks.append(Block("table", table=t))
             continue
-        if el.getparent() is not None and any(a.tag in {"table", "cell"} for a in el.iterancestors()):
+        if el.getparent() is not None and any(
+            a.tag in {"table", "cell"} for a in el.iterancestors()
+        ):
             continue
         text = clean_text("".join(el.itertext()))
         if text:
@@ -357,7 +236,10 @@ def _best_container(tree: etree._Element) -> etree._Element | None:
     if body is None:
         return None
     for el in body.iter("p", "td", "table", "span", "div", "li", "font"):
-        if any(_BOILERPLATE.search((a.get("class") or "") + " " + (a.get("id") or "")) for a in el.iterancestors()):
+        if any(
+            _BOILERPLATE.search((a.get("class") or "") + " " + (a.get("id") or ""))
+            for a in el.iterancestors()
+        ):
             continue
         if _BOILERPLATE.search((el.get("class") or "") + " " + (el.get("id") or "")):
             continue
@@ -383,7 +265,8 @@ def _best_container(tree: etree._Element) -> etree._Element | None:
 
 def _data_tables(tree: etree._Element) -> int:
     return sum(
-        1 for t in tree.iter("table")
+        1
+        for t in tree.iter("table")
         if not _is_layout_table(t) and len(t.xpath(".//tr")) >= 2 and len(t.xpath(".//td")) >= 4
     )
 
@@ -393,7 +276,9 @@ def _numbers(blocks: list[Block]) -> int:
     count = 0
     for block in blocks:
         if block.kind == "table" and block.table is not None:
-            count += sum(len(NUMBER.findall(c.text)) for row in block.table.rows for c in row if not c.merged)
+            count += sum(
+                len(NUMBER.findall(c.text)) for row in block.table.rows for c in row if not c.merged
+            )
         else:
             count += len(NUMBER.findall(block.text))
     return count
@@ -429,7 +314,9 @@ def drop_large_tables(tree: etree._Element, warnings: list[str]) -> None:
             parent.remove(table)
 
 
-def normalize_html(data: bytes, *, url: str | None = None, media_type: str | None = None) -> Document:
+def normalize_html(
+    data: bytes, *, url: str | None = None, media_type: str | None = None
+) -> Document:
     if len(data) > MAX_HTML_BYTES:
         raise NormalizeError(f"HTML page too large: {len(data)} bytes > {MAX_HTML_BYTES}")
     text, warnings = decode_text(data, media_type)
@@ -443,7 +330,7 @@ def normalize_html(data: bytes, *, url: str | None = None, media_type: str | Non
     bad = text.count("\ufffd")
     if bad:
         doc.warnings.append(f"{bad} undecodable characters (U+FFFD) in the page")
-    _metadata(tree, doc)
+    read_metadata(tree, doc)
     container = _container(tree)
     if container is not None:
         blocks = blocks_from_element(container)
@@ -469,12 +356,15 @@ def normalize_html(data: bytes, *, url: str | None = None, media_type: str | Non
         doc.attachments = attachments_of(tree, url)
     scope = container if container is not None else tree
     pictures = [
-        img for img in scope.iter("img")
+        img
+        for img in scope.iter("img")
         if not re.search(r"(?i)logo|icon|banner|share|qrcode|ewm|btn", img.get("src") or "")
     ]
     body_chars = sum(len(b.text) for b in blocks if b.kind != "table")
     no_table = not any(b.kind == "table" for b in blocks)
-    if pictures and no_table and body_chars < 600 and not doc.attachments:
+    # Linked pictures are the tables' scans, not documents that would hold them as tables.
+    documents = [a for a in doc.attachments if not urlsplit(a.url).path.lower().endswith(IMG_EXTS)]
+    if pictures and no_table and body_chars < 600 and not documents:
         doc.needs_ocr = True  # tables published as pictures
         doc.warnings.append(f"{len(pictures)} picture(s) and no table in the article: needs OCR")
     if doc.title and not any(b.kind == "heading" and b.text == doc.title for b in blocks[:3]):

@@ -18,7 +18,13 @@ DOC_EXTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".rtf", ".o
 IMG_EXTS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff")
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]{0,300})\)")
 _ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|([^,]*))\s*(?:,|$)""")
-_ONCLICK_URL = re.compile(r"""['"]([^'"\s]+?\.(?:pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar)(?:\?[^'"]*)?)['"]""", re.I)
+# Scanned reports are published as pictures too (opened by onclick or a downloader).
+_ONCLICK_URL = re.compile(
+    r"""['"]([^'"\s]+?\.(?:pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar|jpe?g|png|gif|bmp|tiff?)(?:\?[^'"]*)?)['"]""",
+    re.I,
+)
+_DOWNLOAD_PATH = re.compile(r"(download|downfile|attach|fujian|getfile)", re.I)
+_DOCUMENT_NAME = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar|jpe?g|png|gif|bmp|tiff?)$", re.I)
 _WINDOW_OPEN = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|downloadFile|download)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
 
 
@@ -27,14 +33,24 @@ def _is_doc_url(u: str) -> bool:
     return path.endswith(DOC_EXTS)
 
 
-def _downloader_target(u: str) -> bool:
+def _is_linked_file(u: str) -> bool:
+    """A link straight to a document, a picture (scanned reports) or a text file."""
+    return urlsplit(u).path.lower().endswith((*DOC_EXTS, *IMG_EXTS, ".txt"))
+
+
+def _downloader_target(u: str, text: str = "") -> bool:
+    """A downloader URL (downfile.jsp?…, /download?filename=…, /fujian/…) that names a
+    document in its query or its link text, or says 附件."""
     parts = urlsplit(u)
     path = parts.path.lower()
     if any(k in path for k in ("downfile", "download", "filedown", "attachment", "getfile")):
         q = parse_qs(parts.query)
         names = [v for key in ("filename", "fileName", "file", "name", "fn") for v in q.get(key, [])]
-        return bool(names) or "downfile" in path
-    return False
+        if names or "downfile" in path:
+            return True
+    if not _DOWNLOAD_PATH.search(path):
+        return False
+    return bool(_DOCUMENT_NAME.search(text) or _DOCUMENT_NAME.search(parts.query) or "附件" in text)
 
 
 def _viewer_target(u: str) -> str | None:
@@ -82,17 +98,17 @@ def attachments_of(tree: etree._Element, url: str) -> list[Attachment]:
         if href.lower().startswith("javascript:"):
             onclick = onclick + " " + href
             href = ""
-        if href:
+        if href and not href.startswith("#"):
             absolute = urljoin(url, href)
             if _viewer_target(absolute):
                 add(href, text, "pdfjs")
-            elif _is_doc_url(absolute):
+            elif _is_linked_file(absolute):
                 add(href, text, "link")
-            elif _downloader_target(absolute):
+            elif _downloader_target(absolute, text):
                 add(href, text or _name_from_url(absolute), "downloader")
             elif text.lower().endswith(DOC_EXTS) or (
                 text.lower().endswith(IMG_EXTS) and "附件" in _preceding_text(a)
-            ) or urlsplit(absolute).path.lower().endswith(IMG_EXTS) and "附件" in _preceding_text(a):
+            ):
                 add(href, text, "link")
         if onclick:
             for m in _ONCLICK_URL.finditer(onclick):
@@ -109,7 +125,7 @@ def attachments_of(tree: etree._Element, url: str) -> list[Attachment]:
             absolute = urljoin(url, src)
             if _viewer_target(absolute):
                 add(src, "", "pdfjs")
-            elif _is_doc_url(absolute) or _downloader_target(absolute):
+            elif _is_linked_file(absolute) or _downloader_target(absolute):
                 add(src, "", "iframe")
     return list(found.values())
 
@@ -130,7 +146,7 @@ def extract_attachments(html: str, url: str) -> list[Attachment]:
     return attachments_of(tree, url)
 
 
-def continuation_urls(html: bytes, url: str) -> list[str]:
+def continuation_urls(html: str | bytes, url: str) -> list[str]:
     """The further pages of a TRS article split over t…_1.html, t…_2.html.
 
     Read from the page's ``createPageHTML(total, current, stem, ext)`` call; only the first

@@ -29,7 +29,7 @@ from harvester.normalize.procs import converter_limits, note_spawn
 EXPORT_FILTERS = {
     "pdf": "pdf:writer_pdf_Export",
     "doc": "doc:MS Word 97",
-    "docx": 'docx:MS Word 2007 XML',
+    "docx": "docx:MS Word 2007 XML",
     "odt": "odt",
     "rtf": "rtf",
     "txt": "txt:Text (encoded):UTF8",
@@ -41,6 +41,30 @@ OFFICE_STREAMS = ("WordDocument",)
 
 def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def soffice_command(exe: str, work: Path, target: str, out: Path, sources: list[Path]) -> list[str]:
+    """The headless conversion of `sources` to `target` (a format or filter) into `out`,
+    with its own LibreOffice profile under `work` (a shared profile makes a second soffice
+    exit silently)."""
+    return [
+        exe,
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        "--nodefault",
+        f"-env:UserInstallation={(work / 'profile').as_uri()}",
+        "--convert-to",
+        target,
+        "--outdir",
+        str(out),
+        *(str(src) for src in sources),
+    ]
+
+
+def soffice_env(work: Path) -> dict[str, str]:
+    """soffice's environment: HOME in the work directory, a UTF-8 locale by default."""
+    return dict(os.environ, HOME=str(work), LANG=os.environ.get("LANG", "C.UTF-8"))
 
 
 def _wall(timeout: float, what: str) -> float:
@@ -57,7 +81,12 @@ def _timed_out(what: str, timeout: float, asked: float) -> str:
 
 
 def soffice_convert(
-    data: bytes, src_ext: str, dst_ext: str, *, timeout: float = 120, export_filter: str | None = None
+    data: bytes,
+    src_ext: str,
+    dst_ext: str,
+    *,
+    timeout: float = 120,
+    export_filter: str | None = None,
 ) -> bytes:
     """Convert ``data`` (a ``src_ext`` file) to ``dst_ext`` with LibreOffice; bytes out."""
     exe = soffice_path()
@@ -72,20 +101,8 @@ def soffice_convert(
         src.write_bytes(data)
         out = work / "out"
         out.mkdir()
-        cmd = [
-            exe,
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--nodefault",
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
-            "--convert-to",
-            target,
-            "--outdir",
-            str(out),
-            str(src),
-        ]
-        env = dict(os.environ, HOME=str(work), LANG=os.environ.get("LANG", "C.UTF-8"))
+        cmd = soffice_command(exe, work, target, out, [src])
+        env = soffice_env(work)
         asked, timeout = timeout, _wall(timeout, "LibreOffice")
         proc = subprocess.Popen(
             cmd,
@@ -101,7 +118,9 @@ def soffice_convert(
             _stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise NormalizeError(f"{_timed_out('LibreOffice', timeout, asked)} ({src_ext}→{dst_ext})") from None
+            raise NormalizeError(
+                f"{_timed_out('LibreOffice', timeout, asked)} ({src_ext}→{dst_ext})"
+            ) from None
         except BaseException:
             _kill_group(proc)
             raise
@@ -122,7 +141,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
-def run_tool(cmd: list[str], stdin: bytes | None, timeout: float) -> subprocess.CompletedProcess[bytes]:
+def run_tool(
+    cmd: list[str], stdin: bytes | None, timeout: float
+) -> subprocess.CompletedProcess[bytes]:
     """Run a helper tool in its own process group, within the document budget (memory,
     what is left of the wall time); kill the group on timeout."""
     asked, timeout = timeout, _wall(timeout, cmd[0])

@@ -74,3 +74,46 @@ def _looks_text(head: bytes) -> bool:
         return head.startswith((b"\xff\xfe", b"\xfe\xff"))
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
     return controls <= len(head) // 100
+
+
+OCTET = "application/octet-stream"
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odf": "application/vnd.oasis.opendocument",
+    "zip": "application/zip",
+    "doc": "application/msword",
+    "wps": "application/vnd.ms-works",
+    "xls": "application/vnd.ms-excel",
+    "ole": "application/x-ole-storage",
+    "rtf": "application/rtf",
+    "html": "text/html",
+}
+_IMAGE_TYPES = (
+    (b"\x89PNG", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"BM", "image/bmp"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+def media_type(data: bytes, declared: str | None = None) -> str:
+    """The media type the bytes show (from `sniff`); the declared Content-Type only names
+    what the bytes leave open (plain text, JSON, XML, unknown binary)."""
+    kind = sniff(data)
+    if kind in MEDIA_TYPES:
+        return MEDIA_TYPES[kind]
+    if kind == "image":
+        return next(t for magic, t in _IMAGE_TYPES if data.startswith(magic))
+    stripped = data[:1024].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+    if stripped.startswith(b"<?xml"):
+        return "application/xml"
+    if stripped.startswith((b"{", b"[")) and kind == "text":
+        return "application/json"
+    declared_type = (declared or "").split(";")[0].strip().lower()
+    if declared_type and declared_type != OCTET:
+        return declared_type
+    return "text/plain" if kind == "text" else OCTET

@@ -8,23 +8,21 @@ skipped or could not be read.
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import Unpack
 
 from harvester.document import Document
 from harvester.parser.record import build_record
 from harvester.parser.tokens import document_tokens, text_tokens
+from harvester.parser.types import Context, Record
 from harvester.parser.version import PARSER_VERSION
 
-__all__ = ["PARSER_VERSION", "parse_document", "parse_text"]
+__all__ = ["PARSER_VERSION", "Context", "Record", "parse_document", "parse_text"]
 
 INTERNAL_ERROR = "internal parser error"
 
 
-def _context(**kwargs: Any) -> dict[str, Any]:
-    return kwargs
-
-
-def _safe(build: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+def _safe(build: Callable[[], Record], ctx: Context) -> Record:
     try:
         return build()
     except Exception as exc:  # never raise: the failure is recorded in the record itself
@@ -48,37 +46,22 @@ def _safe(build: Any, ctx: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-def parse_document(
-    doc: Document,
-    *,
-    county: str | None = None,
-    adcode: str | None = None,
-    url: str | None = None,
-    documents: list[dict[str, Any]] | None = None,
-    agency: str | None = None,
-    title: str | None = None,
-    published: str | None = None,
-) -> dict[str, Any]:
-    """The record of one normalised document."""
-    ctx = _context(
-        county=county, adcode=adcode, url=url, documents=documents, agency=agency, title=title, published=published
-    )
+def _checked(context: Context) -> Context:
+    unknown = set(context) - set(Context.__annotations__)
+    if unknown:  # a caller's typo, not bad input: say so at once
+        raise TypeError(f"unknown context key(s): {', '.join(sorted(unknown))}")
+    return context
+
+
+def parse_document(doc: Document, **context: Unpack[Context]) -> Record:
+    """The record of one normalised document; `context` (county, adcode, url, documents,
+    agency, title, published) is what the caller already knows and wins over the text."""
+    ctx = _checked(context)
     return _safe(lambda: build_record(document_tokens(doc), doc, ctx), ctx)
 
 
-def parse_text(
-    text: str,
-    *,
-    county: str | None = None,
-    adcode: str | None = None,
-    url: str | None = None,
-    documents: list[dict[str, Any]] | None = None,
-    agency: str | None = None,
-    title: str | None = None,
-    published: str | None = None,
-) -> dict[str, Any]:
-    """The record of a report given as plain text (any of the table shapes the readers know)."""
-    ctx = _context(
-        county=county, adcode=adcode, url=url, documents=documents, agency=agency, title=title, published=published
-    )
+def parse_text(text: str, **context: Unpack[Context]) -> Record:
+    """The record of a report given as plain text (any of the table shapes the readers know);
+    `context` as for parse_document."""
+    ctx = _checked(context)
     return _safe(lambda: build_record(text_tokens(text), None, ctx), ctx)

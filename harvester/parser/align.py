@@ -9,27 +9,27 @@ a warning says what was inferred.
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from harvester.parser.checks import Rows, t3_score
 from harvester.parser.template import APPLICANT_COLUMNS
+from harvester.parser.types import Cell
 
 WIDTH = len(APPLICANT_COLUMNS)
 MAX_COMBINATIONS = 1500
 
 
-def _num(v: Any) -> bool:
+def _num(v: Cell) -> bool:
     return isinstance(v, int | float)
 
 
-def candidates(values: list[Any]) -> list[tuple[list[Any], str]]:
+def candidates(values: list[Cell]) -> list[tuple[list[Cell], str]]:
     """Possible 7-cell readings of a row, each with a note on what was assumed."""
     n = len(values)
     if n == WIDTH:
         return [(list(values), "")]
     if n == 0:
         return [([None] * WIDTH, "no numbers; all cells left null")]
-    out: list[tuple[list[Any], str]] = []
+    out: list[tuple[list[Cell], str]] = []
     if n < WIDTH and WIDTH - n <= 2:
         for gaps in itertools.combinations(range(WIDTH), WIDTH - n):
             it = iter(values)
@@ -51,13 +51,19 @@ def candidates(values: list[Any]) -> list[tuple[list[Any], str]]:
     else:
         # No placement can be justified: the cells stay null (never a guessed column).
         shown = ", ".join(str(v) for v in values)
-        out.append(([None] * WIDTH, f"{n} numbers ({shown}) cannot be placed in 7 cells; left null"))
-    groups: dict[tuple[Any, ...], list[str]] = {}
+        out.append(
+            ([None] * WIDTH, f"{n} numbers ({shown}) cannot be placed in 7 cells; left null")
+        )
+    groups: dict[tuple[Cell, ...], list[str]] = {}
     for row, note in out:
         groups.setdefault(tuple(row), []).append(note)
     unique = []
     for key, notes in groups.items():
-        note = notes[0] if len(notes) == 1 else f"{notes[0]}; {len(notes)} placements give this same row"
+        note = (
+            notes[0]
+            if len(notes) == 1
+            else f"{notes[0]}; {len(notes)} placements give this same row"
+        )
         unique.append((list(key), note))
     return unique
 
@@ -66,7 +72,7 @@ def _nulls(rows: Rows) -> int:
     return sum(1 for r in rows.values() for v in r if v is None)
 
 
-def align(rows: dict[str, list[Any]]) -> tuple[Rows, list[str]]:
+def align(rows: Rows) -> tuple[Rows, list[str]]:
     """Rows of exactly 7 cells, and warnings for every row that was not."""
     bad = [k for k, v in rows.items() if len(v) != WIDTH]
     fixed: Rows = {k: list(v) for k, v in rows.items()}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from harvester.parser.template import ERA_CUES
 from harvester.parser.tokens import Token
-from harvester.parser.values import clean
 
 
 def era_scores(tokens: list[Token]) -> dict[str, int]:
-    text = "\n".join(clean(t.text) for t in tokens if t.kind == "text")
+    text = "\n".join(t.key for t in tokens if t.kind == "text")
     return {era: sum(1 for cue in cues if cue in text) for era, cues in ERA_CUES.items()}
 
 

@@ -10,32 +10,49 @@ import re
 
 _WS = re.compile(r"[\s\u00a0\u3000]+")
 _REPORT = r"(?:政府|政务)?(?:信息)?公开(?:和政务公开|及政务公开)?(?:工作)?的?(?:年度)?(?:工作)?(?:报告|年报)"
-_TITLE = re.compile(r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})\s*年度?(?P<post>.*?)" + _REPORT)
+_TITLE = re.compile(
+    r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})\s*年度?(?P<post>.*?)" + _REPORT
+)
 _TITLE_YEAR_LAST = re.compile(
     r"^(?P<pre>.*?)(?:政府|政务)?(?:信息)?公开(?:工作)?(?P<year>(?:19|20)\d{2})\s*年度?(?:工作)?(?:报告|年报)"
 )
-_PREFECTURE = re.compile(r"^(?:[^县区旗市省]{2,8}(?:省|自治区))?(?:[^县区旗市省]{2,5}(?:市|州|盟|地区))(?=[^县区旗市]{1,6}(?:县|区|旗|市))")
+_PREFECTURE = re.compile(
+    r"^(?:[^县区旗市省]{2,8}(?:省|自治区))?(?:[^县区旗市省]{2,5}(?:市|州|盟|地区))(?=[^县区旗市]{1,6}(?:县|区|旗|市))"
+)
 _PROVINCE = re.compile(r"^[^县区旗市省]{2,8}(?:省|自治区)(?=.{2,})")
 _STAT_PERIOD = re.compile(
     r"统计(?:期限|时限|期间|区间|时间|范围)[^0-9]{0,16}((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日"
 )
 _DATE_LINE = re.compile(r"^(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_DATE_LABEL = re.compile(r"(?:发布日期|发布时间|成文日期|日期)[:：]\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
-_QUOTED_TITLE = re.compile(r"《([^《》]{4,60}?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:工作)?报告)》")
+_DATE_LABEL = re.compile(
+    r"(?:发布日期|发布时间|成文日期|日期)[:：]\s*(20\d{2})[-./年](\d{1,2})[-./月](\d{1,2})"
+)
+_QUOTED_TITLE = re.compile(
+    r"《([^《》]{4,60}?(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:工作)?报告)》"
+)
 
 
-_LABEL = re.compile(r"^(?:#{1,6}|>|[*_]{1,3}|(?:文章|文件|报告)?(?:标题|题目|名称)[:：]|title[:：])+", re.IGNORECASE)
+_LABEL = re.compile(
+    r"^(?:#{1,6}|>|[*_]{1,3}|(?:文章|文件|报告)?(?:标题|题目|名称)[:：]|title[:：])+", re.IGNORECASE
+)
 _MARKUP_END = re.compile(r"(?:[*_]{1,3}|#+)$")
-_PUBLISHER = re.compile(r"(?:发布机构|发文机关|发布单位|来源)[:：]([^\s:：，,。|]{2,30}?)(?=$|发布|成文|日期|时间|索引|文号|主题|分类|[|])")
+_PUBLISHER = re.compile(
+    r"(?:发布机构|发文机关|发布单位|来源)[:：]([^\s:：，,。|]{2,30}?)(?=$|发布|成文|日期|时间|索引|文号|主题|分类|[|])"
+)
 
 
 def squash(text: str) -> str:
-    return _WS.sub("", text)
+    return "".join(text.split())  # the white space _WS matches, removed in C
+
+
+_LABEL_FIRST = frozenset("#>*_文报标题名tT")  # the first characters _LABEL can match
 
 
 def strip_label(text: str) -> str:
     """A title line without its label or markup: `标题: …`, `# …`, `**…**`, `> …`."""
     t = squash(text)
+    if not t or (t[0] not in _LABEL_FIRST and t[-1] not in "*_#"):
+        return t  # nothing to strip (most lines)
     prev = None
     while prev != t:
         prev = t
@@ -88,12 +105,15 @@ def title_identity(title: str) -> tuple[str, int] | None:
     return agency, year
 
 
+_REPORT_END = re.compile(r"信息公开.{0,6}(报告|年报)$")
+
+
 def find_title(lines: list[str]) -> str | None:
     """The report title: a short early line naming the report (joined with the line above
     when the body's name is on a line of its own), or a title quoted in the text."""
     head = [strip_label(x) for x in lines[:40]]
     for i, line in enumerate(head):
-        if 6 <= len(line) <= 60 and re.search(r"信息公开.{0,6}(报告|年报)$", line):
+        if 6 <= len(line) <= 60 and "报" in line and _REPORT_END.search(line):
             if title_identity(line):
                 return line
             prev = next((head[j] for j in range(i - 1, max(-1, i - 4), -1) if head[j]), "")
@@ -109,6 +129,8 @@ def find_title(lines: list[str]) -> str | None:
 
 def report_year_from_text(lines: list[str]) -> int | None:
     for line in lines:
+        if "统计" not in line:
+            continue
         m = _STAT_PERIOD.search(squash(line))
         if m:
             return int(m.group(1))
@@ -119,10 +141,14 @@ def published_from_text(lines: list[str]) -> str | None:
     """A publication date stated by the document: a labelled date, else the date line of
     the signature (the last line that is only a date)."""
     for line in lines[:40]:
+        if "日期" not in line and "时间" not in line:
+            continue
         m = _DATE_LABEL.search(squash(line))
         if m:
             return _iso(*m.groups())
     for line in reversed(lines):
+        if not _may_be_date_line(line):
+            continue
         m = _DATE_LINE.match(squash(line))
         if m:
             return _iso(*m.groups())
@@ -136,16 +162,27 @@ def _iso(y: str, m: str, d: str) -> str | None:
     return f"{int(y):04d}-{mi:02d}-{di:02d}"
 
 
+def _may_be_date_line(line: str) -> bool:
+    return len(line) <= 100 and "日" in line
+
+
 def signature_body(lines: list[str]) -> str | None:
-    """The body named on the line before the closing date, if any."""
-    stripped = [strip_label(x) for x in lines if strip_label(x)]
-    for i in range(len(stripped) - 1, 0, -1):
-        if _DATE_LINE.match(stripped[i]):
-            prev = stripped[i - 1]
-            if 2 <= len(prev) <= 30 and re.search(r"(政府|办公室|局|委员会|中心|街道|镇|乡|县|区)$", prev):
+    """The body named on the (non-empty) line before the closing date, if any."""
+    for i in range(len(lines) - 1, -1, -1):
+        if _may_be_date_line(lines[i]) and _DATE_LINE.match(strip_label(lines[i])):
+            break
+    else:
+        return None
+    for j in range(i - 1, -1, -1):
+        prev = strip_label(lines[j])
+        if prev:
+            if 2 <= len(prev) <= 30 and _BODY_END.search(prev):
                 return prev
             return None
     return None
+
+
+_BODY_END = re.compile(r"(政府|办公室|局|委员会|中心|街道|镇|乡|县|区)$")
 
 
 _ANY_DATE = re.compile(r"^\s*(20\d{2}|19\d{2})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from harvester.document import Document
 from harvester.parser import metadata as meta
 from harvester.parser.checks import run_checks
 from harvester.parser.completeness import completeness
 from harvester.parser.era import detect_era
+from harvester.parser.prose import read_prose
 from harvester.parser.sections import fallback_four, read_applications, read_proactive, read_review
 from harvester.parser.segment import section_ranges
+from harvester.parser.textcheck import legacy_tables, text_vs_table
 from harvester.parser.tokens import Token
+from harvester.parser.types import Context, Record
 from harvester.parser.version import PARSER_VERSION
 
 
@@ -19,7 +20,9 @@ def _lines(tokens: list[Token]) -> list[str]:
     return [t.text for t in tokens if t.kind == "text" and not t.cell]
 
 
-def _choose_era(tokens: list[Token], ranges: dict[str, tuple[int, int]]) -> tuple[str | None, str, str | None]:
+def _choose_era(
+    tokens: list[Token], ranges: dict[str, tuple[int, int]]
+) -> tuple[str | None, str, str | None]:
     """(era for the record, evidence, template to read the tables with)."""
     era, evidence = detect_era(tokens)
     if era in ("2019", "2021"):
@@ -34,13 +37,17 @@ def _choose_era(tokens: list[Token], ranges: dict[str, tuple[int, int]]) -> tupl
             if rows is not None and (best is None or filled > best[0]):
                 best = (filled, template)
         if best and best[0] >= 20:  # a full section 三: its （六） rows tell the template
-            return best[1], f"section 三 laid out as the {best[1]} template ({best[0]} rows)", best[1]
+            return (
+                best[1],
+                f"section 三 laid out as the {best[1]} template ({best[0]} rows)",
+                best[1],
+            )
         if best:
             return None, evidence, best[1]
     return None, evidence, None
 
 
-def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any]) -> dict[str, Any]:
+def build_record(tokens: list[Token], doc: Document | None, ctx: Context) -> Record:
     warnings: list[str] = list(doc.warnings) if doc else []
     if doc is not None and doc.ocr_used:
         warnings.insert(
@@ -64,7 +71,9 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any])
         if year is None:
             warnings.append("report year not found in the title or the 统计期限 sentence")
     elif stated is not None and stated != year:
-        warnings.append(f"title says {year} but the 统计期限 sentence says {stated}; kept the title's")
+        warnings.append(
+            f"title says {year} but the 统计期限 sentence says {stated}; kept the title's"
+        )
     agency = ctx.get("agency") or (identity[0] if identity else None)
     if agency is None and doc and doc.metadata.get("发布机构"):
         agency = doc.metadata["发布机构"]
@@ -83,7 +92,7 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any])
     ranges, seg_warnings = section_ranges(tokens)
     warnings.extend(seg_warnings)
     era, evidence, template = _choose_era(tokens, ranges)
-    record: dict[str, Any] = {
+    record: Record = {
         "county": ctx.get("county"),
         "adcode": ctx.get("adcode"),
         "agency": agency,
@@ -119,7 +128,24 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: dict[str, Any])
     for key, label in (("proactive", "二"), ("applications", "三"), ("review_litigation", "四")):
         if key not in record and era in ("2019", "2021"):
             warnings.append(f"section {label}: no table found")
-    record["checks"] = run_checks(record)
+    figures = read_prose(tokens)
+    if figures:
+        record["prose_figures"] = figures
+    if era == "legacy" and figures:  # no fixed tables: the prose is the only source
+        tables, filled, w = legacy_tables(figures)
+        record.update(tables)
+        warnings.extend(w)
+        if filled:
+            record["from_prose"] = filled
+            warnings.append(
+                f"legacy report: {len(filled)} figure(s) read from the prose "
+                f"({', '.join(filled)}); the other cells are null"
+            )
+    checks = run_checks(record)
+    prose_check = text_vs_table(record, figures) if era != "legacy" else None
+    if prose_check is not None:
+        checks.append(prose_check)
+    record["checks"] = checks
     if template is not None:
         record["completeness"] = completeness(record, template)
     record["warnings"] = warnings

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
 
 from harvester.parser.checks import Rows, t3_score
 
@@ -27,7 +26,11 @@ _DIGITS = re.compile(r"^[0-9]+$")
 
 def is_run(texts: list[str]) -> bool:
     """A row read as one bare digit string at least as long as its cell count."""
-    return len(texts) == 1 and bool(_DIGITS.match(texts[0])) and MIN_DIGITS <= len(texts[0]) <= MAX_DIGITS
+    return (
+        len(texts) == 1
+        and bool(_DIGITS.match(texts[0]))
+        and MIN_DIGITS <= len(texts[0]) <= MAX_DIGITS
+    )
 
 
 def splits(digits: str, width: int = WIDTH) -> list[list[int]]:
@@ -56,7 +59,7 @@ def splits(digits: str, width: int = WIDTH) -> list[list[int]]:
     return out
 
 
-def resolve(raw: dict[str, list[Any]], runs: dict[str, str]) -> tuple[dict[str, list[Any]], list[str]]:
+def resolve(raw: Rows, runs: dict[str, str]) -> tuple[Rows, list[str]]:
     """Rows of `raw` whose keys are in `runs` replaced by their split (or nulls); warnings."""
     rows = {k: list(v) for k, v in raw.items()}
     warnings: list[str] = []

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import lru_cache
 
 from harvester.parser.align import align
+from harvester.parser.checks import Rows
 from harvester.parser.runsplit import is_run, resolve
 from harvester.parser.template import (
     APPLICANT_COLUMNS,
@@ -16,22 +17,46 @@ from harvester.parser.template import (
     T4_HEADER_WORDS,
 )
 from harvester.parser.tokens import Token
-from harvester.parser.values import clean, parse_money, parse_number
-from harvester.parser.walk import cell_texts, find_label, label_matches, trim, values_after
+from harvester.parser.types import Proactive, ProactiveRow, Table
+from harvester.parser.values import parse_money, parse_number
+from harvester.parser.walk import (
+    any_of,
+    cell_texts,
+    find_label,
+    label_matches,
+    trim,
+    values_after,
+)
 
 Span = tuple[int, int]
 
 
-def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[dict[str, Any] | None, list[str]]:
+Expressions = tuple[re.Pattern[str], re.Pattern[str]]  # a row's label, the labels ending it
+
+
+@lru_cache(maxsize=8)
+def _expressions(era: str, section: str) -> tuple[Expressions, ...]:
+    """Per row of the section, in template order: its label expression and the expression
+    of the labels that end it (the other rows'), compiled once per template."""
+    if section == "two":
+        rows = [it.patterns for it in T2_ITEMS[era]]
+        stops = tuple(p for ps in rows for p in ps) + (r"第二十条",)
+    else:
+        rows = [s.patterns for s in T3_ROWS[era]]
+        stops = tuple(p for ps in rows for p in ps)
+    return tuple((any_of(ps), any_of(tuple(p for p in stops if p not in ps))) for ps in rows)
+
+
+def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[Proactive | None, list[str]]:
     items = T2_ITEMS[era]
-    stops = tuple(p for it in items for p in it.patterns) + (r"第二十条",)
+    expressions = _expressions(era, "two")
     start, end = span
-    out: dict[str, Any] = {}
+    out: Proactive = {}
     warnings: list[str] = []
     found = 0
     pos = start
-    for item in items:
-        i, cells, nxt = _read_row(tokens, pos, end, item.patterns, len(item.columns), stops)
+    for item, (label, stop) in zip(items, expressions, strict=True):
+        i, cells, nxt = _read_row(tokens, pos, end, label, len(item.columns), stop)
         if i is None:
             out[item.key] = _proactive_row(item.columns, [], None, warnings, item.key)
             warnings.append(f"section 二: row {item.label} not found; its cells are null")
@@ -51,15 +76,20 @@ def read_proactive(tokens: list[Token], span: Span, era: str) -> tuple[dict[str,
 
 
 def _read_row(
-    tokens: list[Token], pos: int, end: int, patterns: tuple[str, ...], expected: int, stops: tuple[str, ...]
+    tokens: list[Token],
+    pos: int,
+    end: int,
+    label: re.Pattern[str],
+    expected: int,
+    own: re.Pattern[str],
 ) -> tuple[int | None, list[Token], int]:
     """(label index, cells, next index) of the first occurrence of a row label that is
-    followed by cells; a mention without cells (prose, a heading) is passed over."""
-    own = tuple(p for p in stops if p not in patterns)
+    followed by cells (up to a label `own` finds); a mention without cells (prose, a
+    heading) is passed over."""
     first: tuple[int | None, list[Token], int] = (None, [], pos)
     start = pos
     while True:
-        i = find_label(tokens, start, end, patterns)
+        i = find_label(tokens, start, end, label)
         if i is None:
             return first
         cells, nxt = values_after(tokens, i, end, expected, own)
@@ -74,7 +104,7 @@ def _read_row(
 def _header_unit(tokens: list[Token], start: int, end: int) -> str | None:
     for t in tokens[start:end]:
         if t.kind == "text" and "金额" in t.text:
-            m = re.search(r"(亿元|万元|元)", clean(t.text))
+            m = re.search(r"(亿元|万元|元)", t.key)
             if m:
                 return m.group(1)
     return None
@@ -82,9 +112,9 @@ def _header_unit(tokens: list[Token], start: int, end: int) -> str | None:
 
 def _proactive_row(
     columns: tuple[str, ...], texts: list[str], unit: str | None, warnings: list[str], key: str
-) -> dict[str, Any]:
+) -> ProactiveRow:
     texts = (list(texts) + [""] * len(columns))[: len(columns)]
-    row: dict[str, Any] = {}
+    row: ProactiveRow = {}
     for col, text in zip(columns, texts, strict=True):
         if col == "amount":
             raw, yuan, note = parse_money(text, unit)
@@ -99,18 +129,18 @@ def _proactive_row(
 
 def read_applications(
     tokens: list[Token], span: Span, era: str
-) -> tuple[dict[str, Any] | None, list[str], int]:
+) -> tuple[Table | None, list[str], int]:
     """(section 三 rows, warnings, index after the last row read)."""
     specs = T3_ROWS[era]
-    stops = tuple(p for s in specs for p in s.patterns)
+    expressions = _expressions(era, "three")
     start, end = span
-    raw: dict[str, list[Any]] = {}
+    raw: Rows = {}
     warnings: list[str] = []
     pos = start
     found = 0
     runs: dict[str, str] = {}
-    for spec in specs:
-        i, cells, nxt = _read_row(tokens, pos, end, spec.patterns, len(APPLICANT_COLUMNS), stops)
+    for spec, (label, stop) in zip(specs, expressions, strict=True):
+        i, cells, nxt = _read_row(tokens, pos, end, label, len(APPLICANT_COLUMNS), stop)
         if i is None:
             warnings.append(f"section 三: row {spec.label} not found; its cells are null")
             raw[spec.key] = [None] * len(APPLICANT_COLUMNS)
@@ -120,7 +150,9 @@ def read_applications(
         texts = cell_texts(cells)
         if is_run(texts):
             runs[spec.key] = texts[0]
-        raw[spec.key] = [parse_number(t) for t in texts]
+        raw[spec.key] = [
+            int(t) if t.isdigit() and t.isascii() else parse_number(t) if t else None for t in texts
+        ]
         pos = nxt
     if not found:
         return None, [], start
@@ -132,7 +164,7 @@ def read_applications(
     return out, warnings + align_warnings, pos
 
 
-def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None, list[str]]:
+def read_review(tokens: list[Token], span: Span) -> tuple[Table | None, list[str]]:
     start, end = span
     cells: list[Token] = []
     seen_header = False
@@ -140,7 +172,7 @@ def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None,
         if t.kind == "text":
             if any(c.kind == "value" for c in cells):
                 break
-            if any(w in clean(t.text) for w in T4_HEADER_WORDS):
+            if any(w in t.key for w in T4_HEADER_WORDS):
                 seen_header = True
             cells = []
         elif t.kind in ("value", "blank") and seen_header:
@@ -151,7 +183,9 @@ def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None,
     if n_values == 0:
         return None, []
     if n_values < len(RESULT_COLUMNS):
-        return None, [f"section 四: only {n_values} number(s) {cell_texts(cells)} where a table of {width} is expected; not read as the table"]
+        return None, [
+            f"section 四: only {n_values} number(s) {cell_texts(cells)} where a table of {width} is expected; not read as the table"
+        ]
     warnings = []
     texts = cell_texts(cells)
     if len(texts) != width:
@@ -159,7 +193,7 @@ def read_review(tokens: list[Token], span: Span) -> tuple[dict[str, Any] | None,
             f"section 四: {len(texts)} cells {texts} where {width} are expected; read left to right"
         )
     texts = (texts + [""] * width)[:width]
-    out = {}
+    out: Table = {}
     for g, group in enumerate(REVIEW_GROUPS):
         part = texts[g * 5 : g * 5 + 5]
         out[group] = {col: parse_number(v) for col, v in zip(RESULT_COLUMNS, part, strict=True)}

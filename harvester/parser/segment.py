@@ -8,11 +8,9 @@ the section's table is found by its anchor labels instead.
 
 from __future__ import annotations
 
-import re
-
 from harvester.parser.template import SECTION_KEYWORDS
 from harvester.parser.tokens import Token
-from harvester.parser.values import clean
+from harvester.parser.walk import any_of
 
 MAX_HEADING = 40
 ANCHORS = {
@@ -25,20 +23,26 @@ ANCHORS = {
 def _matches(token: Token, patterns: tuple[str, ...], *, heading: bool) -> bool:
     if token.kind != "text":
         return False
-    c = clean(token.text)
+    c = token.key
     if heading and (token.cell or len(c) > MAX_HEADING):
         return False
-    return any(re.search(p, c) for p in patterns)
+    return any_of(patterns).search(c) is not None
 
 
 def find_headings(tokens: list[Token]) -> dict[str, int]:
     heads: dict[str, int] = {}
-    pos = 0
+    candidates = [
+        i
+        for i, t in enumerate(tokens)
+        if t.kind == "text" and not t.cell and len(t.key) <= MAX_HEADING
+    ]
+    at = 0  # index into candidates
     for key, patterns in SECTION_KEYWORDS:
-        for i in range(pos, len(tokens)):
-            if _matches(tokens[i], patterns, heading=True):
-                heads[key] = i
-                pos = i + 1
+        rx = any_of(patterns)
+        for n in range(at, len(candidates)):
+            if rx.search(tokens[candidates[n]].key):
+                heads[key] = candidates[n]
+                at = n + 1
                 break
     return heads
 
@@ -52,7 +56,11 @@ def section_ranges(tokens: list[Token]) -> tuple[dict[str, tuple[int, int]], lis
     for key in ("two", "three", "four"):
         if key not in starts:
             anchor = next(
-                (i for i in range(after, len(tokens)) if _matches(tokens[i], ANCHORS[key], heading=False)),
+                (
+                    i
+                    for i in range(after, len(tokens))
+                    if _matches(tokens[i], ANCHORS[key], heading=False)
+                ),
                 None,
             )
             if anchor is not None:
@@ -66,6 +74,8 @@ def section_ranges(tokens: list[Token]) -> tuple[dict[str, tuple[int, int]], lis
         if key not in starts:
             continue
         start = starts[key]
-        later = [starts[k] for k in order[order.index(key) + 1 :] if k in starts and starts[k] > start]
+        later = [
+            starts[k] for k in order[order.index(key) + 1 :] if k in starts and starts[k] > start
+        ]
         ranges[key] = (start, min(later) if later else len(tokens))
     return ranges, warnings

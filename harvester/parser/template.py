@@ -43,7 +43,9 @@ class ItemSpec:
 
 _T3_HEAD = (
     RowSpec("received", (r"本年新收",), "一、本年新收政府信息公开申请数量"),
-    RowSpec("carried_over", (r"上年(结转|转结)", r"上年度?结转"), "二、上年结转政府信息公开申请数量"),
+    RowSpec(
+        "carried_over", (r"上年(结转|转结)", r"上年度?结转"), "二、上年结转政府信息公开申请数量"
+    ),
     RowSpec("disclosed", (r"予以公开",), "（一）予以公开"),
     RowSpec(
         "partially_disclosed",
@@ -72,8 +74,12 @@ _T3_HEAD = (
     ),
 )
 _T3_TAIL = (
-    RowSpec("handled_total", (r"^[（(]?七[）)]?、?总计$", r"[（(]七[）)]", r"^总计$"), "（七）总计"),
-    RowSpec("carried_forward", (r"下年度?(继续|办理)", r"(结转|转结)下年"), "四、结转下年度继续办理"),
+    RowSpec(
+        "handled_total", (r"^[（(]?七[）)]?、?总计$", r"[（(]七[）)]", r"^总计$"), "（七）总计"
+    ),
+    RowSpec(
+        "carried_forward", (r"下年度?(继续|办理)", r"(结转|转结)下年"), "四、结转下年度继续办理"
+    ),
 )
 T3_ROWS: dict[str, tuple[RowSpec, ...]] = {
     "2019": _T3_HEAD + (RowSpec("other", (r"其他处理",), "（六）其他处理"),) + _T3_TAIL,
@@ -120,19 +126,55 @@ T2_ITEMS: dict[str, tuple[ItemSpec, ...]] = {
         ItemSpec("rules", (r"^规章$", r"规章"), "规章", _C1_2019, _I1, _H1_2019),
         ItemSpec("normative_documents", (r"规范性文件",), "规范性文件", _C1_2019, _I1, _H1_2019),
         ItemSpec("licensing", (r"行政许可",), "行政许可", _C5_2019, _I5, _H5_2019),
-        ItemSpec("other_services", (r"对外管理服务", r"管理服务事项"), "其他对外管理服务事项", _C5_2019, _I5, _H5_2019),
+        ItemSpec(
+            "other_services",
+            (r"对外管理服务", r"管理服务事项"),
+            "其他对外管理服务事项",
+            _C5_2019,
+            _I5,
+            _H5_2019,
+        ),
         ItemSpec("penalties", (r"行政处罚",), "行政处罚", _C5_2019, _I6, _H5_2019),
         ItemSpec("enforcement", (r"行政强制",), "行政强制", _C5_2019, _I6, _H5_2019),
-        ItemSpec("fees", (r"事业性收费",), "行政事业性收费", ("previous_items", "change"), _I8, _H5_2019[:2]),
-        ItemSpec("procurement", (r"集中采购",), "政府集中采购", ("projects", "amount"), _I9, ("采购项目数量", "采购总金额")),
+        ItemSpec(
+            "fees",
+            (r"事业性收费",),
+            "行政事业性收费",
+            ("previous_items", "change"),
+            _I8,
+            _H5_2019[:2],
+        ),
+        ItemSpec(
+            "procurement",
+            (r"集中采购",),
+            "政府集中采购",
+            ("projects", "amount"),
+            _I9,
+            ("采购项目数量", "采购总金额"),
+        ),
     ),
     "2021": (
         ItemSpec("rules", (r"^规章$", r"规章"), "规章", _C1_2021, _I1, _H1_2021),
-        ItemSpec("normative_documents", (r"规范性文件",), "行政规范性文件", _C1_2021, _I1, _H1_2021),
-        ItemSpec("licensing", (r"行政许可",), "行政许可", ("decisions",), _I5, ("本年处理决定数量",)),
-        ItemSpec("penalties", (r"行政处罚",), "行政处罚", ("decisions",), _I6, ("本年处理决定数量",)),
-        ItemSpec("enforcement", (r"行政强制",), "行政强制", ("decisions",), _I6, ("本年处理决定数量",)),
-        ItemSpec("fees", (r"事业性收费",), "行政事业性收费", ("amount_10k_yuan",), _I8, ("本年收费金额（单位：万元）",)),
+        ItemSpec(
+            "normative_documents", (r"规范性文件",), "行政规范性文件", _C1_2021, _I1, _H1_2021
+        ),
+        ItemSpec(
+            "licensing", (r"行政许可",), "行政许可", ("decisions",), _I5, ("本年处理决定数量",)
+        ),
+        ItemSpec(
+            "penalties", (r"行政处罚",), "行政处罚", ("decisions",), _I6, ("本年处理决定数量",)
+        ),
+        ItemSpec(
+            "enforcement", (r"行政强制",), "行政强制", ("decisions",), _I6, ("本年处理决定数量",)
+        ),
+        ItemSpec(
+            "fees",
+            (r"事业性收费",),
+            "行政事业性收费",
+            ("amount_10k_yuan",),
+            _I8,
+            ("本年收费金额（单位：万元）",),
+        ),
     ),
 }
 
@@ -142,8 +184,22 @@ T4_HEADER_WORDS = ("行政复议", "行政诉讼", "维持", "纠正", "其他�
 
 # Era evidence: labels that only one template prints.
 ERA_CUES: dict[str, tuple[str, ...]] = {
-    "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "逾期不补正", "收费通知", "本年收费金额"),
-    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "政府集中采购", "采购总金额", "上一年项目数量"),
+    "2021": (
+        "本年制发件数",
+        "本年废止件数",
+        "现行有效件数",
+        "逾期不补正",
+        "收费通知",
+        "本年收费金额",
+    ),
+    "2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "政府集中采购",
+        "采购总金额",
+        "上一年项目数量",
+    ),
     "legacy": ("收费及减免", "同意公开", "统计指标", "国务院令第492号", "第492号", "不同意公开"),
 }
 

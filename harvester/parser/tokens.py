@@ -10,38 +10,66 @@ is one line ending in numbers. Word artefacts and page-number lines are dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from harvester.document import Document, Table
-from harvester.parser.values import clean, is_blank_mark, is_value
+from harvester.parser.values import BLANK_MARKS, clean, is_blank_mark, is_value, value_text
 
 _NOISE = re.compile(r"\[(bookmark|image|footnote|comment)[^\]]*\]", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(
     r"^\s*([-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
 )
+_PAGE_NUMBER_MAX = 40  # a page-number line is short
+_PAGE_HINT = re.compile("[/页\\-—–－]")  # and holds one of these, or _PAGE_NUMBER cannot match
 _WS = re.compile(r"[ \u00a0\u2000-\u200b\u3000]+")
 
 
-@dataclass(slots=True)
 class Token:
-    kind: str  # "text" | "value" | "blank" | "end"
-    text: str = ""
-    cell: bool = False  # a table cell (as opposed to a free line of text)
-    span: bool = False  # the blank copy of a merged cell
-    grid: bool = False  # from a Document grid: the cell's column position is trustworthy
+    """A piece of text, a value, a blank cell or the end of a row (≈ 400 per report: a
+    plain slotted class, built positionally, is the cheapest to make)."""
+
+    __slots__ = ("kind", "text", "cell", "span", "grid", "key")
+
+    def __init__(
+        self,
+        kind: str,  # "text" | "value" | "blank" | "end"
+        text: str = "",
+        cell: bool = False,  # a table cell (as opposed to a free line of text)
+        span: bool = False,  # the blank copy of a merged cell
+        grid: bool = False,  # from a Document grid: the cell's column position is trustworthy
+        key: str = "",  # a text token's text as labels are matched: clean(text)
+    ) -> None:
+        self.kind = kind
+        self.text = text
+        self.cell = cell
+        self.span = span
+        self.grid = grid
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, cell={self.cell}, span={self.span}, grid={self.grid})"
 
 
 END = "end"
+# One shared end-of-row token: tokens are never changed once made, except a grid cell's
+# `grid` flag (set on cell tokens only), so every row can end with the same object.
+END_TOKEN = Token(END)
+
+
+def text_token(text: str, *, cell: bool = False) -> Token:
+    return Token("text", text, cell, False, False, clean(text))
 
 
 def cell_token(text: str, *, span: bool = False) -> Token:
     if span:
-        return Token("blank", "", cell=True, span=True)
-    if is_blank_mark(text):
-        return Token("blank", text, cell=True)
-    if is_value(text):
-        return Token("value", text, cell=True)
-    return Token("text", text.strip(), cell=True)
+        return Token("blank", "", True, True)
+    if text.isdigit() and text.isascii():  # most cells: a plain count
+        return Token("value", text, True)
+    c = clean(text)
+    if c in BLANK_MARKS:
+        return Token("blank", text, True)
+    if value_text(c):
+        return Token("value", text, True)
+    return Token("text", text.strip(), True, False, False, c)  # clean() drops what strip() does
 
 
 def grid_tokens(table: Table) -> list[Token]:
@@ -52,7 +80,7 @@ def grid_tokens(table: Table) -> list[Token]:
             token = cell_token(cell.text, span=cell.merged)
             token.grid = True
             out.append(token)
-        out.append(Token(END))
+        out.append(END_TOKEN)
     return out
 
 
@@ -64,7 +92,7 @@ def _unglue(parts: list[str]) -> list[str]:
     label and one digit string; the row reader splits the string by the table's arithmetic."""
     out: list[str] = []
     for part in parts:
-        m = _GLUED.match(part)
+        m = _GLUED.match(part) if len(part) > 2 and part[-1].isdigit() else None
         if m and len(m.group(1)) <= 60 and not re.search(r"\d", m.group(1)[-1]):
             out.extend((m.group(1), m.group(2)))
         else:
@@ -72,24 +100,32 @@ def _unglue(parts: list[str]) -> list[str]:
     return out
 
 
+# The last character of any text is_value accepts (a digit, a unit, or white space clean drops).
+_VALUE_LAST = frozenset("0123456789０１２３４５６７８９件条个项次家元万亿\ufeff\u200b")
+
+
+def _may_be_value(part: str) -> bool:
+    return bool(part) and part[-1] in _VALUE_LAST and is_value(part)
+
+
 def _free_line(line: str) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
     stripped = line.strip(" \t\u00a0\u3000")
     if not stripped:
-        return [Token(END)]
+        return [END_TOKEN]
     parts = _unglue(_WS.split(stripped))
     n_values = 0
-    while n_values < len(parts) and is_value(parts[len(parts) - 1 - n_values]):
+    while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
         n_values += 1
     if n_values == len(parts) or (n_values and len(parts) - n_values >= 1):
         label = " ".join(parts[: len(parts) - n_values])
         values = parts[len(parts) - n_values :]
         if n_values and _looks_like_row(label, values):
-            out = [Token("text", label)] if label else []
-            out.extend(Token("value", v, cell=True) for v in values)
-            out.append(Token(END))
+            out = [text_token(label)] if label else []
+            out.extend(Token("value", v, True) for v in values)
+            out.append(END_TOKEN)
             return out
-    return [Token("text", stripped), Token(END)]
+    return [text_token(stripped), END_TOKEN]
 
 
 def _looks_like_row(label: str, values: list[str]) -> bool:
@@ -113,12 +149,12 @@ def _one_line_body(line: str) -> list[Token] | None:
         if not part:
             continue
         if is_blank_mark(part) and part.strip():
-            out.append(Token("blank", part, cell=True))
+            out.append(Token("blank", part, True))
         elif is_value(part):
-            out.append(Token("value", part, cell=True))
+            out.append(Token("value", part, True))
         else:
-            out.append(Token("text", part))
-    out.append(Token(END))
+            out.append(text_token(part))
+    out.append(END_TOKEN)
     return out
 
 
@@ -137,21 +173,29 @@ def _pipe_cells(line: str) -> list[str]:
 def text_tokens(text: str) -> list[Token]:
     """Tokens of plain text in any of the shapes above (the shape is decided per line)."""
     out: list[Token] = []
+    append = out.append
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _NOISE.sub("", raw)
-        if _PAGE_NUMBER.match(line):
+        line = _NOISE.sub("", raw) if "[" in raw else raw
+        n = len(line)
+        tabs = line.count("\t")
+        one_cell = tabs == 1 and line[0] == "\t"  # one cell per line
+        if one_cell and line[1:].isdigit() and line[1:].isascii():  # a plain count, most lines
+            append(Token("value", line[1:], True))
             continue
-        one_line = _one_line_body(line) if "\t" not in line else None
-        if one_line:
+        if n <= _PAGE_NUMBER_MAX and _PAGE_HINT.search(line) and _PAGE_NUMBER.match(line):
+            continue
+        if one_cell:
+            append(cell_token(line[1:]))
+        elif tabs:
+            out.extend([cell_token(c) for c in line.split("\t")])
+            out.append(END_TOKEN)
+        elif not n or line.isspace():
+            out.append(END_TOKEN)
+        elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
             out.extend(one_line)
-        elif line.startswith("\t") and line.count("\t") == 1:
-            out.append(cell_token(line[1:]))  # one cell per line
-        elif "\t" in line:
-            out.extend(cell_token(c) for c in line.split("\t"))
-            out.append(Token(END))
         elif line.count("|") >= 2:
             out.extend(cell_token(c) for c in _pipe_cells(line))
-            out.append(Token(END))
+            out.append(END_TOKEN)
         else:
             out.extend(_free_line(line))
     return out
@@ -161,7 +205,7 @@ def document_tokens(doc: Document) -> list[Token]:
     out: list[Token] = []
     for block in doc.blocks:
         if block.kind == "table" and block.table is not None:
-            out.append(Token(END))
+            out.append(END_TOKEN)
             out.extend(grid_tokens(block.table))
         else:  # a paragraph may itself hold text-table lines: no END of its own
             out.extend(text_tokens(block.text))

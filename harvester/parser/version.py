@@ -1,3 +1,3 @@
 """The parser's version: bump it when a change alters any record (stored parses are keyed by it)."""
 
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"

@@ -7,7 +7,6 @@ import re
 from functools import lru_cache
 
 from harvester.parser.tokens import END, Token
-from harvester.parser.values import clean
 
 MAX_LABEL = 80
 MAX_SKIP = 14  # tokens of text between a label and its first value (PDF label fragments)
@@ -15,26 +14,31 @@ MAX_ENDS = 30  # line or row ends between a label and its first value
 
 
 @lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One expression that matches where any of `patterns` does."""
+    if not patterns:
+        return re.compile("(?!)")  # matches nowhere
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
 def label_matches(token: Token, patterns: tuple[str, ...]) -> bool:
     if token.kind != "text":
         return False
-    c = clean(token.text)
-    return len(c) <= MAX_LABEL and any(_compiled(p).search(c) for p in patterns)
+    c = token.key
+    return len(c) <= MAX_LABEL and any_of(patterns).search(c) is not None
 
 
-def find_label(tokens: list[Token], start: int, end: int, patterns: tuple[str, ...]) -> int | None:
+def find_label(tokens: list[Token], start: int, end: int, rx: re.Pattern[str]) -> int | None:
+    """The index of the first text token in [start, end) that `rx` finds a label in."""
     for i in range(start, end):
-        if label_matches(tokens[i], patterns):
+        t = tokens[i]
+        if t.kind == "text" and len(t.key) <= MAX_LABEL and rx.search(t.key):
             return i
     return None
 
 
 def values_after(
-    tokens: list[Token], i: int, end: int, expected: int, stops: tuple[str, ...]
+    tokens: list[Token], i: int, end: int, expected: int, stops: re.Pattern[str]
 ) -> tuple[list[Token], int]:
     """The value and blank cells of the row whose label is tokens[i]; (cells, next index).
 
@@ -61,7 +65,7 @@ def values_after(
             if ends > MAX_ENDS:
                 break
         else:  # text
-            if started or label_matches(t, stops):
+            if started or (len(t.key) <= MAX_LABEL and stops.search(t.key)):
                 break
             skipped += 1
             if skipped > MAX_SKIP:

@@ -11,23 +11,19 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from harvester.storage.blobs import BlobStore
+from harvester.items import ReportDocument
 from harvester.storage.models import (
     DOCUMENT_ROLES,
-    FETCH_VIA,
     RUN_KINDS,
     RUN_OUTCOMES,
-    Blob,
     CrawlRun,
-    Fetch,
     ParseResult,
     PortalRun,
     Report,
@@ -35,36 +31,10 @@ from harvester.storage.models import (
     RunLock,
     VersionDocument,
 )
-from harvester.storage.sniff import sniff_media_type
+from harvester.storage.rows import insert_or_get
 from harvester.storage.types import utcnow
 
-T = TypeVar("T")
-
 LOCK_STALE_AFTER = timedelta(minutes=30)
-INSERT_ATTEMPTS = 5
-
-
-def _insert_or_get(
-    session: Session, make: Callable[[], T], find: Callable[[], T | None]
-) -> tuple[T, bool]:
-    """Insert the row `make()` builds in a savepoint; on a unique clash return `find()`."""
-    last_error: IntegrityError | None = None
-    for _ in range(INSERT_ATTEMPTS):
-        existing = find()
-        if existing is not None:
-            return existing, False
-        try:
-            with session.begin_nested():
-                row = make()
-                session.add(row)
-                session.flush()
-            return row, True
-        except IntegrityError as exc:  # someone else inserted it between find() and flush()
-            last_error = exc
-    raise RuntimeError(
-        f"expected to insert or find the row after {INSERT_ATTEMPTS} attempts, "
-        f"the insert kept clashing: {last_error}"
-    )
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -120,7 +90,7 @@ def start_portal_run(session: Session, run_id: int, portal_id: int) -> PortalRun
             select(PortalRun).where(PortalRun.run_id == run_id, PortalRun.portal_id == portal_id)
         )
 
-    portal_run, _ = _insert_or_get(
+    portal_run, _ = insert_or_get(
         session,
         lambda: PortalRun(
             run_id=run_id,
@@ -161,149 +131,6 @@ def finish_portal_run(
     return portal_run
 
 
-# --- fetches and blobs -------------------------------------------------------------------
-
-
-def expected_length_from_headers(headers: Mapping[str, Any]) -> int | None:
-    """The body length the server announced, when it describes the bytes we hold.
-
-    None when there is no Content-Length, it is not a number, or the body was compressed
-    in transit (Content-Encoding) and has been decoded since.
-    """
-    lowered = _lowered(headers)
-    encoding = _header_text(lowered.get("content-encoding")).strip().lower()
-    if encoding and encoding != "identity":
-        return None
-    raw = _header_text(lowered.get("content-length")).strip()
-    return int(raw) if raw.isdigit() else None
-
-
-def _lowered(headers: Mapping[Any, Any]) -> dict[str, Any]:
-    """Header names (str or bytes, as Scrapy gives them) in lower case."""
-    return {_header_text(k).lower(): v for k, v in headers.items()}
-
-
-def _header_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        value = value[0] if value else ""
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return str(value)
-
-
-def store_blob(
-    session: Session, blobs: BlobStore, data: bytes, declared_type: str | None = None
-) -> tuple[Blob, bool]:
-    """Write bytes to the blob store and make sure their Blob row exists."""
-    sha, _ = blobs.put(data)
-    return _insert_or_get(
-        session,
-        lambda: Blob(
-            sha256=sha,
-            size=len(data),
-            media_type=sniff_media_type(data, declared_type),
-            stored_at=utcnow(),
-        ),
-        lambda: session.get(Blob, sha),
-    )
-
-
-def record_fetch(
-    session: Session,
-    blobs: BlobStore,
-    *,
-    run_id: int | None,
-    portal_id: int | None,
-    url: str,
-    final_url: str | None,
-    method: str,
-    status: int | None,
-    request_headers: dict[str, Any] | None,
-    response_headers: dict[str, Any] | None,
-    fetched_at: datetime,
-    duration_ms: int | None,
-    body: bytes | None,
-    expected_length: int | None,
-    via: str,
-    referer: str | None,
-    error: str | None,
-) -> Fetch:
-    """Record one HTTP exchange and keep its body.
-
-    The body is stored (and ``complete`` is True) only when it arrived in full: a body
-    shorter or longer than `expected_length` (the server's Content-Length) is recorded with
-    ``complete=False`` and ``error="truncated: got N of M bytes"`` and no Blob. A 304 is
-    ``not_modified`` with no body.
-    """
-    if via not in FETCH_VIA:
-        raise ValueError(f"expected via one of {FETCH_VIA} for {url}, got {via!r}")
-    not_modified = status == 304
-    sha: str | None = None
-    complete = False
-    size = len(body) if body is not None else None
-    problems = [error] if error else []
-    if body is not None and not not_modified:
-        if expected_length is not None and len(body) != expected_length:
-            problems.insert(0, f"truncated: got {len(body)} of {expected_length} bytes")
-        else:
-            content_type = _header_text(_lowered(response_headers or {}).get("content-type"))
-            blob, _ = store_blob(session, blobs, body, content_type or None)
-            sha = blob.sha256
-            complete = True
-    fetch = Fetch(
-        run_id=run_id,
-        portal_id=portal_id,
-        url=url,
-        url_sha256=url_hash(url),
-        final_url=final_url,
-        method=method.upper(),
-        status=status,
-        request_headers=_jsonable_headers(request_headers),
-        response_headers=_jsonable_headers(response_headers),
-        fetched_at=fetched_at,
-        duration_ms=duration_ms,
-        bytes=size,
-        sha256=sha,
-        complete=complete,
-        via=via,
-        referer=referer,
-        error="; ".join(problems) or None,
-        not_modified=not_modified,
-    )
-    session.add(fetch)
-    session.flush()
-    return fetch
-
-
-def url_hash(url: str) -> str:
-    """The indexed key of a URL (URLs can be longer than an index entry may be)."""
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()
-
-
-def last_complete_fetch(session: Session, url: str) -> Fetch | None:
-    """The newest fetch of `url` whose body was stored in full (for ETag / If-Modified-Since)."""
-    return session.scalar(
-        select(Fetch)
-        .where(Fetch.url_sha256 == url_hash(url), Fetch.url == url, Fetch.complete.is_(True))
-        .order_by(Fetch.fetched_at.desc(), Fetch.id.desc())
-        .limit(1)
-    )
-
-
-def _jsonable_headers(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in (headers or {}).items():
-        name = _header_text(key)
-        if isinstance(value, list | tuple):
-            values = [_header_text(v) for v in value]
-            result[name] = values[0] if len(values) == 1 else values
-        else:
-            result[name] = _header_text(value)
-    return result
-
-
 # --- reports and versions ----------------------------------------------------------------
 
 
@@ -321,7 +148,7 @@ def store_report_version(
     title: str | None,
     url: str | None,
     run_id: int | None,
-    documents: list[dict[str, Any]],
+    documents: Sequence[ReportDocument],
 ) -> tuple[Report, ReportVersion, bool]:
     """Record that a report was seen with these documents; returns (report, version, created).
 
@@ -338,19 +165,21 @@ def store_report_version(
         raise ValueError(
             f"expected at least one document for the {year} report of {agency} at {url}"
         )
+    hashes: list[str] = []
     for index, doc in enumerate(documents):
-        if not doc.get("sha256"):
+        if not doc.sha256:
             raise ValueError(
-                f"expected the sha256 of a stored blob for document {index} ({doc.get('url')}) "
-                f"of the {year} report of {agency}, got {doc.get('sha256')!r}"
+                f"expected the sha256 of a stored blob for document {index} ({doc.url}) "
+                f"of the {year} report of {agency}, got {doc.sha256!r}"
             )
-        if doc.get("role") not in DOCUMENT_ROLES:
+        if doc.role not in DOCUMENT_ROLES:
             raise ValueError(
-                f"expected role one of {DOCUMENT_ROLES} for document {doc.get('url')}, got {doc.get('role')!r}"
+                f"expected role one of {DOCUMENT_ROLES} for document {doc.url}, got {doc.role!r}"
             )
-    digest = content_hash(doc["sha256"] for doc in documents)
+        hashes.append(doc.sha256)
+    digest = content_hash(hashes)
 
-    report, report_created = _insert_or_get(
+    report, report_created = insert_or_get(
         session,
         lambda: Report(
             portal_id=portal_id,
@@ -387,19 +216,19 @@ def store_report_version(
                 VersionDocument(
                     version_id=version.id,
                     position=position,
-                    role=doc["role"],
-                    url=doc["url"],
-                    final_url=doc.get("final_url"),
-                    sha256=doc["sha256"],
-                    fetch_id=doc.get("fetch_id"),
-                    media_type=doc.get("media_type"),
-                    bytes=doc.get("bytes"),
-                    fetched_at=doc.get("fetched_at"),
+                    role=doc.role,
+                    url=doc.url,
+                    final_url=doc.document.final_url,
+                    sha256=doc.sha256,
+                    fetch_id=doc.document.fetch_id,
+                    media_type=doc.document.media_type or None,
+                    bytes=doc.document.bytes,
+                    fetched_at=doc.document.fetched_at,
                 )
             )
         return version
 
-    version, created = _insert_or_get(
+    version, created = insert_or_get(
         session,
         make_version,
         lambda: session.scalar(
@@ -521,7 +350,7 @@ def acquire_lock(
     pid = os.getpid() if pid is None else pid
     host = socket.gethostname() if host is None else host
     now = utcnow()
-    lock, created = _insert_or_get(
+    lock, created = insert_or_get(
         session,
         lambda: RunLock(
             name=name, holder=holder, pid=pid, host=host, acquired_at=now, heartbeat_at=now

@@ -1,8 +1,8 @@
 """The local portal world: county portals in the styles of real content systems, on 127.0.0.1.
 
     world = start_world(cache_dir=Path(".cache/world"))
-    for spec in world.portals:
-        spec["home_url"], spec["family"], spec["expected"]   # [{"agency", "year"}, …]
+    for spec in world.portals:                 # PortalSpec (harvester.world.spec)
+        spec.home_url, spec.family, spec.expected   # (ExpectedReport(agency, year), …)
     world.stop()
 
 One portal per seed county (寿县 Lonsun, 象山县 Hanweb JCMS, 沂源县 Shandong platform,
@@ -34,21 +34,29 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
 
-from harvester.world.catalog import BUILDERS, PROFILES, SPEC_FAMILY, generated_profiles
-from harvester.world.content import ContentFactory, PortalPlan, Profile, Renderer
+from harvester.world.catalog import PROFILES, Profile, generated_profiles
+from harvester.world.factory import ContentFactory
+from harvester.world.families import BUILDERS, SPEC_FAMILY
+from harvester.world.plan import PortalPlan
+from harvester.world.render import Renderer
 from harvester.world.server import PortalServer, Site, key_of, serve_site
+from harvester.world.spec import ExpectedReport, PortalSpec
 
 DEFAULT_SEED = 20240601
 CACHE_ENV = "HARVESTER_WORLD_CACHE"  # default cache_dir when none is given
+
+
+def fault_key(path: str) -> str:
+    """How a fault names its path: a route key, or a prefix pattern ending in `*`."""
+    return path if path.endswith("*") else key_of(path)
 
 
 class World:
     """Running portals: `portals` (specs), `sites`, and fault switches."""
 
     def __init__(self) -> None:
-        self.portals: list[dict[str, Any]] = []
+        self.portals: list[PortalSpec] = []
         self.sites: list[Site] = []
         self.plans: list[PortalPlan] = []
         self.servers: list[PortalServer] = []
@@ -60,19 +68,17 @@ class World:
         if isinstance(portal, int):
             return portal
         for i, spec in enumerate(self.portals):
-            if portal in (spec["name"], spec["home_url"], spec["home_url"].rstrip("/")):
+            if portal in (spec.county, spec.home_url, spec.home_url.rstrip("/")):
                 return i
         raise KeyError(f"no portal {portal!r} in the world")
 
     def url(self, portal: int | str, path: str) -> str:
-        return self.portals[self.index(portal)]["home_url"].rstrip("/") + path
+        return self.portals[self.index(portal)].home_url.rstrip("/") + path
 
     # -- faults -------------------------------------------------------------------------------
     def set_fault(self, portal: int | str, path: str, spec: str | None) -> None:
         """Switch a fault on (`spec`, see harvester.world.faults) or off (None) for a path."""
-        self.sites[self.index(portal)].faults.set(
-            key_of(path) if not path.endswith("*") else path, spec
-        )
+        self.sites[self.index(portal)].faults.set(fault_key(path), spec)
 
     def clear_faults(self) -> None:
         for site in self.sites:
@@ -104,21 +110,6 @@ class World:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _spec(plan: PortalPlan, kind: str, home_url: str) -> dict[str, Any]:
-    return {
-        "name": plan.county,
-        "county": plan.county,
-        "province": plan.province,
-        "prefecture": plan.prefecture,
-        "adcode": plan.adcode,
-        "family": SPEC_FAMILY.get(kind, kind),
-        "kind": kind,
-        "home_url": home_url,
-        "registry": {},
-        "expected": plan.expected(),
-    }
 
 
 def start_world(
@@ -157,13 +148,14 @@ def start_world(
         for n, plan in enumerate(plans):
             site = BUILDERS[plan.family](plan)
             for path, spec in (faults or {}).items():
-                site.faults.set(key_of(path) if not path.endswith("*") else path, spec)
+                site.faults.set(fault_key(path), spec)
             server = serve_site(site, port=port + n if port else 0)
             world.servers.append(server)
             world.sites.append(site)
             world.plans.append(plan)
+            home_url = f"http://127.0.0.1:{server.server_address[1]}/"
             world.portals.append(
-                _spec(plan, plan.family, f"http://127.0.0.1:{server.server_address[1]}/")
+                PortalSpec.of(plan, SPEC_FAMILY.get(plan.family, plan.family), home_url)
             )
     except BaseException:
         world.stop()
@@ -171,4 +163,4 @@ def start_world(
     return world
 
 
-__all__ = ["World", "start_world"]
+__all__ = ["ExpectedReport", "PortalSpec", "World", "start_world"]

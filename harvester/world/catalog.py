@@ -1,31 +1,45 @@
 """The world's counties: one portal per seed county in its content system's style, a
-Guangdong gkmlpt county, and three portals for decoding and browser cases."""
+Guangdong gkmlpt county, three portals for decoding and browser cases, and generated
+small portals for benchmarks. A `Profile` says what a county publishes; which content
+system serves it is its `family` (see harvester.world.families)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from harvester.world import gkmlpt, hanweb, lonsun, shandong, special, trs, vsb
-from harvester.world.content import PortalPlan, Profile, SeedReport
-from harvester.world.server import Site
 
-Builder = Callable[[PortalPlan], Site]
+@dataclass(frozen=True)
+class SeedReport:
+    seed: str  # file name prefix
+    title: str
+    agency: str
+    year: int
+    formats: tuple[str, ...] = ()  # attachments of the same report
+    split: bool = False  # TRS: the article continues on t…_1.html
 
-BUILDERS: dict[str, Builder] = {
-    "trs": trs.build,
-    "hanweb": hanweb.build,
-    "lonsun": lonsun.build,
-    "vsb": vsb.build,
-    "shandong": shandong.build,
-    "gkmlpt": gkmlpt.build,
-    "gbk": special.build_gbk,
-    "jslist": special.build_jslist,
-    "challenge": special.build_challenge,
-}
-# The spec's "family": what the crawl should recognise (special portals are generic).
-SPEC_FAMILY = {"gbk": "generic", "jslist": "generic", "challenge": "generic"}
+
+@dataclass(frozen=True)
+class Profile:
+    county: str
+    province: str
+    prefecture: str
+    adcode: str
+    family: str
+    domain: str
+    towns: tuple[str, ...]
+    seed: SeedReport | None = None
+    depts: tuple[str, ...] = ("教育局", "财政局", "民政局", "卫生健康委员会", "住房公积金管理中心")
+    gov_years: tuple[int, ...] = (2023, 2022, 2021, 2020, 2019)
+    office_years: tuple[int, ...] = (2023, 2022, 2021)
+    dept_years: tuple[int, ...] = (2023, 2022)
+    town_years: tuple[int, ...] = (2023,)
+    formats: tuple[str, ...] = ("", "", "", "docx", "pdf", "xlsx", "doc")  # drawn per report
+    office_budget: int = 1  # LibreOffice conversions for generated reports
+    notices: int = 6  # unrelated items in the county government's list
+    by_year: tuple[str, ...] = ()  # groups whose sub-columns split by year
+    hows: tuple[str, ...] = ("direct", "gbk", "rfc5987", "downloader")
+
 
 PROFILES: tuple[Profile, ...] = (
     Profile(

@@ -12,58 +12,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 
-from harvester.world.content import Item, PortalPlan
-from harvester.world.layout import (
-    COLUMN_NAME,
-    add_file,
-    article,
-    attachment_li,
-    crumbs,
-    epoch,
-    esc,
-    html_resource,
-    page,
-)
-from harvester.world.server import Resource, Site, WorldRequest
+from harvester.world.layout import COLUMN_NAME, crumbs, esc
+from harvester.world.plan import FileAsset, Item, PortalPlan
+from harvester.world.portal import FilePlace, Portal
+from harvester.world.server import Resource, Site, WorldRequest, data_answer
 
 PER_PAGE = 5
-NAME = COLUMN_NAME
-HUB = "/gkmlpt/index"
+JSON_TYPE = "application/json;charset=UTF-8"
 
 
-class GkmlptPortal:
+class GkmlptPortal(Portal):
+    hub = "/gkmlpt/index"
+    container = '<div class="article-content">{}</div>'
+
     def __init__(self, plan: PortalPlan) -> None:
-        self.plan = plan
-        self.site = Site(plan.county)
+        super().__init__(plan)
         self.sid = "7" + plan.adcode[1:]
         self.columns: dict[str, list[dict[str, str]]] = {}
         self.col_no = 2845
 
-    def add_article(self, item: Item, column: str, column_url: str) -> str:
+    @staticmethod
+    def folders(item: Item) -> str:
+        return f"{item.uid % 7 + 1}/{item.uid // 10}"
+
+    def place(self, item: Item, n: int, asset: FileAsset) -> FilePlace:
+        digest = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()[:16]
+        path = f"/attachment/0/{self.folders(item)}/{digest}.{asset.ext}"
+        if asset.how == "downloader" and asset.ext == "pdf":
+            # No downloader here: the page opens the PDF in the pdf.js viewer.
+            return FilePlace(path, link=f"/gkmlpt/static/pdfjs/web/viewer.html?file={path}")
+        return FilePlace(path)
+
+    def add_item(self, item: Item, column: str, column_url: str) -> str:
         if item.external:
             return item.external
-        a, b = item.uid % 7 + 1, item.uid // 10
-        lis = []
-        for n, asset in enumerate(item.files):
-            digest = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()[:16]
-            path = f"/attachment/0/{a}/{b}/{digest}.{asset.ext}"
-            href = add_file(self.site, asset, path, epoch(item))
-            if asset.how == "downloader" and asset.ext == "pdf":
-                href = f"/gkmlpt/static/pdfjs/web/viewer.html?file={path}"
-            lis.append(attachment_li(href, asset))
-        url = f"/gkmlpt/content/{a}/{b}/post_{item.uid}.html"
-        html = article(
-            self.plan,
-            item,
-            hub_url=HUB,
-            column=column,
-            column_url=column_url,
-            container='<div class="article-content">{}</div>',
-            attachments="".join(lis),
-        )
-        self.site.add(url, html_resource(html, epoch(item)))
-        return url
+        url = f"/gkmlpt/content/{self.folders(item)}/post_{item.uid}.html"
+        return self.add_article(url, item, column, column_url, partial(self.place, item))
 
     def add_column(self, name: str, items: list[Item]) -> str:
         self.col_no += 1
@@ -72,7 +58,7 @@ class GkmlptPortal:
             {
                 "id": str(i.uid),
                 "title": i.title,
-                "url": self.add_article(i, name, f"/gkmlpt/annualreport#{col}"),
+                "url": self.add_item(i, name, f"/gkmlpt/annualreport#{col}"),
                 "date": i.published.isoformat(),
                 "publisher": i.agency,
             }
@@ -84,7 +70,7 @@ class GkmlptPortal:
         col = request.path.rstrip("/").rsplit("/", 1)[-1]
         if col not in self.columns or request.query.get("sid") != self.sid:
             body = json.dumps({"articles": [], "total": 0}).encode()
-            return Resource(body, "application/json;charset=UTF-8", 200, [], None, False)
+            return data_answer(body, JSON_TYPE)
         try:
             number = max(1, int(request.query.get("page", "1")))
         except ValueError:
@@ -94,64 +80,44 @@ class GkmlptPortal:
         body = json.dumps(
             {"articles": chunk, "total": len(articles), "classify": {}}, ensure_ascii=False
         )
-        return Resource(body.encode(), "application/json;charset=UTF-8", 200, [], None, False)
+        return data_answer(body.encode(), JSON_TYPE)
 
     def build(self) -> Site:
         plan = self.plan
-        cols = [(b.label, self.add_column(NAME, b.items)) for b in plan.bodies]
+        cols = [(b.label, self.add_column(COLUMN_NAME, b.items)) for b in plan.bodies]
         config = {
             "SID": self.sid,
             "SITE_NAME": plan.site_name,
             "ANNUAL_REPORT": [{"name": n, "columnId": int(c)} for n, c in cols],
         }
-        shell = page(
-            plan,
-            NAME,
+        shell = self.page(
+            COLUMN_NAME,
             '<div id="app"><noscript>请开启JavaScript</noscript></div>',
-            hub_url=HUB,
             scripts=(
                 f"<script>window._CONFIG = {json.dumps(config, ensure_ascii=False)};</script>"
                 '<script src="/gkmlpt/static/js/annualreport.js"></script>'
             ),
         )
-        self.site.add("/gkmlpt/annualreport", html_resource(shell))
+        self.add("/gkmlpt/annualreport", shell)
         self.site.add(
             "/gkmlpt/static/js/annualreport.js",
             Resource(b"/* renders _CONFIG.ANNUAL_REPORT */", "application/javascript"),
         )
         self.site.add_prefix("/gkmlpt/api/all/", self.api)
         links = []
-        for column in plan.standard + plan.distractors:
+        for column in plan.columns:
             url = f"/gkmlpt/column/{column.key}"
             lis = "".join(
-                f'<li><a href="{self.add_article(i, column.label, url)}">{esc(i.title)}</a></li>'
+                f'<li><a href="{self.add_item(i, column.label, url)}">{esc(i.title)}</a></li>'
                 for i in column.items
             )
-            self.site.add(
-                url,
-                html_resource(
-                    page(
-                        plan,
-                        column.label,
-                        crumbs((HUB, "政府信息公开")) + f"<ul>{lis}</ul>",
-                        hub_url=HUB,
-                    )
-                ),
+            self.add(
+                url, self.page(column.label, crumbs((self.hub, "政府信息公开")) + f"<ul>{lis}</ul>")
             )
             links.append((url, column.label))
-        links.insert(3, (f"/gkmlpt/annualreport#{cols[0][1]}", NAME))
-        hub = page(
-            plan,
-            "政府信息公开",
-            '<ul class="gkml-nav">'
-            + "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in links)
-            + "</ul>",
-            hub_url=HUB,
-        )
-        self.site.add(HUB, html_resource(hub))
-        home = f'<div class="zwgk"><a href="{HUB}">政府信息公开</a></div>'
-        for path in ("/", "/index.html"):
-            self.site.add(path, html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
+        links.insert(3, (f"/gkmlpt/annualreport#{cols[0][1]}", COLUMN_NAME))
+        self.add(self.hub, self.link_page("政府信息公开", '<ul class="gkml-nav">{}</ul>', links))
+        self.add_home(f'<div class="zwgk"><a href="{self.hub}">政府信息公开</a></div>')
         return self.site
 
 

@@ -13,29 +13,36 @@ POST, with `columnid`, `unitid`, `webid`), answering XML with `<totalrecord>`. A
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
-from harvester.world.content import Body, Item, PortalPlan
-from harvester.world.layout import (
-    add_file,
-    article,
-    attachment_li,
-    crumbs,
-    epoch,
-    esc,
-    html_resource,
-    page,
-)
-from harvester.world.server import Resource, Site, WorldRequest, not_found
+from harvester.world.layout import COLUMN_NAME, body_groups, crumbs, esc, link_items
+from harvester.world.plan import FileAsset, Item, PortalPlan
+from harvester.world.portal import FilePlace, Portal
+from harvester.world.server import Resource, Site, WorldRequest, data_answer, not_found
 
 WEBID = "31"
 PER_PAGE = 5  # records shown per page, and embedded in the first page's datastore
 HUB_ID = 1229100000
+JPAGE_JS = b"function JPage(o){this.o=o}JPage.prototype.show=function(){};"
 
 
-class HanwebPortal:
+def col_url(col: str) -> str:
+    return f"/col/col{col}/index.html"
+
+
+def place(item: Item, n: int, asset: FileAsset) -> FilePlace:
+    name = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()[:20] + f".{asset.ext}"
+    return FilePlace(
+        f"/picture/0/{name}", f"/module/download/downfile.jsp?classid=0&filename={name}"
+    )
+
+
+class HanwebPortal(Portal):
+    hub = col_url(str(HUB_ID))
+    container = '<div id="zoom">{}</div>'
+
     def __init__(self, plan: PortalPlan) -> None:
-        self.plan = plan
-        self.site = Site(plan.county)
+        super().__init__(plan)
         self.columns: dict[str, tuple[str, list[Item]]] = {}  # col id -> (name, items)
         self.unit = "5" + plan.adcode[-3:] + "1"
         self.next_id = HUB_ID + 366
@@ -43,9 +50,6 @@ class HanwebPortal:
     def col_id(self) -> str:
         self.next_id += 7
         return str(self.next_id)
-
-    def hub(self) -> str:
-        return f"/col/col{HUB_ID}/index.html"
 
     def record(self, col: str, item: Item) -> str:
         d = item.published
@@ -75,58 +79,28 @@ class HanwebPortal:
             f'proxyUrl: "/module/web/jpage/dataproxy.jsp"}}); jpage.show();</script>'
         )
         body = (
-            crumbs(("/", "首页"), (self.hub(), "政务公开"), (f"/col/col{col}/index.html", name))
+            crumbs(("/", "首页"), (self.hub, "政务公开"), (col_url(col), name))
             + f'<div class="left">{side}</div>'
             + f'<div class="right"><h3>{esc(name)}</h3><div id="{self.unit}">{datastore}</div>'
             + f'<div class="pager" id="pager_{col}"></div></div>'
         )
-        html = page(
-            self.plan,
-            name,
-            body,
-            hub_url=self.hub(),
-            meta={"ColumnName": column_name},
-            scripts=script,
-        )
-        self.site.add(f"/col/col{col}/index.html", html_resource(html))
-        self.site.add(f"/col/col{col}/", html_resource(html))
+        self.add([col_url(col), f"/col/col{col}/"], self.page(name, body, column_name, script))
         for item in items:
-            self.add_article(col, name, item)
-        return f"/col/col{col}/index.html"
+            self.add_item(col, name, item)
+        return col_url(col)
 
-    def add_article(self, col: str, column: str, item: Item) -> None:
+    def add_item(self, col: str, column: str, item: Item) -> None:
         if item.external:
             return
         d = item.published
-        lis = []
-        for n, asset in enumerate(item.files):
-            name = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()[:20] + f".{asset.ext}"
-            href = add_file(
-                self.site,
-                asset,
-                f"/picture/0/{name}",
-                epoch(item),
-                downloader=f"/module/download/downfile.jsp?classid=0&filename={name}",
-            )
-            lis.append(attachment_li(href, asset))
-        html = article(
-            self.plan,
-            item,
-            hub_url=self.hub(),
-            column=column,
-            column_url=f"/col/col{col}/index.html",
-            container='<div id="zoom">{}</div>',
-            attachments="".join(lis),
-        )
-        self.site.add(
-            f"/art/{d.year}/{d.month}/{d.day}/art_{col}_{item.uid}.html", html_resource(html, epoch(item))
-        )
+        url = f"/art/{d.year}/{d.month}/{d.day}/art_{col}_{item.uid}.html"
+        self.add_article(url, item, column, col_url(col), partial(place, item))
 
     def dataproxy(self, request: WorldRequest) -> Resource | None:
         params = {**request.query, **request.form}
         col = params.get("columnid", "")
         if col not in self.columns or params.get("unitid") != self.unit:
-            return Resource(b"<datastore><totalrecord>0</totalrecord></datastore>", "text/xml", 200)
+            return Resource(b"<datastore><totalrecord>0</totalrecord></datastore>", "text/xml")
         try:
             start = int(params.get("startrecord", "1"))
             end = int(params.get("endrecord", str(start + PER_PAGE - 1)))
@@ -141,84 +115,50 @@ class HanwebPortal:
             + "".join(self.record(col, i) for i in chosen)
             + "</recordset></datastore>"
         )
-        return Resource(body.encode(), "text/xml; charset=UTF-8", 200, [], None, False)
+        return data_answer(body.encode(), "text/xml; charset=UTF-8")
+
+    def side(self, ids: dict[str, str]) -> str:
+        heads = {"office": "县政府办公室", "dept": "部门", "town": "乡镇（街道）"}
+        out = f'<div class="tree"><h4><a href="{col_url(ids[self.plan.gov.key])}">县政府</a></h4>'
+        for group, bodies in body_groups(self.plan.sub_bodies).items():
+            links = [(col_url(ids[b.key]), b.label) for b in bodies]
+            out += f"<h4>{heads[group]}</h4><ul>{link_items(links)}</ul>"
+        return out + "</div>"
 
     def build(self) -> Site:
         plan = self.plan
         ids = {b.key: self.col_id() for b in plan.bodies}
         nb_id = ids[plan.gov.key]
-
-        def tree() -> str:
-            groups: dict[str, list[Body]] = {}
-            for body in plan.bodies[1:]:
-                groups.setdefault(body.group, []).append(body)
-            heads = {"office": "县政府办公室", "dept": "部门", "town": "乡镇（街道）"}
-            out = f'<div class="tree"><h4><a href="/col/col{nb_id}/index.html">县政府</a></h4>'
-            for group, bodies in groups.items():
-                out += f"<h4>{heads[group]}</h4><ul>" + "".join(
-                    f'<li><a href="/col/col{ids[b.key]}/index.html">{esc(b.label)}</a></li>'
-                    for b in bodies
-                )
-                out += "</ul>"
-            return out + "</div>"
-
-        side = tree()
-        name = "政府信息公开年报"
-        self.add_list(nb_id, name, plan.gov.items, side, name)
-        for body in plan.bodies[1:]:
+        side = self.side(ids)
+        self.add_list(nb_id, COLUMN_NAME, plan.gov.items, side, COLUMN_NAME)
+        for body in plan.sub_bodies:
             if not body.by_year:
-                self.add_list(ids[body.key], body.label, body.items, side, name)
+                self.add_list(ids[body.key], body.label, body.items, side, COLUMN_NAME)
                 continue
             years = ""
             for year in body.years():
                 ycol = self.col_id()
-                items = [i for i in body.items if i.year == year]
-                self.add_list(ycol, f"{year}年", items, side, name)
-                years += f'<li><a href="/col/col{ycol}/index.html">{year}年</a></li>'
-            html = page(
-                plan,
-                body.label,
-                crumbs(("/", "首页"), (f"/col/col{nb_id}/index.html", name))
-                + side
-                + f"<ul>{years}</ul>",
-                hub_url=self.hub(),
-                meta={"ColumnName": name},
-            )
-            self.site.add(f"/col/col{ids[body.key]}/index.html", html_resource(html))
+                self.add_list(ycol, f"{year}年", body.items_of(year), side, COLUMN_NAME)
+                years += f'<li><a href="{col_url(ycol)}">{year}年</a></li>'
+            body_html = crumbs(("/", "首页"), (col_url(nb_id), COLUMN_NAME)) + side
+            html = self.page(body.label, body_html + f"<ul>{years}</ul>", COLUMN_NAME)
+            self.add(col_url(ids[body.key]), html)
         hub_links = []
-        for column in plan.standard + plan.distractors:
-            col = self.col_id()
-            url = self.add_list(col, column.label, column.items, "", column.label)
+        for column in plan.columns:
+            url = self.add_list(self.col_id(), column.label, column.items, "", column.label)
             hub_links.append((url, column.label))
-        hub_links.insert(3, (f"/col/col{nb_id}/index.html", name))
-        hub_html = page(
-            plan,
-            "政务公开",
-            '<ul class="xxgk">'
-            + "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in hub_links)
-            + "</ul>",
-            hub_url=self.hub(),
-        )
-        self.site.add(self.hub(), html_resource(hub_html))
+        hub_links.insert(3, (col_url(nb_id), COLUMN_NAME))
+        self.add(self.hub, self.link_page("政务公开", '<ul class="xxgk">{}</ul>', hub_links))
         news_col = self.col_id()
-        self.add_list(
-            news_col, "象山要闻" if "象山" in plan.county else "本地要闻", plan.news, "", "新闻中心"
-        )
-        home = (
-            f'<div class="news"><a href="/col/col{news_col}/index.html">新闻中心</a></div>'
-            f'<div class="zwgk"><a href="{self.hub()}">政务公开</a></div>'
+        news_name = "象山要闻" if "象山" in plan.county else "本地要闻"
+        self.add_list(news_col, news_name, plan.news, "", "新闻中心")
+        self.add_home(
+            f'<div class="news"><a href="{col_url(news_col)}">新闻中心</a></div>'
+            f'<div class="zwgk"><a href="{self.hub}">政务公开</a></div>'
             f'<div class="zt"><a href="{hub_links[-1][0]}">政府工作报告</a></div>'
         )
-        self.site.add("/", html_resource(page(plan, plan.site_name, home, hub_url=self.hub())))
-        self.site.add("/index.html", html_resource(page(plan, plan.site_name, home, hub_url=self.hub())))
         self.site.add_prefix("/module/web/jpage/dataproxy.jsp", self.dataproxy)
-        self.site.add(
-            "/module/web/jpage/jpage.js",
-            Resource(
-                b"function JPage(o){this.o=o}JPage.prototype.show=function(){};",
-                "application/javascript",
-            ),
-        )
+        self.site.add("/module/web/jpage/jpage.js", Resource(JPAGE_JS, "application/javascript"))
         self.site.add_prefix("/module/download/", lambda r: not_found())
         return self.site
 

@@ -4,13 +4,12 @@ off-site links, footer, the article template and attachment answers."""
 from __future__ import annotations
 
 import html
-from datetime import UTC
+from datetime import UTC, datetime
 from urllib.parse import quote
 
-from harvester.world.content import OFFSITE, FileAsset, Item, PortalPlan
+from harvester.world.plan import OFFSITE, Body, FileAsset, Item, PortalPlan
 from harvester.world.server import Resource, Site, redirect
 
-__all__ = ["OFFSITE", "add_file", "article", "attachment_li", "file_resource", "page"]
 esc = html.escape
 
 
@@ -200,11 +199,22 @@ def attachment_li(href: str, asset: FileAsset) -> str:
 
 
 def epoch(item: Item) -> float:
-    from datetime import datetime
-
     d = item.published
     return datetime(d.year, d.month, d.day, 9, 30, tzinfo=UTC).timestamp()
 
 
 def chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def link_items(links: list[tuple[str, str]]) -> str:
+    """`<li>` links, one per (URL, anchor text)."""
+    return "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in links)
+
+
+def body_groups(bodies: list[Body]) -> dict[str, list[Body]]:
+    """Bodies by group (gov, office, dept, town), in order: a side tree's sections."""
+    groups: dict[str, list[Body]] = {}
+    for body in bodies:
+        groups.setdefault(body.group, []).append(body)
+    return groups

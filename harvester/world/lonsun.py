@@ -10,32 +10,24 @@ type=3 the 年报 (`&action=list`, pages `&pageIndex=N`, "共 N 页"). Articles 
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
-from harvester.world.content import Body, Column, Item, PortalPlan
-from harvester.world.layout import (
-    COLUMN_NAME,
-    add_file,
-    article,
-    attachment_li,
-    chunks,
-    crumbs,
-    epoch,
-    esc,
-    html_resource,
-    page,
-)
+from harvester.world.layout import COLUMN_NAME, body_groups, chunks, crumbs, esc, link_items
+from harvester.world.plan import Column, FileAsset, Item, PortalPlan
+from harvester.world.portal import FilePlace, Portal
 from harvester.world.server import Site
 
 GOV_ORGAN = 6596111
 HUB = "/zwgk/index.html"
 PER_PAGE = 5
-NAME = COLUMN_NAME
 
 
-class LonsunPortal:
+class LonsunPortal(Portal):
+    hub = HUB
+    container = '<div id="zoom" class="article-content">{}</div>'
+
     def __init__(self, plan: PortalPlan) -> None:
-        self.plan = plan
-        self.site = Site(plan.county)
+        super().__init__(plan)
         self.organs = {b.key: GOV_ORGAN + 89 * i for i, b in enumerate(plan.bodies)}
         self.file_no = 900000
 
@@ -43,52 +35,32 @@ class LonsunPortal:
         return f"/public/column/{organ}?type={kind}{extra}&action=list"
 
     def side(self) -> str:
-        groups: dict[str, list[Body]] = {}
-        for body in self.plan.bodies:
-            groups.setdefault(body.group, []).append(body)
         heads = {"gov": "县政府", "office": "县政府办公室", "dept": "县直部门", "town": "乡镇"}
         out = ""
-        for group, bodies in groups.items():
+        for group, bodies in body_groups(self.plan.bodies).items():
             out += f"<dt>{heads[group]}</dt>" + "".join(
                 f'<dd><a href="{self.col_url(self.organs[b.key])}">{esc(b.label)}</a></dd>'
                 for b in bodies
             )
         return f'<dl class="organ-tree">{out}</dl>'
 
-    def add_article(self, organ: int, item: Item, column: str, column_url: str) -> str:
+    def place(self, item: Item, n: int, asset: FileAsset) -> FilePlace:
+        self.file_no += 1
+        digest = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()
+        path = f"/group1/M00/{digest[:2]}/{digest[2:4]}/{digest[4:24]}.{asset.ext}"
+        return FilePlace(path, f"/public/downfile?fileId={self.file_no}")
+
+    def add_item(self, organ: int, item: Item, column: str, column_url: str) -> str:
         if item.external:
             return item.external
-        lis = []
-        for n, asset in enumerate(item.files):
-            self.file_no += 1
-            digest = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()
-            path = f"/group1/M00/{digest[:2]}/{digest[2:4]}/{digest[4:24]}.{asset.ext}"
-            href = add_file(
-                self.site,
-                asset,
-                path,
-                epoch(item),
-                downloader=f"/public/downfile?fileId={self.file_no}",
-            )
-            lis.append(attachment_li(href, asset))
         url = f"/public/{organ}/{item.uid}.html"
-        html = article(
-            self.plan,
-            item,
-            hub_url=HUB,
-            column=column,
-            column_url=column_url,
-            container='<div id="zoom" class="article-content">{}</div>',
-            attachments="".join(lis),
-        )
-        self.site.add(url, html_resource(html, epoch(item)))
-        return url
+        return self.add_article(url, item, column, column_url, partial(self.place, item))
 
     def add_list(
         self, col_url: str, organ: int, title: str, items: list[Item], column: str
     ) -> None:
         pages = chunks(items, PER_PAGE)
-        urls = {i.uid: self.add_article(organ, i, column, col_url) for i in items}
+        urls = {i.uid: self.add_item(organ, i, column, col_url) for i in items}
         for n, chunk in enumerate(pages, start=1):
             lis = "".join(
                 f'<li><a href="{urls[i.uid]}" title="{esc(i.title)}">{esc(i.title)}</a>'
@@ -113,10 +85,11 @@ class LonsunPortal:
                 + f'<div class="left">{self.side()}</div>'
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="doc_list">{lis}</ul>{pager}</div>'
             )
-            html = html_resource(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
-            if n == 1:
-                self.site.add(col_url, html)
-            self.site.add(f"{col_url}&pageIndex={n}", html)
+            html = self.page(title, body, column)
+            self.add(
+                [col_url, f"{col_url}&pageIndex={n}"] if n == 1 else f"{col_url}&pageIndex={n}",
+                html,
+            )
 
     def add_column(self, column: Column, kind: int, cat: int) -> str:
         url = self.col_url(GOV_ORGAN, kind, f"&catId={cat}")
@@ -127,30 +100,21 @@ class LonsunPortal:
         plan = self.plan
         for body in plan.bodies:
             organ = self.organs[body.key]
-            self.add_list(self.col_url(organ), organ, f"{body.label}{NAME}", body.items, NAME)
+            title = f"{body.label}{COLUMN_NAME}"
+            self.add_list(self.col_url(organ), organ, title, body.items, COLUMN_NAME)
         hub_links = []
-        for cat, column in enumerate(plan.standard + plan.distractors, start=7001):
+        for cat, column in enumerate(plan.columns, start=7001):
             kind = {"xxgkzn": 1, "xxgkzd": 2}.get(column.key, 4)
             hub_links.append((self.add_column(column, kind, cat), column.label))
-        hub_links.insert(3, (self.col_url(GOV_ORGAN), NAME))
-        hub = page(
-            plan,
-            "信息公开",
-            '<div class="xxgk-nav"><ul>'
-            + "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in hub_links)
-            + "</ul></div>"
-            + self.side(),
-            hub_url=HUB,
-        )
-        self.site.add(HUB, html_resource(hub))
+        hub_links.insert(3, (self.col_url(GOV_ORGAN), COLUMN_NAME))
+        hub = f'<div class="xxgk-nav"><ul>{link_items(hub_links)}</ul></div>{self.side()}'
+        self.add(HUB, self.page("信息公开", hub))
         news_url = self.col_url(GOV_ORGAN, 4, "&catId=6001")
         self.add_list(news_url, GOV_ORGAN, "县政要闻", plan.news, "县政要闻")
-        home = (
+        self.add_home(
             f'<div class="news"><h3><a href="{news_url}">县政要闻</a></h3></div>'
             f'<div class="gk"><a href="{HUB}">信息公开</a><a href="{hub_links[-1][0]}">政府工作报告</a></div>'
         )
-        self.site.add("/", html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
-        self.site.add("/index.html", html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
         return self.site
 
 

@@ -80,6 +80,11 @@ def redirect(location: str, status: int = 302) -> Resource:
     return Resource(b"", "text/html", status, [("Location", location)], None, False)
 
 
+def data_answer(body: bytes, content_type: str) -> Resource:
+    """An API answer (XML, JSON): made per request, so no ETag / Last-Modified."""
+    return Resource(body, content_type, 200, [], None, False)
+
+
 def not_found() -> Resource:
     return Resource(
         b"<html><body><h1>404 Not Found</h1></body></html>",

@@ -12,24 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 
-from harvester.world.content import Item, PortalPlan
-from harvester.world.layout import (
-    COLUMN_NAME,
-    add_file,
-    article,
-    attachment_li,
-    chunks,
-    crumbs,
-    epoch,
-    esc,
-    html_resource,
-    page,
-)
+from harvester.world.layout import COLUMN_NAME, body_groups, chunks, crumbs, esc, link_items
+from harvester.world.plan import FileAsset, Item, PortalPlan
+from harvester.world.portal import FilePlace, Portal
 from harvester.world.server import Site
 
 PER_PAGE = 5
-NAME = COLUMN_NAME
 RENDER_JS = (
     "function renderDocList(docs){var ul=document.getElementById('docList');"
     "docs.forEach(function(d){var li=document.createElement('li');"
@@ -45,46 +35,32 @@ def hex24(seed: str) -> str:
     return hashlib.sha1(seed.encode()).hexdigest()[:24]
 
 
-class ShandongPortal:
+class ShandongPortal(Portal):
+    container = '<div class="article-content" id="ivs_content">{}</div>'
+
     def __init__(self, plan: PortalPlan) -> None:
-        self.plan = plan
-        self.site = Site(plan.county)
+        super().__init__(plan)
         self.root = f"/gongkai/site_{plan.domain}/"
+        self.hub = self.root + "index.html"
         self.file_no = 70000
 
     def channel(self, key: str) -> str:
         return f"{self.root}channel_{hex24(self.plan.county + key)}/"
 
-    def add_article(self, channel: str, item: Item, column: str) -> str:
+    def place(self, item: Item, n: int, asset: FileAsset) -> FilePlace:
+        self.file_no += 1
+        month = item.published.strftime("%Y%m")
+        path = f"{self.root}upload/{month}/{hex24(f'{item.uid}-{n}')}.{asset.ext}"
+        return FilePlace(path, f"/gongkai/download?fileId={self.file_no}")
+
+    def add_item(self, channel: str, item: Item, column: str) -> str:
         if item.external:
             return item.external
-        lis = []
-        for n, asset in enumerate(item.files):
-            self.file_no += 1
-            path = f"{self.root}upload/{item.published.strftime('%Y%m')}/{hex24(f'{item.uid}-{n}')}.{asset.ext}"
-            href = add_file(
-                self.site,
-                asset,
-                path,
-                epoch(item),
-                downloader=f"/gongkai/download?fileId={self.file_no}",
-            )
-            lis.append(attachment_li(href, asset))
         url = f"{channel}doc_{hex24(str(item.uid))}.html"
-        html = article(
-            self.plan,
-            item,
-            hub_url=self.root + "index.html",
-            column=column,
-            column_url=channel,
-            container='<div class="article-content" id="ivs_content">{}</div>',
-            attachments="".join(lis),
-        )
-        self.site.add(url, html_resource(html, epoch(item)))
-        return url
+        return self.add_article(url, item, column, channel, partial(self.place, item))
 
     def add_list(self, channel: str, title: str, items: list[Item], side: str, column: str) -> None:
-        urls = {i.uid: self.add_article(channel, i, column) for i in items}
+        urls = {i.uid: self.add_item(channel, i, column) for i in items}
         pages = chunks(items, PER_PAGE)
         page_urls = [
             channel + ("index.html" if k == 1 else f"index_{k}.html")
@@ -101,84 +77,49 @@ class ShandongPortal:
                 f"renderPager({json.dumps(page_urls)}, {k});</script>"
             )
             body = (
-                crumbs(("/", "首页"), (self.root + "index.html", "政府信息公开"), (channel, title))
+                crumbs(("/", "首页"), (self.hub, "政府信息公开"), (channel, title))
                 + f'<div class="left">{side}</div>'
                 + f'<div class="right"><h3>{esc(title)}</h3><ul id="docList"></ul><div id="pager"></div></div>'
             )
-            html = html_resource(
-                page(
-                    self.plan,
-                    title,
-                    body,
-                    hub_url=self.root + "index.html",
-                    meta={"ColumnName": column},
-                    scripts=script,
-                )
-            )
-            if k == 1:
-                self.site.add(channel, html)
-            self.site.add(page_urls[k - 1], html)
+            html = self.page(title, body, column, scripts=script)
+            self.add([channel, page_urls[0]] if k == 1 else page_urls[k - 1], html)
+
+    def side(self, gov_channel: str) -> str:
+        heads = {"office": "县政府办公室", "dept": "县直部门", "town": "镇（街道）"}
+        side = f'<ul class="channel-tree"><li><a href="{gov_channel}">县政府</a></li>'
+        for group, bodies in body_groups(self.plan.sub_bodies).items():
+            links = [(self.channel(b.key), b.label) for b in bodies]
+            side += f"<li><span>{heads[group]}</span><ul>{link_items(links)}</ul></li>"
+        return side + "</ul>"
 
     def build(self) -> Site:
         plan = self.plan
         gov_channel = self.channel("nb")
-        groups: dict[str, list] = {}
-        for body in plan.bodies[1:]:
-            groups.setdefault(body.group, []).append(body)
-        heads = {"office": "县政府办公室", "dept": "县直部门", "town": "镇（街道）"}
-        side = f'<ul class="channel-tree"><li><a href="{gov_channel}">县政府</a></li>'
-        for group, bodies in groups.items():
-            side += (
-                f"<li><span>{heads[group]}</span><ul>"
-                + "".join(
-                    f'<li><a href="{self.channel(b.key)}">{esc(b.label)}</a></li>' for b in bodies
-                )
-                + "</ul></li>"
-            )
-        side += "</ul>"
-        self.add_list(gov_channel, NAME, plan.gov.items, side, NAME)
-        for body in plan.bodies[1:]:
+        side = self.side(gov_channel)
+        self.add_list(gov_channel, COLUMN_NAME, plan.gov.items, side, COLUMN_NAME)
+        for body in plan.sub_bodies:
             channel = self.channel(body.key)
             if not body.by_year:
-                self.add_list(channel, body.label, body.items, side, NAME)
+                self.add_list(channel, body.label, body.items, side, COLUMN_NAME)
                 continue
             years = "".join(
                 f'<li><a href="{self.channel(body.key + str(y))}">{y}年</a></li>'
                 for y in body.years()
             )
-            html = page(
-                plan,
-                body.label,
-                side + f'<ul class="years">{years}</ul>',
-                hub_url=self.root + "index.html",
-                meta={"ColumnName": NAME},
-            )
-            self.site.add(channel, html_resource(html))
-            self.site.add(channel + "index.html", html_resource(html))
+            html = self.page(body.label, side + f'<ul class="years">{years}</ul>', COLUMN_NAME)
+            self.add([channel, channel + "index.html"], html)
             for year in body.years():
-                items = [i for i in body.items if i.year == year]
-                self.add_list(self.channel(body.key + str(year)), f"{year}年", items, side, NAME)
+                channel = self.channel(body.key + str(year))
+                self.add_list(channel, f"{year}年", body.items_of(year), side, COLUMN_NAME)
         hub_links = []
-        for column in plan.standard + plan.distractors:
+        for column in plan.columns:
             channel = self.channel(column.key)
             self.add_list(channel, column.label, column.items, "", column.label)
             hub_links.append((channel, column.label))
-        hub_links.insert(3, (gov_channel, NAME))
-        hub = page(
-            plan,
-            "政府信息公开",
-            '<div class="gkml"><ul>'
-            + "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in hub_links)
-            + "</ul></div>",
-            hub_url=self.root + "index.html",
-        )
-        self.site.add(self.root + "index.html", html_resource(hub))
-        self.site.add(self.root, html_resource(hub))
-        home = f'<div class="zwgk"><a href="{self.root}index.html">政府信息公开</a></div>'
-        for path in ("/", "/index.html"):
-            self.site.add(
-                path, html_resource(page(plan, plan.site_name, home, hub_url=self.root + "index.html"))
-            )
+        hub_links.insert(3, (gov_channel, COLUMN_NAME))
+        hub = self.link_page("政府信息公开", '<div class="gkml"><ul>{}</ul></div>', hub_links)
+        self.add([self.hub, self.root], hub)
+        self.add_home(f'<div class="zwgk"><a href="{self.hub}">政府信息公开</a></div>')
         return self.site
 
 

@@ -17,50 +17,29 @@ from __future__ import annotations
 
 import json
 
-from harvester.world.content import Item, PortalPlan
-from harvester.world.layout import (
-    COLUMN_NAME,
-    add_file,
-    article,
-    attachment_li,
-    chunks,
-    crumbs,
-    epoch,
-    esc,
-    page,
-)
-from harvester.world.server import Resource, Site, WorldRequest
+from harvester.world.layout import COLUMN_NAME, chunks, crumbs, epoch, esc, link_items
+from harvester.world.plan import FileAsset, Item, PortalPlan
+from harvester.world.portal import FilePlace, Portal
+from harvester.world.server import Resource, Site, WorldRequest, data_answer
 
-NAME = COLUMN_NAME
 PER_PAGE = 4
 
 
-class StaticPortal:
+class StaticPortal(Portal):
     """A plain static portal: lists with 下一页 links, bodies as sub-directories."""
 
-    def __init__(
-        self,
-        plan: PortalPlan,
-        *,
-        hub: str,
-        column: str,
-        index: str,
-        ext: str,
-        charset: str = "utf-8",
-        http_charset: str = "utf-8",
-    ) -> None:
-        self.plan = plan
-        self.site = Site(plan.county)
-        self.hub = hub
-        self.column = column
-        self.index = index  # "list" or "index"
-        self.ext = ext  # "html" or "shtml"
-        self.charset = charset
-        self.http_charset = http_charset
+    container = '<div id="zoom">{}</div>'
+    column = "/"  # the 年报 column's directory
+    index = "index"  # lists are <index>.<ext>, <index>_2.<ext> …
+    ext = "html"
+    http_charset = "utf-8"  # what the Content-Type header says
+
+    def __init__(self, plan: PortalPlan) -> None:
+        super().__init__(plan)
         self.wrong_charset_uid: int | None = None
         self.no_charset_list: str | None = None
 
-    def res(
+    def resource(
         self, text: str, modified: float | None = None, http_charset: str | None = None
     ) -> Resource:
         codec = "gb18030" if self.charset.lower() in ("gb2312", "gbk") else self.charset
@@ -68,49 +47,27 @@ class StaticPortal:
         ctype = f"text/html; charset={charset}" if charset else "text/html"
         return Resource(text.encode(codec, errors="xmlcharrefreplace"), ctype, modified=modified)
 
-    def page(
-        self, title: str, body: str, meta: dict[str, str] | None = None, scripts: str = ""
-    ) -> str:
-        return page(
-            self.plan,
-            title,
-            body,
-            hub_url=self.hub,
-            meta=meta,
-            charset=self.charset,
-            scripts=scripts,
-        )
+    def article_resource(self, item: Item, html: str) -> Resource:
+        wrong = item.uid == self.wrong_charset_uid
+        return self.resource(html, epoch(item), "utf-8" if wrong else None)
 
-    def add_article(self, col_dir: str, item: Item, column: str) -> str:
+    def add_item(self, col_dir: str, item: Item, column: str) -> str:
         if item.external:
             return item.external
         month = item.published.strftime("%Y%m")
-        lis = []
-        for n, asset in enumerate(item.files):
-            href = add_file(
-                self.site, asset, f"{col_dir}{month}/W0{item.uid}{n}.{asset.ext}", epoch(item)
-            )
-            lis.append(attachment_li(href, asset))
-        url = f"{col_dir}{month}/c{item.uid}.{self.ext}"
-        html = article(
-            self.plan,
-            item,
-            hub_url=self.hub,
-            column=column,
-            column_url=col_dir,
-            container='<div id="zoom">{}</div>',
-            attachments="".join(lis),
-            charset=self.charset,
+
+        def place(n: int, asset: FileAsset) -> FilePlace:
+            return FilePlace(f"{col_dir}{month}/W0{item.uid}{n}.{asset.ext}")
+
+        return self.add_article(
+            f"{col_dir}{month}/c{item.uid}.{self.ext}", item, column, col_dir, place
         )
-        wrong = item.uid == self.wrong_charset_uid
-        self.site.add(url, self.res(html, epoch(item), "utf-8" if wrong else None))
-        return url
 
     def list_name(self, k: int) -> str:
         return f"{self.index}.{self.ext}" if k == 1 else f"{self.index}_{k}.{self.ext}"
 
     def add_list(self, col_dir: str, title: str, items: list[Item], side: str, column: str) -> str:
-        urls = {i.uid: self.add_article(col_dir, i, column) for i in items}
+        urls = {i.uid: self.add_item(col_dir, i, column) for i in items}
         pages = chunks(items, PER_PAGE)
         for k, chunk in enumerate(pages, start=1):
             lis = "".join(
@@ -130,60 +87,48 @@ class StaticPortal:
             )
             path = col_dir + self.list_name(k)
             charset = "" if path == self.no_charset_list else None
-            self.site.add(
-                path, self.res(self.page(title, body, {"ColumnName": column}), http_charset=charset)
-            )
+            self.site.add(path, self.resource(self.page(title, body, column), http_charset=charset))
         return col_dir + self.list_name(1)
 
     def side(self) -> str:
-        return (
-            '<ul class="side">'
-            + "".join(
-                f'<li><a href="{self.column}{b.key}/{self.list_name(1)}">{esc(b.label)}</a></li>'
-                for b in self.plan.bodies[1:]
-            )
-            + "</ul>"
-        )
+        links = [
+            (f"{self.column}{b.key}/{self.list_name(1)}", b.label) for b in self.plan.sub_bodies
+        ]
+        return f'<ul class="side">{link_items(links)}</ul>'
 
     def build(self) -> Site:
         plan = self.plan
         side = self.side()
-        self.add_list(self.column, NAME, plan.gov.items, side, NAME)
-        for body in plan.bodies[1:]:
-            self.add_list(f"{self.column}{body.key}/", body.label, body.items, side, NAME)
+        self.add_list(self.column, COLUMN_NAME, plan.gov.items, side, COLUMN_NAME)
+        for body in plan.sub_bodies:
+            self.add_list(f"{self.column}{body.key}/", body.label, body.items, side, COLUMN_NAME)
         self.add_hub_and_home()
         return self.site
 
     def add_hub_and_home(self, column_url: str | None = None) -> None:
-        plan = self.plan
         links = [
             (self.add_list(f"{self.hub}{c.key}/", c.label, c.items, "", c.label), c.label)
-            for c in plan.standard + plan.distractors
+            for c in self.plan.columns
         ]
-        links.insert(3, (column_url or self.column + self.list_name(1), NAME))
-        hub = self.page(
-            "政务公开",
-            '<ul class="gkml">'
-            + "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in links)
-            + "</ul>",
+        links.insert(3, (column_url or self.column + self.list_name(1), COLUMN_NAME))
+        hub = self.link_page("政务公开", '<ul class="gkml">{}</ul>', links)
+        self.add([self.hub, self.hub + self.list_name(1)], hub)
+        self.add_home(
+            f'<div class="zwgk"><a href="{self.hub}">政务公开</a></div>',
+            ("/", f"/index.{self.ext}"),
         )
-        self.site.add(self.hub, self.res(hub))
-        self.site.add(self.hub + self.list_name(1), self.res(hub))
-        home = f'<div class="zwgk"><a href="{self.hub}">政务公开</a></div>'
-        for path in ("/", f"/index.{self.ext}"):
-            self.site.add(path, self.res(self.page(plan.site_name, home)))
+
+
+class GbkPortal(StaticPortal):
+    hub = "/zwgk/"
+    column = "/zwgk/xxgknb/"
+    index = "list"
+    charset = "gb2312"
+    http_charset = "GBK"
 
 
 def build_gbk(plan: PortalPlan) -> Site:
-    portal = StaticPortal(
-        plan,
-        hub="/zwgk/",
-        column="/zwgk/xxgknb/",
-        index="list",
-        ext="html",
-        charset="gb2312",
-        http_charset="GBK",
-    )
+    portal = GbkPortal(plan)
     reports = [i for i in plan.gov.items if i.is_report]
     portal.wrong_charset_uid = reports[0].uid if reports else None
     portal.no_charset_list = "/zwgk/xxgknb/list_2.html"
@@ -215,14 +160,19 @@ LIST_JS = """
 """
 
 
+class JsListPortal(StaticPortal):
+    hub = "/xxgk/"
+    column = "/xxgk/ndbg/"
+
+
 def build_jslist(plan: PortalPlan) -> Site:
-    portal = StaticPortal(plan, hub="/xxgk/", column="/xxgk/ndbg/", index="index", ext="html")
+    portal = JsListPortal(plan)
     items = [i for b in plan.bodies for i in b.items]
     items.sort(key=lambda i: (i.published, i.uid), reverse=True)
     rows = [
         {
             "name": i.title,
-            "link": portal.add_article("/xxgk/ndbg/", i, NAME),
+            "link": portal.add_item("/xxgk/ndbg/", i, COLUMN_NAME),
             "date": i.published.isoformat(),
         }
         for i in items
@@ -236,19 +186,19 @@ def build_jslist(plan: PortalPlan) -> Site:
             number = 1
         chunk = rows[(number - 1) * size : number * size]
         body = json.dumps({"rows": chunk, "total": len(rows), "size": size}, ensure_ascii=False)
-        return Resource(body.encode(), "application/json; charset=utf-8", 200, [], None, False)
+        return data_answer(body.encode(), "application/json; charset=utf-8")
 
     portal.site.add_prefix("/api/ndbg/list", api)
     shell = portal.page(
-        NAME,
-        crumbs(("/", "首页"), ("/xxgk/", "信息公开"), ("/xxgk/ndbg/", NAME))
+        COLUMN_NAME,
+        crumbs(("/", "首页"), ("/xxgk/", "信息公开"), ("/xxgk/ndbg/", COLUMN_NAME))
         + '<div class="right"><h3>政府信息公开年报</h3><ul id="list"></ul><div id="pager"></div></div>',
-        {"ColumnName": NAME},
+        COLUMN_NAME,
         scripts='<script src="/static/js/list.js"></script>',
     )
     # The shell answers whatever the query (?page=N is read by the script).
-    portal.site.add_prefix("/xxgk/ndbg/index.html", lambda _request: portal.res(shell))
-    portal.site.add("/xxgk/ndbg/", portal.res(shell))
+    portal.site.add_prefix("/xxgk/ndbg/index.html", lambda _request: portal.resource(shell))
+    portal.site.add("/xxgk/ndbg/", portal.resource(shell))
     portal.site.add(
         "/static/js/list.js",
         Resource((LIST_JS % {"size": size}).encode(), "application/javascript"),
@@ -283,8 +233,14 @@ def challenge_page(seed: str) -> bytes:
     ).encode()
 
 
+class ChallengePortal(StaticPortal):
+    hub = "/xxgk/"
+    column = "/xxgk/zfxxgknb/"
+    ext = "shtml"
+
+
 def build_challenge(plan: PortalPlan) -> Site:
-    portal = StaticPortal(plan, hub="/xxgk/", column="/xxgk/zfxxgknb/", index="index", ext="shtml")
+    portal = ChallengePortal(plan)
     site = portal.build()
     seed = "qYz" + plan.adcode
     token = challenge_token(seed)

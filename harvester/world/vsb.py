@@ -11,77 +11,52 @@ in `div#vsb_content`; attachments through
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
-from harvester.world.content import Item, PortalPlan
-from harvester.world.layout import (
-    COLUMN_NAME,
-    add_file,
-    article,
-    attachment_li,
-    chunks,
-    crumbs,
-    epoch,
-    esc,
-    file_resource,
-    html_resource,
-    page,
-)
+from harvester.world.layout import COLUMN_NAME, body_groups, chunks, crumbs, esc, link_items
+from harvester.world.plan import FileAsset, Item, PortalPlan
+from harvester.world.portal import FilePlace, Portal
 from harvester.world.server import Site
 
 HUB = "/zwgk.htm"
 COLUMN = "/zwgk/zfxxgknb"
 PER_PAGE = 5
-NAME = COLUMN_NAME
+SCREEN_JS = '<script language="javascript" src="/system/resource/js/vsbscreen.min.js"></script>'
 
 
-class VsbPortal:
+class VsbPortal(Portal):
+    hub = HUB
+    container = '<div id="vsb_content"><div class="v_news_content">{}</div></div>'
+
     def __init__(self, plan: PortalPlan) -> None:
-        self.plan = plan
-        self.site = Site(plan.county)
+        super().__init__(plan)
         self.col_no = 1040
         self.owner = 1263340000 + int(plan.adcode[-3:]) * 10
         self.wbfile = 500
 
-    def add_article(self, col_no: int, item: Item, column: str, column_url: str) -> str:
+    def place(self, item: Item, n: int, asset: FileAsset) -> FilePlace:
+        if asset.how in ("direct", "onclick"):
+            digest = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()
+            return FilePlace(f"/__local/{digest[0]}/{digest[1:3]}/{digest[3:25]}.{asset.ext}")
+        # The download script itself answers with the file (its name in the headers).
+        self.wbfile += 1
+        return FilePlace(
+            f"/system/_content/download.jsp?urltype=news.DownloadAttachUrl"
+            f"&owner={self.owner}&wbfileid={self.wbfile}"
+        )
+
+    def add_item(self, col_no: int, item: Item, column: str, column_url: str) -> str:
         if item.external:
             return item.external
-        lis = []
-        for n, asset in enumerate(item.files):
-            if asset.how in ("direct", "onclick"):
-                digest = hashlib.md5(f"{item.uid}-{n}".encode()).hexdigest()
-                href = add_file(
-                    self.site,
-                    asset,
-                    f"/__local/{digest[0]}/{digest[1:3]}/{digest[3:25]}.{asset.ext}",
-                    epoch(item),
-                )
-            else:
-                self.wbfile += 1
-                href = (
-                    f"/system/_content/download.jsp?urltype=news.DownloadAttachUrl"
-                    f"&owner={self.owner}&wbfileid={self.wbfile}"
-                )
-                self.site.add(href, file_resource(asset, epoch(item)))
-            lis.append(attachment_li(href, asset))
         url = f"/info/{col_no}/{item.uid}.htm"
-        html = article(
-            self.plan,
-            item,
-            hub_url=HUB,
-            column=column,
-            column_url=column_url,
-            container='<div id="vsb_content"><div class="v_news_content">{}</div></div>',
-            attachments="".join(lis),
-            scripts='<script language="javascript" src="/system/resource/js/vsbscreen.min.js"></script>',
-        )
-        self.site.add(url, html_resource(html, epoch(item)))
-        return url
+        place = partial(self.place, item)
+        return self.add_article(url, item, column, column_url, place, scripts=SCREEN_JS)
 
     def add_list(self, stem: str, title: str, items: list[Item], side: str, column: str) -> str:
         """A list at `<stem>.htm` with older pages `<stem>/N.htm`; returns the first page."""
         self.col_no += 1
         first = stem + ".htm"
-        urls = {i.uid: self.add_article(self.col_no, i, column, first) for i in items}
+        urls = {i.uid: self.add_item(self.col_no, i, column, first) for i in items}
         pages = chunks(items, PER_PAGE)
         total = len(pages)
         name = stem.rsplit("/", 1)[-1]
@@ -112,52 +87,39 @@ class VsbPortal:
                 + f'<div class="right"><h3>{esc(title)}</h3><ul class="list">{lis}</ul>'
                 + f'<table class="pager"><tr>{pager}</tr></table></div>'
             )
-            html = html_resource(page(self.plan, title, body, hub_url=HUB, meta={"ColumnName": column}))
-            self.site.add(first if k == 1 else f"{stem}/{total - k + 1}.htm", html)
+            self.add(
+                first if k == 1 else f"{stem}/{total - k + 1}.htm", self.page(title, body, column)
+            )
         return first
+
+    def side(self) -> str:
+        heads = {"office": "县政府办公室", "dept": "县级部门", "town": "镇（街道）"}
+        side = f'<ul class="menu"><li><a href="{COLUMN}.htm">县政府</a></li>'
+        for group, bodies in body_groups(self.plan.sub_bodies).items():
+            links = [(f"{COLUMN}/{b.key}.htm", b.label) for b in bodies]
+            side += f"<li>{heads[group]}<ul>{link_items(links)}</ul></li>"
+        return side + "</ul>"
 
     def build(self) -> Site:
         plan = self.plan
-        groups: dict[str, list] = {}
-        for body in plan.bodies[1:]:
-            groups.setdefault(body.group, []).append(body)
-        heads = {"office": "县政府办公室", "dept": "县级部门", "town": "镇（街道）"}
-        side = f'<ul class="menu"><li><a href="{COLUMN}.htm">县政府</a></li>'
-        for group, bodies in groups.items():
-            side += (
-                f"<li>{heads[group]}<ul>"
-                + "".join(
-                    f'<li><a href="{COLUMN}/{b.key}.htm">{esc(b.label)}</a></li>' for b in bodies
-                )
-                + "</ul></li>"
-            )
-        side += "</ul>"
-        self.add_list(COLUMN, NAME, plan.gov.items, side, NAME)
-        for body in plan.bodies[1:]:
-            self.add_list(f"{COLUMN}/{body.key}", body.label, body.items, side, NAME)
+        side = self.side()
+        self.add_list(COLUMN, COLUMN_NAME, plan.gov.items, side, COLUMN_NAME)
+        for body in plan.sub_bodies:
+            self.add_list(f"{COLUMN}/{body.key}", body.label, body.items, side, COLUMN_NAME)
         hub_links = [
             (self.add_list(f"/zwgk/{c.key}", c.label, c.items, "", c.label), c.label)
-            for c in plan.standard + plan.distractors
+            for c in plan.columns
         ]
-        hub_links.insert(3, (f"{COLUMN}.htm", NAME))
-        hub = page(
-            plan,
-            "政务公开",
-            '<ul class="zwgk">'
-            + "".join(f'<li><a href="{u}">{esc(t)}</a></li>' for u, t in hub_links)
-            + "</ul>",
-            hub_url=HUB,
-        )
-        self.site.add(HUB, html_resource(hub))
+        hub_links.insert(3, (f"{COLUMN}.htm", COLUMN_NAME))
+        self.add(HUB, self.link_page("政务公开", '<ul class="zwgk">{}</ul>', hub_links))
         news = self.add_list(
             "/xwzx/dlyw", "大荔要闻" if "大荔" in plan.county else "要闻", plan.news, "", "要闻"
         )
-        home = (
+        self.add_home(
             f'<div class="news"><a href="{news}">新闻中心</a></div>'
-            f'<div class="zwgk"><a href="zwgk.htm">政务公开</a> <a href="zwgk/zfgzbg.htm">政府工作报告</a></div>'
+            f'<div class="zwgk"><a href="zwgk.htm">政务公开</a> <a href="zwgk/zfgzbg.htm">政府工作报告</a></div>',
+            ("/", "/index.htm"),
         )
-        for path in ("/", "/index.htm"):
-            self.site.add(path, html_resource(page(plan, plan.site_name, home, hub_url=HUB)))
         return self.site
 
 

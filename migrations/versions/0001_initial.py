@@ -10,7 +10,7 @@ datetimes on SQLite too (harvester.storage.types.UTCDateTime).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,283 +21,265 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _id() -> sa.Column:
+    """The integer primary-key column every table but blob and run_lock has."""
+    return _int("id")
+
+
+def _str(name: str, length: int, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.String(length=length), nullable=nullable)
+
+
+def _text(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.Text(), nullable=nullable)
+
+
+def _int(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.Integer(), nullable=nullable)
+
+
+def _bigint(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.BigInteger(), nullable=nullable)
+
+
+def _bool(name: str) -> sa.Column:
+    return sa.Column(name, sa.Boolean(), nullable=False)
+
+
+def _json(name: str) -> sa.Column:
+    """A JSON column; every one is NOT NULL (an empty list or object by default)."""
+    return sa.Column(name, sa.JSON(), nullable=False)
+
+
+def _when(name: str, nullable: bool = False) -> sa.Column:
+    """A UTC timestamp column."""
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+def _table(
+    name: str,
+    *columns: sa.Column,
+    checks: Mapping[str, str] | None = None,
+    fks: Sequence[tuple[str, ...]] = (),
+    key: str = "id",
+    unique: Sequence[tuple[str, ...]] = (),
+) -> None:
+    """`op.create_table` with its constraints named as the models name them: a check per
+    column → condition, a foreign key per (column, "table.column"[, ondelete]), the primary
+    key on `key`, a unique constraint per tuple of columns."""
+    op.create_table(
+        name,
+        *columns,
+        *(
+            sa.CheckConstraint(sql, name=op.f(f"ck_{name}_{c}"))
+            for c, sql in (checks or {}).items()
+        ),
+        *(_fk(name, *fk) for fk in fks),
+        sa.PrimaryKeyConstraint(key, name=op.f(f"pk_{name}")),
+        *(sa.UniqueConstraint(*u, name=op.f(f"uq_{name}_{'_'.join(u)}")) for u in unique),
+    )
+
+
+def _fk(
+    table: str, column: str, target: str, ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
+    """`table.column` references `target` ("other_table.column"), named as the models name it."""
+    name = op.f(f"fk_{table}_{column}_{target.split('.')[0]}")
+    return sa.ForeignKeyConstraint([column], [target], name=name, ondelete=ondelete)
+
+
+def _index(table: str, column: str) -> None:
+    op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=False)
+
+
 def upgrade() -> None:
-    op.create_table(
+    _table(
         "blob",
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("size", sa.BigInteger(), nullable=False),
-        sa.Column("media_type", sa.String(length=128), nullable=False),
-        sa.Column("stored_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_blob")),
+        _str("sha256", 64),
+        _bigint("size"),
+        _str("media_type", 128),
+        _when("stored_at"),
+        key="sha256",
     )
-    op.create_table(
+    _table(
         "crawl_run",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("arguments", sa.JSON(), nullable=False),
-        sa.Column("code_version", sa.String(length=64), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("counts", sa.JSON(), nullable=False),
-        sa.Column("outcome", sa.String(length=16), nullable=False),
-        sa.Column("failures", sa.JSON(), nullable=False),
-        sa.Column("pid", sa.Integer(), nullable=True),
-        sa.Column("host", sa.String(length=255), nullable=True),
-        sa.CheckConstraint(
-            "kind IN ('scrape', 'crawl', 'reparse', 'demo')", name=op.f("ck_crawl_run_kind")
-        ),
-        sa.CheckConstraint(
-            "outcome IN ('running', 'ok', 'partial', 'failed', 'interrupted')",
-            name=op.f("ck_crawl_run_outcome"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_crawl_run")),
+        _id(),
+        _str("kind", 16),
+        _json("arguments"),
+        _str("code_version", 64),
+        _when("started_at"),
+        _when("finished_at", nullable=True),
+        _json("counts"),
+        _str("outcome", 16),
+        _json("failures"),
+        _int("pid", nullable=True),
+        _str("host", 255, nullable=True),
+        checks={
+            "kind": "kind IN ('scrape', 'crawl', 'reparse', 'demo')",
+            "outcome": "outcome IN ('running', 'ok', 'partial', 'failed', 'interrupted')",
+        },
     )
-    op.create_table(
+    _table(
         "portal",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("adcode", sa.String(length=6), nullable=True),
-        sa.Column("province", sa.String(length=64), nullable=False),
-        sa.Column("prefecture", sa.String(length=64), nullable=True),
-        sa.Column("county", sa.String(length=64), nullable=False),
-        sa.Column("home_url", sa.Text(), nullable=True),
-        sa.Column("column_urls", sa.JSON(), nullable=False),
-        sa.Column("family", sa.String(length=16), nullable=True),
-        sa.Column("encoding", sa.String(length=32), nullable=True),
-        sa.Column("needs_browser", sa.Boolean(), nullable=False),
-        sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("notes", sa.Text(), nullable=False),
-        sa.Column("allowed_hosts", sa.JSON(), nullable=False),
-        sa.Column("selectors", sa.JSON(), nullable=False),
-        sa.Column("source", sa.String(length=8), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("source IN ('seed', 'user')", name=op.f("ck_portal_source")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portal")),
-        sa.UniqueConstraint("adcode", name=op.f("uq_portal_adcode")),
-        sa.UniqueConstraint(
-            "province", "prefecture", "county", name=op.f("uq_portal_province_prefecture_county")
-        ),
+        _id(),
+        _str("adcode", 6, nullable=True),
+        _str("province", 64),
+        _str("prefecture", 64, nullable=True),
+        _str("county", 64),
+        _text("home_url", nullable=True),
+        _json("column_urls"),
+        _str("family", 16, nullable=True),
+        _str("encoding", 32, nullable=True),
+        _bool("needs_browser"),
+        _bool("enabled"),
+        _text("notes"),
+        _json("allowed_hosts"),
+        _json("selectors"),
+        _str("source", 8),
+        _when("created_at"),
+        _when("updated_at"),
+        checks={"source": "source IN ('seed', 'user')"},
+        unique=[("adcode",), ("province", "prefecture", "county")],
     )
-    op.create_index(op.f("ix_portal_county"), "portal", ["county"], unique=False)
-    op.create_table(
+    _index("portal", "county")
+    _table(
         "run_lock",
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("holder", sa.String(length=255), nullable=False),
-        sa.Column("pid", sa.Integer(), nullable=True),
-        sa.Column("host", sa.String(length=255), nullable=True),
-        sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_run_lock")),
+        _str("name", 64),
+        _str("holder", 255),
+        _int("pid", nullable=True),
+        _str("host", 255, nullable=True),
+        _when("acquired_at"),
+        _when("heartbeat_at"),
+        key="name",
     )
-    op.create_table(
+    _table(
         "fetch",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=True),
-        sa.Column("portal_id", sa.Integer(), nullable=True),
-        sa.Column("url", sa.Text(), nullable=False),
-        sa.Column("url_sha256", sa.String(length=64), nullable=False),
-        sa.Column("final_url", sa.Text(), nullable=True),
-        sa.Column("method", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=True),
-        sa.Column("request_headers", sa.JSON(), nullable=False),
-        sa.Column("response_headers", sa.JSON(), nullable=False),
-        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("duration_ms", sa.Integer(), nullable=True),
-        sa.Column("bytes", sa.BigInteger(), nullable=True),
-        sa.Column("sha256", sa.String(length=64), nullable=True),
-        sa.Column("complete", sa.Boolean(), nullable=False),
-        sa.Column("via", sa.String(length=8), nullable=False),
-        sa.Column("referer", sa.Text(), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("not_modified", sa.Boolean(), nullable=False),
-        sa.CheckConstraint("via IN ('http', 'browser')", name=op.f("ck_fetch_via")),
-        sa.ForeignKeyConstraint(
-            ["portal_id"],
-            ["portal.id"],
-            name=op.f("fk_fetch_portal_id_portal"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["crawl_run.id"],
-            name=op.f("fk_fetch_run_id_crawl_run"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(["sha256"], ["blob.sha256"], name=op.f("fk_fetch_sha256_blob")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_fetch")),
+        _id(),
+        _int("run_id", nullable=True),
+        _int("portal_id", nullable=True),
+        _text("url"),
+        _str("url_sha256", 64),
+        _text("final_url", nullable=True),
+        _str("method", 8),
+        _int("status", nullable=True),
+        _json("request_headers"),
+        _json("response_headers"),
+        _when("fetched_at"),
+        _int("duration_ms", nullable=True),
+        _bigint("bytes", nullable=True),
+        _str("sha256", 64, nullable=True),
+        _bool("complete"),
+        _str("via", 8),
+        _text("referer", nullable=True),
+        _text("error", nullable=True),
+        _bool("not_modified"),
+        checks={"via": "via IN ('http', 'browser')"},
+        fks=[
+            ("portal_id", "portal.id", "SET NULL"),
+            ("run_id", "crawl_run.id", "SET NULL"),
+            ("sha256", "blob.sha256"),
+        ],
     )
-    op.create_index(op.f("ix_fetch_portal_id"), "fetch", ["portal_id"], unique=False)
-    op.create_index(op.f("ix_fetch_run_id"), "fetch", ["run_id"], unique=False)
-    op.create_index(op.f("ix_fetch_sha256"), "fetch", ["sha256"], unique=False)
+    _index("fetch", "portal_id")
+    _index("fetch", "run_id")
+    _index("fetch", "sha256")
     op.create_index("ix_fetch_url_hash", "fetch", ["url_sha256"], unique=False)
-    op.create_table(
+    _table(
         "portal_run",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("portal_id", sa.Integer(), nullable=False),
-        sa.Column("outcome", sa.String(length=16), nullable=False),
-        sa.Column("reports_found", sa.Integer(), nullable=False),
-        sa.Column("documents", sa.Integer(), nullable=False),
-        sa.Column("failures", sa.JSON(), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["portal_id"],
-            ["portal.id"],
-            name=op.f("fk_portal_run_portal_id_portal"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["crawl_run.id"],
-            name=op.f("fk_portal_run_run_id_crawl_run"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_run")),
-        sa.UniqueConstraint("run_id", "portal_id", name=op.f("uq_portal_run_run_id_portal_id")),
+        _id(),
+        _int("run_id"),
+        _int("portal_id"),
+        _str("outcome", 16),
+        _int("reports_found"),
+        _int("documents"),
+        _json("failures"),
+        _when("started_at"),
+        _when("finished_at", nullable=True),
+        fks=[("portal_id", "portal.id", "CASCADE"), ("run_id", "crawl_run.id", "CASCADE")],
+        unique=[("run_id", "portal_id")],
     )
-    op.create_index(op.f("ix_portal_run_portal_id"), "portal_run", ["portal_id"], unique=False)
-    op.create_index(op.f("ix_portal_run_run_id"), "portal_run", ["run_id"], unique=False)
-    op.create_table(
+    _index("portal_run", "portal_id")
+    _index("portal_run", "run_id")
+    _table(
         "report",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("portal_id", sa.Integer(), nullable=False),
-        sa.Column("agency", sa.String(length=255), nullable=False),
-        sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("title", sa.Text(), nullable=True),
-        sa.Column("url", sa.Text(), nullable=True),
-        sa.Column("first_seen_run", sa.Integer(), nullable=True),
-        sa.Column("last_seen_run", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["first_seen_run"],
-            ["crawl_run.id"],
-            name=op.f("fk_report_first_seen_run_crawl_run"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["last_seen_run"],
-            ["crawl_run.id"],
-            name=op.f("fk_report_last_seen_run_crawl_run"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["portal_id"],
-            ["portal.id"],
-            name=op.f("fk_report_portal_id_portal"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_report")),
-        sa.UniqueConstraint(
-            "portal_id", "agency", "year", name=op.f("uq_report_portal_id_agency_year")
-        ),
+        _id(),
+        _int("portal_id"),
+        _str("agency", 255),
+        _int("year"),
+        _text("title", nullable=True),
+        _text("url", nullable=True),
+        _int("first_seen_run", nullable=True),
+        _int("last_seen_run", nullable=True),
+        fks=[
+            ("first_seen_run", "crawl_run.id", "SET NULL"),
+            ("last_seen_run", "crawl_run.id", "SET NULL"),
+            ("portal_id", "portal.id", "CASCADE"),
+        ],
+        unique=[("portal_id", "agency", "year")],
     )
-    op.create_table(
+    _table(
         "report_version",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("report_id", sa.Integer(), nullable=False),
-        sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["report_id"],
-            ["report.id"],
-            name=op.f("fk_report_version_report_id_report"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["crawl_run.id"],
-            name=op.f("fk_report_version_run_id_crawl_run"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_version")),
-        sa.UniqueConstraint(
-            "report_id", "content_hash", name=op.f("uq_report_version_report_id_content_hash")
-        ),
+        _id(),
+        _int("report_id"),
+        _str("content_hash", 64),
+        _when("created_at"),
+        _int("run_id", nullable=True),
+        fks=[("report_id", "report.id", "CASCADE"), ("run_id", "crawl_run.id", "SET NULL")],
+        unique=[("report_id", "content_hash")],
     )
-    op.create_index(
-        op.f("ix_report_version_report_id"), "report_version", ["report_id"], unique=False
-    )
-    op.create_table(
+    _index("report_version", "report_id")
+    _table(
         "parse_result",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("parser_version", sa.String(length=32), nullable=False),
-        sa.Column("normalizer_version", sa.String(length=32), nullable=False),
-        sa.Column("parsed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("normalised", sa.JSON(), nullable=False),
-        sa.Column("record", sa.JSON(), nullable=False),
-        sa.Column("checks", sa.JSON(), nullable=False),
-        sa.Column("warnings", sa.JSON(), nullable=False),
-        sa.Column("ok", sa.Boolean(), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["report_version.id"],
-            name=op.f("fk_parse_result_version_id_report_version"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_parse_result")),
-        sa.UniqueConstraint(
-            "version_id", "parser_version", name=op.f("uq_parse_result_version_id_parser_version")
-        ),
+        _id(),
+        _int("version_id"),
+        _str("parser_version", 32),
+        _str("normalizer_version", 32),
+        _when("parsed_at"),
+        _json("normalised"),
+        _json("record"),
+        _json("checks"),
+        _json("warnings"),
+        _bool("ok"),
+        _text("error", nullable=True),
+        fks=[("version_id", "report_version.id", "CASCADE")],
+        unique=[("version_id", "parser_version")],
     )
-    op.create_table(
+    _table(
         "version_document",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("url", sa.Text(), nullable=False),
-        sa.Column("final_url", sa.Text(), nullable=True),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("fetch_id", sa.Integer(), nullable=True),
-        sa.Column("media_type", sa.String(length=128), nullable=True),
-        sa.Column("bytes", sa.BigInteger(), nullable=True),
-        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("role IN ('page', 'attachment')", name=op.f("ck_version_document_role")),
-        sa.ForeignKeyConstraint(
-            ["fetch_id"],
-            ["fetch.id"],
-            name=op.f("fk_version_document_fetch_id_fetch"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["sha256"], ["blob.sha256"], name=op.f("fk_version_document_sha256_blob")
-        ),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["report_version.id"],
-            name=op.f("fk_version_document_version_id_report_version"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_version_document")),
-        sa.UniqueConstraint(
-            "version_id", "position", name=op.f("uq_version_document_version_id_position")
-        ),
+        _id(),
+        _int("version_id"),
+        _int("position"),
+        _str("role", 16),
+        _text("url"),
+        _text("final_url", nullable=True),
+        _str("sha256", 64),
+        _int("fetch_id", nullable=True),
+        _str("media_type", 128, nullable=True),
+        _bigint("bytes", nullable=True),
+        _when("fetched_at", nullable=True),
+        checks={"role": "role IN ('page', 'attachment')"},
+        fks=[
+            ("fetch_id", "fetch.id", "SET NULL"),
+            ("sha256", "blob.sha256"),
+            ("version_id", "report_version.id", "CASCADE"),
+        ],
+        unique=[("version_id", "position")],
     )
-    op.create_index(
-        op.f("ix_version_document_sha256"), "version_document", ["sha256"], unique=False
-    )
+    _index("version_document", "sha256")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_version_document_sha256"), table_name="version_document")
-    op.drop_table("version_document")
-    op.drop_table("parse_result")
-    op.drop_index(op.f("ix_report_version_report_id"), table_name="report_version")
-    op.drop_table("report_version")
-    op.drop_table("report")
-    op.drop_index(op.f("ix_portal_run_run_id"), table_name="portal_run")
-    op.drop_index(op.f("ix_portal_run_portal_id"), table_name="portal_run")
-    op.drop_table("portal_run")
-    op.drop_index("ix_fetch_url_hash", table_name="fetch")
-    op.drop_index(op.f("ix_fetch_sha256"), table_name="fetch")
-    op.drop_index(op.f("ix_fetch_run_id"), table_name="fetch")
-    op.drop_index(op.f("ix_fetch_portal_id"), table_name="fetch")
-    op.drop_table("fetch")
-    op.drop_table("run_lock")
-    op.drop_index(op.f("ix_portal_county"), table_name="portal")
-    op.drop_table("portal")
-    op.drop_table("crawl_run")
-    op.drop_table("blob")
+    # Referencing tables first; dropping a table drops its indexes with it.
+    for table in (
+        "version_document",
+        "parse_result",
+        "report_version",
+        "report",
+        "portal_run",
+        "fetch",
+        "run_lock",
+        "portal",
+        "crawl_run",
+        "blob",
+    ):
+        op.drop_table(table)

@@ -1,0 +1,1 @@
+"""Scrapy extensions of the harvester crawl: per-portal outcomes, distributed runs."""

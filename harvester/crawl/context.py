@@ -1,0 +1,152 @@
+"""The crawl context: everything one crawl process shares between its Scrapy components.
+
+The spider builds it from its arguments and attaches it to its crawler; middlewares,
+extensions and item pipelines take it in their ``from_crawler`` with
+`crawl_context(crawler)`. It holds the database engine and blob store, the run, the portals
+of the crawl with their bookkeeping (`PortalState`), and the validators of earlier fetches
+for conditional requests (read once per portal, not once per request).
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harvester.crawl.state import PortalInfo, PortalState
+from harvester.items import FetchedDocument
+from harvester.storage.blobs import BlobStore
+from harvester.storage.db import make_engine, session_scope
+from harvester.storage.fetches import fetched_document
+from harvester.storage.models import Fetch, Portal
+
+_CONTEXTS: weakref.WeakKeyDictionary[Crawler, CrawlContext] = weakref.WeakKeyDictionary()
+
+
+def _as_list(value: object) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.replace("\n", ",").split(",") if v.strip()]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def portal_info(portal: Portal) -> PortalInfo:
+    return PortalInfo(
+        id=portal.id,
+        name=portal.county,
+        home_url=portal.home_url or "",
+        family=portal.family or None,
+        column_urls=_as_list(portal.column_urls),
+        allowed_hosts=_as_list(portal.allowed_hosts),
+        selectors={str(k): str(v) for k, v in (portal.selectors or {}).items()},
+        needs_browser=bool(portal.needs_browser),
+        encoding=portal.encoding or None,
+    )
+
+
+class CrawlContext:
+    """Database, blobs, run and portals of one crawl process."""
+
+    def __init__(
+        self,
+        db_url: str,
+        data_dir: str | Path,
+        run_id: int,
+        portal_ids: list[int],
+        since_year: int | None = None,
+        distributed: bool = False,
+    ) -> None:
+        self.engine = make_engine(db_url)
+        # The parent command passes the blob store the database records (harvester.crawling).
+        self.blobs = BlobStore(os.environ.get("HARVESTER_BLOB_STORE") or Path(data_dir) / "blobs")
+        self.run_id = run_id
+        self.since_year = since_year
+        # Several worker processes share this run's queue (scrapy-redis): outcomes are merged.
+        self.distributed = distributed
+        with self.session() as session:
+            rows = session.scalars(
+                select(Portal).where(Portal.id.in_(portal_ids)).order_by(Portal.id)
+            )
+            self.states: dict[int, PortalState] = {p.id: PortalState(portal_info(p)) for p in rows}
+        self.missing = [pid for pid in portal_ids if pid not in self.states]
+        # The lock holder, when this context made its own run (a bare `scrapy crawl`): the
+        # run is closed and the lock released when the spider closes.
+        self.own_run: str | None = None
+        self._previous: dict[int | None, dict[str, FetchedDocument]] = {}
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+    def state(self, portal_id: int | None) -> PortalState | None:
+        return self.states.get(portal_id) if portal_id is not None else None
+
+    def registry_hosts(self) -> set[str]:
+        """Host names the crawl's registry rows point at (these may be private addresses)."""
+        hosts: set[str] = set()
+        for state in self.states.values():
+            portal = state.portal
+            for url in [portal.home_url, *portal.column_urls]:
+                if url:
+                    hosts.add((urlsplit(url).hostname or "").lower())
+            for extra in portal.allowed_hosts:
+                hosts.add((urlsplit("//" + extra.strip()).hostname or "").lower())
+        hosts.discard("")
+        return hosts
+
+    # -- earlier fetches, for conditional requests --------------------------------------------
+    def previous(self, url: str, portal_id: int | None) -> FetchedDocument | None:
+        """The last complete 200 answer for `url` (its validators and blob), if any."""
+        if portal_id not in self._previous:
+            self._previous[portal_id] = self._load_previous(portal_id)
+        return self._previous[portal_id].get(url)
+
+    def remember(self, portal_id: int | None, document: FetchedDocument) -> None:
+        """A new complete answer: the next request for its URL asks with its validators."""
+        if document.stored and document.status == 200:
+            self._previous.setdefault(portal_id, {})[document.url] = document
+
+    def _load_previous(self, portal_id: int | None) -> dict[str, FetchedDocument]:
+        query = (
+            select(Fetch)
+            .where(Fetch.complete.is_(True), Fetch.status == 200, Fetch.sha256.is_not(None))
+            .order_by(Fetch.fetched_at, Fetch.id)
+        )
+        query = query.where(
+            Fetch.portal_id == portal_id if portal_id is not None else Fetch.portal_id.is_(None)
+        )
+        with self.session() as session:
+            return {fetch.url: fetched_document(fetch) for fetch in session.scalars(query)}
+
+
+def attach_context(crawler: Crawler, context: CrawlContext) -> None:
+    _CONTEXTS[crawler] = context
+
+
+def crawl_context(crawler: Crawler) -> CrawlContext:
+    """The context of the crawler's harvester spider; NotConfigured for any other spider."""
+    context = _CONTEXTS.get(crawler)
+    if context is None:
+        raise NotConfigured("not a harvester crawl: its spider attached no crawl context")
+    return context
+
+
+def find_context(crawler: object) -> CrawlContext | None:
+    """The context of `crawler`, or of any crawler it runs (a CrawlerProcess), if attached."""
+    for candidate in [crawler, *getattr(crawler, "crawlers", ())]:
+        context = _CONTEXTS.get(candidate)  # type: ignore[call-overload]
+        if context is not None:
+            return context
+    return None

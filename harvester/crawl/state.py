@@ -1,0 +1,88 @@
+"""Per-portal bookkeeping during a crawl, turned into the portal's outcome at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict
+
+
+class Failure(TypedDict):
+    """One reason a portal's crawl missed something, with the URL it concerns."""
+
+    reason: str
+    url: NotRequired[str]
+
+
+@dataclass
+class PortalInfo:
+    """What the spider needs of a registry row (read once, at the start of the crawl)."""
+
+    id: int
+    name: str
+    home_url: str
+    family: str | None = None
+    column_urls: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)
+    selectors: dict[str, str] = field(default_factory=dict)
+    needs_browser: bool = False
+    encoding: str | None = None
+
+
+@dataclass
+class PortalState:
+    portal: PortalInfo
+    columns: list[str] = field(default_factory=list)
+    list_pages: int = 0
+    report_links: int = 0
+    articles: int = 0
+    skipped: int = 0
+    older: int = 0  # report links before the run's since_year, not followed
+    reports: int = 0
+    new_versions: int = 0
+    attachments: int = 0
+    home_error: str | None = None
+    failures: list[Failure] = field(default_factory=list)
+    learnt_browser: bool = False
+    detected_family: str | None = None
+    browser_cookies: dict[str, str] = field(default_factory=dict)
+    subcolumn_depth: dict[str, int] = field(default_factory=dict)  # url → least depth asked
+
+    def fail(self, reason: str, url: str | None = None) -> None:
+        entry: Failure = {"reason": reason}
+        if url:
+            entry["url"] = url
+        self.failures.append(entry)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "columns": len(self.columns),
+            "list_pages": self.list_pages,
+            "report_links": self.report_links,
+            "articles": self.articles,
+            "skipped": self.skipped,
+            "older": self.older,
+            "reports": self.reports,
+            "new_versions": self.new_versions,
+            "attachments": self.attachments,
+        }
+
+    def outcome(self, close_reason: str = "finished") -> tuple[str, list[Failure]]:
+        """ok only when reports were stored; otherwise failed with the first reason that applies."""
+        failures = list(self.failures)
+        if close_reason != "finished":
+            failures.insert(0, {"reason": f"crawl ended early ({close_reason})"})
+        if self.reports and close_reason == "finished":
+            return "ok", failures
+        if self.home_error and not self.columns:
+            reason = f"portal unreachable: {self.home_error}"
+        elif not self.columns:
+            reason = "no 年报 column found"
+        elif not self.report_links and self.older:
+            reason = f"no report of the requested years ({self.older} older report links skipped)"
+        elif not self.report_links:
+            reason = "column found but no report links"
+        elif not self.reports:
+            reason = "report links found but no report could be stored"
+        else:
+            reason = f"crawl ended early ({close_reason})"
+        return "failed", [{"reason": reason}, *failures]

@@ -1,0 +1,96 @@
+"""The crawl boundary: the typed values a fetched document travels as, from the response to
+the stored record.
+
+- `FetchedDocument`: one stored HTTP answer (the fetch recorder makes it for every response
+  the spider sees; a 304 answer carries the previous fetch's document).
+- `ReportDocument`: a fetched document in its role within a report (article page or
+  attachment).
+- `ReportItem`: what the spider yields for a report — portal, the body and year the list
+  suggested, the title, and its documents in order. The item pipeline stores it through
+  `harvester.storage.repo.store_report_version`, which takes these same values.
+
+All three are frozen: a report item grows by `with_document`, which returns a new item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+
+FETCHED_META = "harvester_fetched"  # the request/response meta key holding a FetchedDocument
+
+
+@dataclass(frozen=True)
+class FetchedDocument:
+    """A stored HTTP answer: where it came from, how, and the content address of its bytes."""
+
+    url: str  # as asked: the first URL of a redirect chain
+    final_url: str  # where the bytes came from after redirects
+    status: int
+    media_type: str  # the Content-Type the server sent ("" when none)
+    fetched_at: datetime
+    via: str  # "http" or "browser"
+    sha256: str | None = None  # None: the body was not stored in full
+    bytes: int | None = None
+    fetch_id: int | None = None  # the fetch row that holds its provenance
+    complete: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False  # a 304: these are the previous fetch's bytes
+
+    @property
+    def stored(self) -> bool:
+        """The body is a blob: whole bytes, usable as a report document."""
+        return bool(self.complete and self.sha256)
+
+    @property
+    def validators(self) -> dict[str, str]:
+        """Request headers that ask for these bytes again only if they changed."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """A fetched document as part of a report: the article page(s) first, then attachments."""
+
+    role: str  # one of harvester.storage.models.DOCUMENT_ROLES
+    url: str  # the URL the report links (before redirects)
+    document: FetchedDocument
+
+    @property
+    def sha256(self) -> str | None:
+        return self.document.sha256
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One report as the spider found it; identity (agency, year) is settled on storing."""
+
+    portal_id: int
+    portal_name: str
+    title: str
+    url: str
+    body_hint: str | None = None  # the sub-column's body name (部门/乡镇 lists)
+    year_hint: int | None = None  # the year of the list or the link text
+    documents: tuple[ReportDocument, ...] = field(default_factory=tuple)
+
+    def with_document(self, document: ReportDocument) -> ReportItem:
+        return replace(self, documents=(*self.documents, document))
+
+    def has_url(self, url: str) -> bool:
+        return any(d.url == url or d.document.final_url == url for d in self.documents)
+
+
+def fetched(response: Response) -> FetchedDocument | None:
+    """The stored document the fetch recorder put on a response (None: nothing was stored)."""
+    document = response.meta.get(FETCHED_META)
+    return document if isinstance(document, FetchedDocument) else None

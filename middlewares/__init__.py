@@ -1,0 +1,1 @@
+"""Downloader middlewares of the harvester crawl (see harvester.scrapy_settings)."""
