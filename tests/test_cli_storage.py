@@ -289,6 +289,7 @@ def test_world_counties_are_filed_under_the_registry_division(database_url: str)
     from harvester.storage.db import upgrade_to_head
     from harvester.storage.models import Portal
     from harvester.world.catalog import PROFILES
+    from harvester.world.spec import PortalSpec
 
     rows = {(r["province"], r["county"]): r for r in registry_rows()}
     upgrade_to_head(database_url)
@@ -301,14 +302,16 @@ def test_world_counties_are_filed_under_the_registry_division(database_url: str)
                 assert (profile.adcode, profile.prefecture) == (row["adcode"], row["prefecture"])
                 portal_id = _register(
                     session,
-                    {
-                        "adcode": profile.adcode,
-                        "province": profile.province,
-                        "prefecture": profile.prefecture,
-                        "county": profile.county,
-                        "home_url": f"http://127.0.0.1/{profile.domain}/",
-                        "family": profile.family,
-                    },
+                    PortalSpec(
+                        county=profile.county,
+                        province=profile.province,
+                        prefecture=profile.prefecture,
+                        adcode=profile.adcode,
+                        family=profile.family,
+                        kind=profile.family,
+                        home_url=f"http://127.0.0.1/{profile.domain}/",
+                        expected=(),
+                    ),
                 )
                 portal = session.get(Portal, portal_id)
                 assert (portal.county, portal.adcode) == (profile.county, row["adcode"])

@@ -61,6 +61,11 @@ def database_options(func: F) -> F:
         help="Read (and, for commands that store, record) the database's blobs in this "
         "directory instead of the one the database records. Use it after moving the blobs.",
     )(func)
+    return database_url_options(func)
+
+
+def database_url_options(func: F) -> F:
+    """Add --db and --data-dir (commands that touch no blobs: `harvester db …`)."""
     func = click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harvester.cli.common import database_options
+from harvester.cli.common import database_url_options
 from harvester.config import data_dir, database_url
 from harvester.storage.db import (
     SchemaError,
@@ -42,7 +42,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@database_options
+@database_url_options
 def upgrade_command(db: str | None, data_dir: Path | None) -> None:
     """Apply every pending migration (creates the schema in an empty database).
 
@@ -60,7 +60,7 @@ def upgrade_command(db: str | None, data_dir: Path | None) -> None:
 
 
 @db.command("current")
-@database_options
+@database_url_options
 def current_command(db: str | None, data_dir: Path | None) -> None:
     """Show the database's schema revision and whether it is up to date.
 
@@ -90,7 +90,7 @@ def current_command(db: str | None, data_dir: Path | None) -> None:
 
 @db.command("downgrade")
 @click.argument("revision")
-@database_options
+@database_url_options
 def downgrade_command(revision: str, db: str | None, data_dir: Path | None) -> None:
     """Undo migrations down to REVISION (`base` removes every harvester table and its data).
 
