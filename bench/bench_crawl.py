@@ -103,6 +103,8 @@ def crawl(db_url: str, data_dir: Path, ids: list[int], engine: Any) -> dict[str,
         "reports": reports,
         "portals_ok": ok,
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # CPU of the crawl process itself: comparable between runs on a loaded machine.
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
     }
 
 

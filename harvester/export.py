@@ -178,7 +178,8 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
         sorted({c["rule"] for c in record.get("checks", []) if not c.get("ok")})
     )
     row["warnings"] = " | ".join(record.get("warnings", []))
-    docs = record.get("documents", [])
+    # The flat row names what was on the wire; a browser's rendered DOM is in the JSONL.
+    docs = [d for d in record.get("documents", []) if d.get("role") != "rendered"]
     row["documents"] = " ".join(d["url"] for d in docs)
     row["sha256"] = " ".join(d["sha256"] for d in docs if d.get("sha256"))
     return row
@@ -402,8 +403,8 @@ META_MEANINGS = {
     "parse.parsed_at": "when this parse was made (UTC, ISO 8601)",
     "checks_failed": "rules of the failed checks, `;`-separated, sorted (empty: every evaluated check holds)",
     "warnings": "the record's warnings, ` | `-separated",
-    "documents": "URLs of the version's documents (article page, attachments), space-separated, in order",
-    "sha256": "SHA-256 of each document's stored bytes, space-separated, same order as `documents`",
+    "documents": "URLs of the version's documents (article page, attachments), space-separated, in order (a browser's rendered DOM is listed only in the JSONL record)",
+    "sha256": "SHA-256 of each document's bytes as the server sent them, space-separated, same order as `documents`",
 }
 
 

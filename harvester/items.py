@@ -41,6 +41,11 @@ class FetchedDocument:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False  # a 304: these are the previous fetch's bytes
+    # A browser fetch whose rendered DOM shows more than the server's bytes: that DOM's
+    # blob (a derived snapshot) and the digest of what it shows (text and links, markup
+    # aside; harvester.crawl.wire.render_digest) — None when it was not rendered just now.
+    rendered_sha256: str | None = None
+    rendered_digest: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -60,7 +65,10 @@ class FetchedDocument:
 
 @dataclass(frozen=True)
 class ReportDocument:
-    """A fetched document as part of a report: the article page(s) first, then attachments."""
+    """A fetched document as part of a report: the article page(s) first, then attachments.
+
+    Role "rendered" is the DOM a browser rendered from the page `document` (its
+    `rendered_sha256`), right after that page: derived, not what the server sent."""
 
     role: str  # one of harvester.storage.models.DOCUMENT_ROLES
     url: str  # the URL the report links (before redirects)
@@ -68,6 +76,16 @@ class ReportDocument:
 
     @property
     def sha256(self) -> str | None:
+        if self.role == "rendered":
+            return self.document.rendered_sha256
+        return self.document.sha256
+
+    @property
+    def content_key(self) -> str | None:
+        """What decides whether a report changed: the server's bytes; for a rendered DOM,
+        what it shows (so a re-render that differs only in markup is no change)."""
+        if self.role == "rendered":
+            return self.document.rendered_digest or self.document.rendered_sha256
         return self.document.sha256
 
 

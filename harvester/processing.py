@@ -102,10 +102,25 @@ def joined_pages(pages: list[Document]) -> Document:
     )
 
 
+def readable_pages(normalised: list[NormalisedDocument]) -> list[NormalisedDocument]:
+    """The article's pages as the reader saw them: a page whose text exists only after its
+    scripts ran is read from its rendered DOM (role "rendered", same fetch) instead."""
+    rendered = {
+        n.document.fetch_id: n
+        for n in normalised
+        if n.document.role == "rendered" and n.normalised and n.document.fetch_id
+    }
+    pages = []
+    for n in normalised:
+        if n.document.role == "page":
+            pages.append(rendered.get(n.document.fetch_id, n) if n.document.fetch_id else n)
+    return pages
+
+
 def parse_candidates(normalised: list[NormalisedDocument]) -> list[Document]:
     """What to parse: the article (its pages joined) and each attachment on its own."""
-    pages = [n.normalised for n in normalised if n.document.role == "page" and n.normalised]
-    others = [n.normalised for n in normalised if n.document.role != "page" and n.normalised]
+    pages = [n.normalised for n in readable_pages(normalised) if n.normalised]
+    others = [n.normalised for n in normalised if n.document.role == "attachment" and n.normalised]
     joined = [joined_pages(pages)] if len(pages) > 1 else pages
     return joined + others
 
@@ -126,7 +141,11 @@ def _documents_of(session: Session, version: ReportVersion) -> list[VersionDocum
 
 
 def document_entries(documents: Iterable[VersionDocument]) -> list[dict[str, Any]]:
-    """The record's `documents` list: where every byte came from."""
+    """The record's `documents` list: where every byte came from. Pages and attachments
+    are the bytes the server sent; a "rendered" entry is a browser's DOM, and
+    `rendered_from` names the sha256 of the fetched page it was rendered from."""
+    documents = list(documents)
+    fetched = {d.fetch_id: d.sha256 for d in documents if d.role != "rendered" and d.fetch_id}
     return [
         {
             "url": d.url,
@@ -136,6 +155,7 @@ def document_entries(documents: Iterable[VersionDocument]) -> list[dict[str, Any
             "bytes": d.bytes,
             "fetched_at": d.fetched_at.isoformat() if d.fetched_at else None,
             "role": d.role,
+            "rendered_from": fetched.get(d.fetch_id) if d.role == "rendered" else None,
         }
         for d in documents
     ]
@@ -154,9 +174,7 @@ def parse_version(
     documents = _documents_of(session, version)
     normalised = [_normalise(d, blobs) for d in documents]
     errors = [n.error for n in normalised if n.error]
-    page = next(
-        (n.normalised for n in normalised if n.document.role == "page" and n.normalised), None
-    )
+    page = next((n.normalised for n in readable_pages(normalised) if n.normalised), None)
     context: Context = {
         "county": portal.county if portal else None,
         "adcode": portal.adcode if portal else None,

@@ -12,12 +12,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from harvester.proxies import mask_proxy
 from harvester.storage.models import PORTAL_FAMILIES, Portal
 
 REGISTRY_COLUMNS = (
@@ -106,7 +108,58 @@ def same_prefecture(given: str, name: str | None) -> bool:
 # --- the packaged registry ----------------------------------------------------------------
 
 
-def registry_rows(text: str | None = None) -> list[dict[str, Any]]:
+class RegistryRow(TypedDict):
+    """A row of registry.csv, typed as the portal table takes it."""
+
+    adcode: str | None
+    province: str
+    prefecture: str | None
+    county: str
+    home_url: str | None
+    family: str | None
+    column_urls: list[str]
+    encoding: str | None
+    needs_browser: bool
+    enabled: bool
+    notes: str
+    source: str
+    url_source: str | None
+
+
+class PortalCheck(TypedDict):
+    """The last reachability check of a portal (`harvester portals check`)."""
+
+    result: str | None
+    detail: str | None
+    checked_at: datetime | None
+    final_url: str | None
+
+
+class PortalData(TypedDict):
+    """A portal row as plain data (for --json and for callers that outlive the session)."""
+
+    id: int
+    adcode: str | None
+    province: str
+    prefecture: str | None
+    county: str
+    home_url: str | None
+    family: str | None
+    column_urls: list[str]
+    encoding: str | None
+    needs_browser: bool
+    enabled: bool
+    notes: str
+    allowed_hosts: list[str]
+    source: str
+    url_source: str | None
+    url_verified_at: datetime | None
+    check: PortalCheck | None
+    proxy: str | None
+    updated_at: datetime | None
+
+
+def registry_rows(text: str | None = None) -> list[RegistryRow]:
     """The rows of registry.csv (the packaged one unless `text` is given), typed for Portal."""
     if text is None:
         text = resources.files("harvester").joinpath("data/registry.csv").read_text("utf-8")
@@ -130,7 +183,7 @@ def _flag(value: str, default: bool) -> bool:
     raise ValueError(f"not a boolean in registry.csv: {value!r}")
 
 
-def _typed(raw: dict[str, str]) -> dict[str, Any]:
+def _typed(raw: dict[str, str]) -> RegistryRow:
     family = (raw["family"] or "").strip() or None
     if family is not None and family not in PORTAL_FAMILIES:
         raise ValueError(f"unknown family {family!r} in registry.csv ({raw['county']})")
@@ -150,10 +203,19 @@ def _typed(raw: dict[str, str]) -> dict[str, Any]:
         "enabled": _flag(raw["enabled"], True),
         "notes": (raw["notes"] or "").strip(),
         "source": "seed",
+        "url_source": _url_source(raw),
     }
 
 
-def seed_registry(session: Session, rows: Iterable[dict[str, Any]] | None = None) -> int:
+def _url_source(raw: dict[str, str]) -> str | None:
+    """Where a seeded home URL came from: registry.csv and the source column it names."""
+    if not (raw["home_url"] or "").strip():
+        return None
+    origin = (raw["source"] or "").strip()
+    return f"registry.csv: {origin}"[:64] if origin else "registry.csv"
+
+
+def seed_registry(session: Session, rows: Iterable[RegistryRow] | None = None) -> int:
     """Insert the registry rows that are not in the database yet; return how many.
 
     A row is present when a portal has its adcode or, failing that, the same province,
@@ -169,7 +231,7 @@ def seed_registry(session: Session, rows: Iterable[dict[str, Any]] | None = None
         if adcode:
             adcodes.add(adcode)
         places.add((province, prefecture or "", county))
-    new: list[dict[str, Any]] = []
+    new: list[RegistryRow] = []
     for row in wanted:
         place = (row["province"], row["prefecture"] or "", row["county"])
         if (row["adcode"] and row["adcode"] in adcodes) or place in places:
@@ -198,7 +260,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _within(portals: Iterable[Portal], province: str | None, prefecture: str | None) -> Iterator[Portal]:
+def _within(
+    portals: Iterable[Portal], province: str | None, prefecture: str | None
+) -> Iterator[Portal]:
     for portal in portals:
         if province and not same_province(province, portal.province):
             continue
@@ -239,7 +303,9 @@ def resolve(
         or_(Portal.county.like(_escape_like(short) + "%", escape="\\"), Portal.county == short)
     )
     candidates = session.scalars(query.order_by(*order))
-    found = [p for p in _within(candidates, province, prefecture) if short in _county_keys(p.county)]
+    found = [
+        p for p in _within(candidates, province, prefecture) if short in _county_keys(p.county)
+    ]
     if found:
         return found
     # A qualified name: 安徽省淮南市寿县, 淮南寿县, 北京朝阳区, 长春市朝阳区.
@@ -269,7 +335,7 @@ def _county_keys(county: str) -> set[str]:
     return {short, short.removesuffix("族")} if len(short) > 2 else {short}
 
 
-def portal_dict(portal: Portal) -> dict[str, Any]:
+def portal_dict(portal: Portal) -> PortalData:
     """A portal as plain data (for --json and for callers that outlive the session)."""
     return {
         "id": portal.id,
@@ -286,5 +352,16 @@ def portal_dict(portal: Portal) -> dict[str, Any]:
         "notes": portal.notes or "",
         "allowed_hosts": list(portal.allowed_hosts or []),
         "source": portal.source,
+        "url_source": portal.url_source,
+        "url_verified_at": portal.url_verified_at,
+        "check": {
+            "result": portal.check_result,
+            "detail": portal.check_detail,
+            "checked_at": portal.checked_at,
+            "final_url": portal.check_final_url,
+        }
+        if portal.checked_at
+        else None,
+        "proxy": mask_proxy(portal.proxy),
         "updated_at": portal.updated_at,
     }

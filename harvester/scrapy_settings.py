@@ -59,6 +59,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "middlewares.cookies.OfflineCookiesMiddleware": 700,
     "middlewares.guards.RedirectGuardMiddleware": 650,
+    # Before Scrapy's HttpProxyMiddleware (750): sets each request's proxy.
+    "middlewares.proxies.PortalProxyMiddleware": 740,
     "middlewares.fetches.FetchRecorderMiddleware": 950,
 }
 ITEM_PIPELINES = {"pipelines.reports.StoreReportPipeline": 300}
@@ -81,7 +83,18 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
+        "--no-default-browser-check",
+        "--no-pings",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--disable-domain-reliability",
+        "--disable-client-side-phishing-detection",
+        "--safebrowsing-disable-auto-update",
+        "--metrics-recording-only",
+        "--disable-breakpad",
     ],
+    # The spider adds a proxy that goes nowhere for every host but the crawl's portals
+    # (spiders/browser.py launch_options): Chromium's own services reach nobody.
 }
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 45_000

@@ -23,6 +23,8 @@ from harvester.parser.template import (
     T3_ROWS,
     T4_HEADERS,
 )
+from harvester.parser.types import Proactive, ProactiveRow, Record
+from harvester.parser.types import Table as RecordTable
 from harvester.parser.version import PARSER_VERSION
 
 TEXT_SHAPES = ("cells", "tabs", "pipes", "pdf")
@@ -61,10 +63,10 @@ def _num(d: Decimal) -> int | float:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-def _proactive(rng: random.Random, era: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _proactive(rng: random.Random, era: str) -> Proactive:
+    out: Proactive = {}
     for item in T2_ITEMS[era]:
-        row: dict[str, Any] = {}
+        row: ProactiveRow = {}
         for col in item.columns:
             if col == "change":
                 row[col] = rng.randint(-60, 400) if rng.random() < 0.7 else 0
@@ -83,12 +85,16 @@ def _applications(
     era: str,
     carried_over: list[int] | None = None,
     carried_forward: list[int] | None = None,
-) -> dict[str, Any]:
+) -> RecordTable:
     keys = [s.key for s in T3_ROWS[era]]
-    results = [k for k in keys if k not in ("received", "carried_over", "handled_total", "carried_forward")]
+    results = [
+        k for k in keys if k not in ("received", "carried_over", "handled_total", "carried_forward")
+    ]
     cols: dict[str, list[int]] = {k: [] for k in keys}
     for column in range(6):
-        res = {k: _count(rng, 30 if k in ("disclosed", "unavailable_not_held") else 8) for k in results}
+        res = {
+            k: _count(rng, 30 if k in ("disclosed", "unavailable_not_held") else 8) for k in results
+        }
         forward = carried_forward[column] if carried_forward else _count(rng, 5)
         if carried_over:
             over = carried_over[column]
@@ -107,8 +113,8 @@ def _applications(
     return {k: dict(zip(APPLICANT_COLUMNS, v + [sum(v)], strict=True)) for k, v in cols.items()}
 
 
-def _review(rng: random.Random) -> dict[str, Any]:
-    out = {}
+def _review(rng: random.Random) -> RecordTable:
+    out: RecordTable = {}
     for group in REVIEW_GROUPS:
         four = [_count(rng, 6) for _ in range(4)]
         out[group] = dict(zip(RESULT_COLUMNS, four + [sum(four)], strict=True))
@@ -124,7 +130,7 @@ def random_record(
     county: str | None = None,
     carried_over: list[int] | None = None,
     carried_forward: list[int] | None = None,
-) -> dict[str, Any]:
+) -> Record:
     """A record of the given era ("2019" or "2021") whose numbers satisfy every check.
 
     `carried_over` / `carried_forward` (six applicant columns) fix 上年结转 and 结转下年度,
@@ -133,7 +139,7 @@ def random_record(
     if era not in ("2019", "2021"):
         raise ValueError(f"era must be '2019' or '2021', not {era!r}")
     published = f"{year + 1}-{rng.randint(1, 3):02d}-{rng.randint(1, 28):02d}"
-    record: dict[str, Any] = {
+    record: Record = {
         "county": county,
         "adcode": None,
         "agency": agency,
@@ -175,14 +181,22 @@ def _fmt(value: Any, col: str = "") -> str:
     return str(value)
 
 
-def proactive_table(record: dict[str, Any]) -> Table:
+def proactive_table(record: Record) -> Table:
     era = record["era"]
     placed: list[tuple[int, int, str, int, int]] = []
     r = 0
     last_item = None
     for item in T2_ITEMS[era]:
         if item.item != last_item:
-            placed.append((r, 0, item.item.replace("（", "(").replace("）", ")") if era == "2021" else item.item, 1, 4))
+            placed.append(
+                (
+                    r,
+                    0,
+                    item.item.replace("（", "(").replace("）", ")") if era == "2021" else item.item,
+                    1,
+                    4,
+                )
+            )
             r += 1
             heads = list(item.headers)
             placed.append((r, 0, "信息内容", 1, 1))
@@ -191,7 +205,10 @@ def proactive_table(record: dict[str, Any]) -> Table:
             r += 1
             last_item = item.item
         row = record["proactive"][item.key]
-        texts = [row["amount_raw"] or "" if col == "amount" else _fmt(row[col], col) for col in item.columns]
+        texts = [
+            row["amount_raw"] or "" if col == "amount" else _fmt(row[col], col)
+            for col in item.columns
+        ]
         placed.append((r, 0, item.label, 1, 1))
         for i, t in enumerate(texts):
             placed.append((r, 1 + i, t, 1, 4 - 1 - i if i == len(texts) - 1 else 1))
@@ -199,7 +216,7 @@ def proactive_table(record: dict[str, Any]) -> Table:
     return _grid(r, 4, placed)
 
 
-def applications_table(record: dict[str, Any]) -> Table:
+def applications_table(record: Record) -> Table:
     era = record["era"]
     apps = record["applications"]
     specs = T3_ROWS[era]
@@ -214,7 +231,11 @@ def applications_table(record: dict[str, Any]) -> Table:
     keys = [s.key for s in specs]
     r = 3
     group_starts = {
-        "disclosed": ("三、本年度办理结果", 0, keys.index("handled_total") - keys.index("disclosed") + 1),
+        "disclosed": (
+            "三、本年度办理结果",
+            0,
+            keys.index("handled_total") - keys.index("disclosed") + 1,
+        ),
         "withheld_state_secret": ("（三）不予公开", 1, 8),
         "unavailable_not_held": ("（四）无法提供", 1, 3),
         "rejected_petition": ("（五）不予处理", 1, 5),
@@ -241,7 +262,7 @@ def applications_table(record: dict[str, Any]) -> Table:
     return _grid(r, 10, placed)
 
 
-def review_table(record: dict[str, Any]) -> Table:
+def review_table(record: Record) -> Table:
     rl = record["review_litigation"]
     placed: list[tuple[int, int, str, int, int]] = [
         (0, 0, "行政复议", 1, 5),
@@ -256,14 +277,14 @@ def review_table(record: dict[str, Any]) -> Table:
     return _grid(4, 15, placed)
 
 
-def _intro(record: dict[str, Any]) -> list[str]:
+def _intro(record: Record) -> list[str]:
     year = record["year"]
     return [
         f"本报告依据《中华人民共和国政府信息公开条例》编制。本报告中所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。",
     ]
 
 
-def report_document(record: dict[str, Any]) -> Document:
+def report_document(record: Record) -> Document:
     """The full report as a Document, tables as grids with merged cells."""
     year = record["year"]
     blocks = [Block("heading", text=record["title"], level=1)]
@@ -368,7 +389,7 @@ def _is_number_text(text: str) -> bool:
 _RENDER = {"cells": _cells_lines, "tabs": _tab_lines, "pipes": _pipe_lines, "pdf": _pdf_lines}
 
 
-def report_text(record: dict[str, Any], shape: str) -> str:
+def report_text(record: Record, shape: str) -> str:
     """The report as plain text with its tables in one of TEXT_SHAPES."""
     render = _RENDER[shape]
     lines: list[str] = []
@@ -386,7 +407,7 @@ def one_line_text(text: str) -> str:
     return " ".join(text.split()) + "\n"
 
 
-def run_together_text(record: dict[str, Any]) -> str:
+def run_together_text(record: Record) -> str:
     """The report as tab text whose section 三 rows lost their separators: each row's label
     followed directly by its seven cells as one digit string (a flattened web table)."""
     out: list[str] = []

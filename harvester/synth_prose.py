@@ -8,8 +8,7 @@ figures are stated only in prose.
 
 from __future__ import annotations
 
-from typing import Any
-
+from harvester.parser.types import Record
 from harvester.synth import SECTION_TITLES
 
 # The fields prose_summary states, as the prose reader names them.
@@ -24,7 +23,7 @@ STATED = (
 )
 
 
-def stated_values(record: dict[str, Any]) -> dict[str, int]:
+def stated_values(record: Record) -> dict[str, int]:
     """The record's value of every STATED field (lawsuits: both rows summed)."""
     apps = record["applications"]
     rl = record["review_litigation"]
@@ -41,7 +40,7 @@ def stated_values(record: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def prose_summary(record: dict[str, Any], overrides: dict[str, int] | None = None) -> str:
+def prose_summary(record: Record, overrides: dict[str, int] | None = None) -> str:
     """Sentences stating the record's figures; `overrides` replaces some (a report whose
     prose contradicts its tables). Zero counts are stated the way reports say none."""
     v = stated_values(record) | (overrides or {})

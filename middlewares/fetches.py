@@ -11,6 +11,12 @@ It owns conditional requests too: a URL fetched whole before is asked for with t
 validators (If-None-Match / If-Modified-Since); a 304 answer reaches the spider with the
 stored bytes (read only when the spider follows links in them: pages, not attachments) and
 the earlier fetch's document, so the spider handles changed and unchanged pages alike.
+
+A browser page load is recorded from what the server sent (harvester.crawl.wire): each
+main-document response (a challenge, the reload that passed it, redirect hops) is a fetch
+with its own headers, status and body, exactly as over plain HTTP. The DOM Chromium
+rendered is kept beside the final fetch (`rendered_sha256`) only when it shows text or
+links the server's bytes do not; the spider then reads the DOM, else the server's bytes.
 """
 
 from __future__ import annotations
@@ -28,8 +34,20 @@ from scrapy.http import Headers, Response
 from scrapy.statscollectors import StatsCollector
 
 from harvester.crawl.context import CrawlContext, crawl_context
+from harvester.crawl.wire import (
+    CHALLENGED_META,
+    REPLAY_META,
+    WIRE_META,
+    Replay,
+    WireCapture,
+    WireDocument,
+    render_digest,
+)
 from harvester.items import FETCHED_META, FetchedDocument
-from harvester.storage.fetches import fetched_document, record_fetch
+from harvester.normalize.charset import decode_text
+from harvester.normalize.sniff import sniff
+from harvester.proxies import PROXY_META
+from harvester.storage.fetches import fetched_document, record_fetch, store_blob
 from harvester.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -164,6 +182,13 @@ class FetchRecorderMiddleware:
     ) -> Response | Request:
         if request.meta.get("skip_fetch_record"):
             return response
+        capture = request.meta.get(WIRE_META)
+        if (
+            isinstance(capture, WireCapture)
+            and capture.documents
+            and "playwright_suggested_filename" not in request.meta  # a download: its bytes
+        ):
+            return self._browser_load(request, response, capture.documents)
         headers = header_dict(response.headers)
         encoding = response.headers.get(b"Content-Encoding", b"").decode("latin-1")
         length_header = response.headers.get(b"Content-Length")
@@ -220,6 +245,96 @@ class FetchRecorderMiddleware:
             return response.replace(body=body, headers=_without_encoding(response))
         return response
 
+    def _browser_load(
+        self, request: Request, response: Response, documents: list[WireDocument]
+    ) -> Response:
+        """A browser page load: each main-document response a fetch of the server's bytes;
+        the rendered DOM kept beside the last one when it shows more than those bytes."""
+        replay = request.meta.get(REPLAY_META)
+        if isinstance(replay, Replay) and documents[0].replayed:
+            return self._replayed_load(request, response, replay, documents)
+        *hops, final = documents
+        for hop, following in zip(hops, documents[1:], strict=True):
+            self._record(
+                request,
+                url=hop.url,
+                final_url=following.url,
+                status=hop.status,
+                response_headers=hop.headers,
+                # A challenge page the browser navigated away from has no body to read:
+                # recorded without one (not as empty bytes); a redirect's is empty.
+                body=hop.body if hop.body is not None or hop.error else b"",
+                expected_length=_identity_length(hop.headers, hop.body),
+                error=hop.error,
+                request_headers=hop.request_headers,
+            )
+        headers = Headers(final.headers)
+        media_type = final.headers.get("content-type", "")
+        rendered: bytes | None = None
+        digest: str | None = None
+        html_page = "html" in media_type.lower() or (
+            not media_type and final.body is not None and sniff(final.body) == "html"
+        )
+        if html_page and response.body:
+            dom = response.text if hasattr(response, "text") else response.body.decode("utf-8")
+            digest = render_digest(dom)
+            server = decode_text(final.body, media_type)[0] if final.body is not None else ""
+            if final.body is None or render_digest(server) != digest:
+                rendered = response.body
+        fetch = self._record(
+            request,
+            url=_first_url(request),
+            final_url=final.url,
+            status=final.status,
+            response_headers=final.headers,
+            body=final.body,
+            expected_length=_identity_length(final.headers, final.body),
+            error=final.error,
+            request_headers=final.request_headers,
+            rendered=rendered,
+        )
+        if any(hop.status in (412, 521) for hop in hops) and final.status == 200:
+            request.meta[CHALLENGED_META] = True
+        for name in (b"Content-Encoding", b"Content-Length"):
+            headers.pop(name, None)
+        body = rendered if rendered is not None else (final.body or b"")
+        if fetch is not None:
+            fetch = replace(fetch, rendered_digest=digest if rendered is not None else None)
+            request.meta[FETCHED_META] = fetch
+            self.context.remember(request.meta.get("portal_id"), fetch)
+        return response.replace(status=final.status, headers=headers, body=body, url=final.url)
+
+    def _replayed_load(
+        self,
+        request: Request,
+        response: Response,
+        replay: Replay,
+        documents: list[WireDocument],
+    ) -> Response:
+        """Chromium rendered bytes the server had just confirmed unchanged (a 304, already
+        recorded): no new fetch; the earlier fetch's document, and the DOM when it shows
+        more than those bytes (kept as a blob, its digest on the document)."""
+        document = replace(replay.document, not_modified=True)
+        body = replay.body
+        if response.body:
+            dom = response.text if hasattr(response, "text") else response.body.decode("utf-8")
+            digest = render_digest(dom)
+            server = decode_text(replay.body, document.media_type)[0]
+            if render_digest(server) != digest:
+                try:
+                    with self.context.session() as session:
+                        sha = store_blob(
+                            session, self.context.blobs, response.body, document.media_type
+                        )[0].sha256
+                    document = replace(document, rendered_sha256=sha, rendered_digest=digest)
+                    body = response.body
+                except Exception:
+                    log.exception("could not store the rendered DOM of %s", request.url)
+        request.meta[FETCHED_META] = document
+        headers = Headers({"Content-Type": document.media_type or "text/html"})
+        final = documents[-1]
+        return response.replace(status=200, headers=headers, body=body, url=final.url)
+
     def _not_modified(self, request: Request, response: Response) -> Response | Request:
         """A 304: the response carries the earlier fetch's document (and bytes, for pages)."""
         previous: FetchedDocument | None = request.meta.get(PREVIOUS_META)
@@ -274,6 +389,8 @@ class FetchRecorderMiddleware:
         body: bytes | None,
         expected_length: int | None,
         error: str | None,
+        request_headers: dict[str, str] | None = None,
+        rendered: bytes | None = None,
     ) -> FetchedDocument | None:
         started = request.meta.get("_fetch_started", time.monotonic())
         fetched_at: datetime = request.meta.get("_fetch_started_at") or utcnow()
@@ -288,7 +405,11 @@ class FetchRecorderMiddleware:
                     final_url=final_url,
                     method=request.method,
                     status=status,
-                    request_headers=selected_request_headers(request),
+                    request_headers=(
+                        _selected(request_headers)
+                        if request_headers is not None
+                        else selected_request_headers(request)
+                    ),
                     response_headers=response_headers,
                     fetched_at=fetched_at,
                     duration_ms=int((time.monotonic() - started) * 1000),
@@ -297,6 +418,8 @@ class FetchRecorderMiddleware:
                     via="browser" if request.meta.get("playwright") else "http",
                     referer=(request.headers.get("Referer") or b"").decode("latin-1") or None,
                     error=error,
+                    proxy=request.meta.get(PROXY_META),
+                    rendered=rendered,
                 )
                 return fetched_document(fetch)
         except Exception:
@@ -304,6 +427,22 @@ class FetchRecorderMiddleware:
             if self.stats is not None:
                 self.stats.inc_value("harvester/fetch_record_errors")
             return None
+
+
+def _selected(headers: dict[str, str]) -> dict[str, str]:
+    """The browser's request headers (lower-case names) under the names a plain fetch keeps."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return {name: lowered[name.lower()] for name in REQUEST_HEADERS if name.lower() in lowered}
+
+
+def _identity_length(headers: dict[str, str], body: bytes | None) -> int | None:
+    """The announced length when it counts the bytes the browser handed over (no transfer
+    compression): a shorter body is recorded as incomplete, as over plain HTTP."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if body is None or lowered.get("content-encoding", "identity").strip() != "identity":
+        return None
+    raw = lowered.get("content-length", "").strip()
+    return int(raw) if raw.isdigit() else None
 
 
 def _without_encoding(response: Response) -> Headers:

@@ -1,13 +1,22 @@
 """The spider's use of Chromium (scrapy-playwright): which requests go through it, how a
-JavaScript challenge is recognised, and how its cookies reach the plain HTTP requests."""
+JavaScript challenge is recognised, and how its cookies reach the plain HTTP requests.
+
+Every browser page load captures the main document's HTTP responses as the server sent
+them (harvester.crawl.wire): those are what the fetch recorder stores. Once a challenge
+has been passed, the portal's further pages go over plain HTTP with the browser's cookies
+(and conditionally, like every plain fetch) — unless the site challenges such a request
+again, which the portal's state remembers for the rest of the crawl (`plain_refused`)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from scrapy.http import Request, Response
 
 from harvester.crawl.state import PortalState
+from harvester.crawl.wire import CHALLENGED_META, REPLAY_META, Replay
+from harvester.items import fetched
 
 CHALLENGE_STATUSES = (412, 521)
 # Meta keys a browser retry must not carry over from the plain answer it replaces.
@@ -17,11 +26,44 @@ NOT_CARRIED = ("_", "download_", "fetch", "redirect", "harvester_")
 def browser_meta() -> dict[str, object]:
     from scrapy_playwright.page import PageMethod
 
+    from harvester.crawl import wire
+
     return {
         "playwright": True,
         "playwright_include_page": True,
-        "playwright_page_methods": [PageMethod("wait_for_load_state", "networkidle")],
+        "playwright_page_init_callback": "harvester.crawl.wire.attach",
+        "playwright_page_methods": [
+            PageMethod("wait_for_load_state", "networkidle"),
+            PageMethod(wire.settle),
+        ],
     }
+
+
+# Where Chromium sends whatever is not for a crawled portal: a closed port on loopback.
+NOWHERE_PROXY = "http://127.0.0.1:9"
+
+
+def launch_options(base: dict[str, Any], hosts: set[str]) -> dict[str, Any]:
+    """Chromium's launch options for a crawl of portals on `hosts`.
+
+    Chromium's own services (sign-in to accounts.google.com, component and extension
+    updates on update.googleapis.com, time queries) ignore switches that turn them off on
+    some builds (Debian's wrapper brings API keys and remote extensions). So the browser
+    is given a proxy that goes nowhere for every host but the portals': nothing of it
+    leaves the machine, whatever the build or the environment's http_proxy says."""
+    options = dict(base)
+    options["proxy"] = {"server": NOWHERE_PROXY, "bypass": ",".join(sorted(hosts))}
+    return options
+
+
+def plain_after_challenge(state: PortalState) -> bool:
+    """A challenge portal whose challenge was passed: plain HTTP with the browser's cookies."""
+    return state.challenge_passed and bool(state.browser_cookies) and not state.plain_refused
+
+
+def use_browser(state: PortalState) -> bool:
+    """Whether the portal's pages go through Chromium now."""
+    return state.portal.needs_browser and not plain_after_challenge(state)
 
 
 def with_cookies(request: Request, state: PortalState) -> Request:
@@ -34,6 +76,8 @@ def with_cookies(request: Request, state: PortalState) -> Request:
 
 async def release_page(response: Response, state: PortalState | None) -> None:
     """Close the browser page (always); keep its cookies for the portal's plain requests."""
+    if state is not None and response.meta.get(CHALLENGED_META):
+        state.challenge_passed = True
     page = response.meta.pop("playwright_page", None)
     if page is None:
         return
@@ -45,9 +89,17 @@ async def release_page(response: Response, state: PortalState | None) -> None:
         await page.close()
 
 
-def is_challenge(response: Response) -> bool:
-    """A plain-HTTP answer that is a JavaScript challenge: to be retried in the browser."""
-    return response.status in CHALLENGE_STATUSES and not response.meta.get("playwright")
+def is_challenge(response: Response, state: PortalState | None = None) -> bool:
+    """A plain-HTTP answer that is a JavaScript challenge: to be retried in the browser.
+
+    One that came although the request carried the browser's cookies teaches the portal's
+    state that this site wants the browser for every page (`plain_refused`)."""
+    challenged = response.status in CHALLENGE_STATUSES and not response.meta.get("playwright")
+    if challenged and state is not None and plain_after_challenge(state):
+        request = response.request
+        if request is not None and request.headers.get("Cookie"):
+            state.plain_refused = True
+    return challenged
 
 
 def challenge_failed(response: Response, state: PortalState) -> bool:
@@ -78,6 +130,11 @@ def browser_retry(response: Response, state: PortalState, js_list: bool = False)
     meta = {k: v for k, v in response.meta.items() if not k.startswith(NOT_CARRIED)}
     meta.update(browser_meta())
     meta["js_list"] = js_list
+    document = fetched(response)
+    if js_list and document is not None and document.not_modified and response.body:
+        # The server just said its bytes are unchanged (304): Chromium renders the stored
+        # bytes instead of downloading them again (harvester.crawl.wire.attach).
+        meta[REPLAY_META] = Replay(response.url, response.body, document)
     request = response.request
     return Request(
         response.url,

@@ -39,7 +39,9 @@ from spiders.browser import (
     browser_retry,
     challenge_failed,
     is_challenge,
+    launch_options,
     release_page,
+    use_browser,
     with_cookies,
 )
 from spiders.pages import failure_message, is_html, page_title, response_text
@@ -47,6 +49,14 @@ from spiders.pages import failure_message, is_html, page_title, response_text
 MAX_HUB_DEPTH = 2
 MAX_SUBCOLUMN_DEPTH = 3
 MAX_COLUMNS = 4
+
+
+def page_documents(page: ReportDocument) -> tuple[ReportDocument, ...]:
+    """A report page, and after it the DOM the browser rendered from it when that DOM shows
+    what the server's bytes do not (the page's text exists only after its scripts)."""
+    if page.document.rendered_sha256 and page.document.rendered_digest:
+        return (page, ReportDocument("rendered", page.url, page.document))
+    return (page,)
 
 
 PageCallback = Callable[["AnnualReportSpider", Response, PortalState], AsyncIterator[Any]]
@@ -63,7 +73,7 @@ def page_callback(
     async def arrived(spider: AnnualReportSpider, response: Response) -> AsyncIterator[Any]:
         state = spider.states[response.meta["portal_id"]]
         await release_page(response, state)
-        if is_challenge(response):
+        if is_challenge(response, state):
             yield browser_retry(response, state)
             return
         if challenge_failed(response, state):
@@ -91,6 +101,14 @@ class AnnualReportSpider(scrapy.Spider):
             SpiderArguments(**{k: str(v) for k, v in kwargs.items() if k in names})
         )
         attach_context(crawler, context)
+        # Chromium reaches the registry's hosts and nothing else (spiders/browser.py).
+        crawler.settings.set(
+            "PLAYWRIGHT_LAUNCH_OPTIONS",
+            launch_options(
+                crawler.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"), context.registry_hosts()
+            ),
+            priority="spider",
+        )
         rest = {k: v for k, v in kwargs.items() if k not in names}
         spider = cls(context, *args, **rest)
         spider._set_crawler(crawler)
@@ -114,7 +132,7 @@ class AnnualReportSpider(scrapy.Spider):
         # A family's JSON / XML API answers data, not a page: plain HTTP (with the
         # browser's cookies) even on a browser portal, or Chromium would wrap it in HTML.
         api = meta.get("kind") in families.API_WALKERS
-        if (browser or state.portal.needs_browser) and not api:
+        if (browser or use_browser(state)) and not api:
             meta.update(browser_meta())
         request = Request(
             url,
@@ -240,7 +258,9 @@ class AnnualReportSpider(scrapy.Spider):
             yield browser_retry(response, state, js_list=True)
             return
         if meta.get("playwright") and reports and meta.get("js_list"):
-            state.learnt_browser = True
+            # Rendered where it needs it, this list: the portal's other pages stay plain
+            # HTTP (and conditional); needs_browser is for challenge portals.
+            state.rendered_lists += 1
         for link in reports:
             since = self.context.since_year
             if since and (y := discovery.year_hint(link.text)) and y < since:
@@ -346,7 +366,7 @@ class AnnualReportSpider(scrapy.Spider):
             url=item.url,
             body_hint=item.body_hint,
             year_hint=item.year_hint,
-            documents=(document,),
+            documents=page_documents(document),
         )
         yield self._next_document(item, pending)
 
@@ -393,7 +413,8 @@ class AnnualReportSpider(scrapy.Spider):
         pending = list(meta["pending"])
         document = self._document(response, meta["role"], state)
         if document is not None:
-            item = item.with_document(document)
+            for part in page_documents(document) if meta["role"] == "page" else (document,):
+                item = item.with_document(part)
             state.attachments += int(meta["role"] == "attachment")
             if meta["role"] == "page" and is_html(document.document, response.body):
                 # A continuation page (t…_1.html) may carry the attachments.

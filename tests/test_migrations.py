@@ -195,7 +195,7 @@ def _parses(url: str) -> list[tuple[int, str, bool | None]]:
     return [(i, p, None if c is None else bool(c)) for i, p, c in rows]
 
 
-def test_0002_keeps_every_parse_and_marks_the_newest_current(database_url: str) -> None:
+def test_0005_keeps_every_parse_and_marks_the_newest_current(database_url: str) -> None:
     """A database of 0001 with two parses of one version: after the upgrade both are kept and
     the newer is current; a reparse adds a third; the downgrade keeps one per parser version,
     the current one where there is a choice."""

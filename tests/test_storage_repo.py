@@ -16,8 +16,7 @@ from harvester.items import FetchedDocument, ReportDocument
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import mask_url, session_scope
 from harvester.storage.fetches import (
-    expected_length_from_headers,
-    last_complete_fetch,
+    fetched_document,
     record_fetch,
 )
 from harvester.storage.models import (
@@ -170,7 +169,8 @@ def test_complete_fetch_keeps_bytes_and_provenance(session: Session, blob_store:
     session.expire_all()
     again = session.get(Fetch, row.id)
     assert again.fetched_at == T0 and again.fetched_at.tzinfo is not None
-    assert last_complete_fetch(session, "http://127.0.0.1/report.pdf").id == row.id
+    document = fetched_document(again)  # what a conditional request asks with
+    assert document.stored and document.fetch_id == row.id
 
 
 def test_truncated_body_is_never_complete(session: Session, blob_store: BlobStore) -> None:
@@ -182,7 +182,7 @@ def test_truncated_body_is_never_complete(session: Session, blob_store: BlobStor
     assert row.bytes == 10
     assert session.scalar(select(func.count()).select_from(Blob)) == 0
     assert [p for p in blob_store.root.rglob("*") if p.is_file()] == []
-    assert last_complete_fetch(session, row.url) is None
+    assert not fetched_document(row).stored
 
 
 def test_failed_and_not_modified_fetches_are_recorded(
@@ -205,19 +205,6 @@ def test_failed_and_not_modified_fetches_are_recorded(
     )
     cached = fetch(session, blob_store, None, None, status=304, body=b"", expected_length=0)
     assert cached.not_modified is True and cached.sha256 is None and cached.complete is False
-
-
-def test_expected_length_from_headers() -> None:
-    assert expected_length_from_headers({"Content-Length": "120"}) == 120
-    assert expected_length_from_headers({b"Content-Length": [b"120"]}) == 120
-    assert (
-        expected_length_from_headers({"Content-Length": "120", "Content-Encoding": "gzip"}) is None
-    )
-    assert expected_length_from_headers({}) is None
-    from scrapy.http import Headers  # what the crawler's pipelines pass
-
-    assert expected_length_from_headers(Headers({"Content-Length": "7"})) == 7
-    assert expected_length_from_headers({"content-length": "abc"}) is None
 
 
 # --- report versions -------------------------------------------------------------------
@@ -375,3 +362,84 @@ def test_timestamps_are_utc_aware(engine: Engine) -> None:
             run.finished_at = datetime(2024, 1, 1)  # noqa: DTZ001
             session.flush()
         session.rollback()
+
+
+# --- browser pages: the server's bytes and the rendered DOM -------------------------------
+
+SHELL = '<html><head><title>德清县</title></head><body><ul id="list"></ul></body></html>'
+
+
+def rendered_page(
+    session: Session, blobs: BlobStore, dom: str, portal_id: int
+) -> tuple[ReportDocument, ...]:
+    """A browser-fetched page: the shell the server sent, and the DOM its script filled."""
+    from harvester.crawl.wire import render_digest
+
+    row = fetch(
+        session,
+        blobs,
+        None,
+        portal_id,
+        url="http://127.0.0.1/art.html",
+        final_url="http://127.0.0.1/art.html",
+        response_headers={"Content-Type": "text/html; charset=utf-8"},
+        body=SHELL.encode(),
+        expected_length=None,
+        via="browser",
+        rendered=dom.encode(),
+    )
+    document = replace(fetched_document(row), rendered_digest=render_digest(dom))
+    from spiders.reports import page_documents
+
+    return page_documents(ReportDocument("page", row.url, document))
+
+
+def test_a_rendered_dom_is_a_derived_document_and_markup_is_no_change(
+    session: Session, blob_store: BlobStore
+) -> None:
+    from harvester.processing import document_entries
+
+    portal = make_portal(session, "德清县")
+    text = "<p>德清县2023年政府信息公开工作年度报告</p>"
+    first = rendered_page(
+        session,
+        blob_store,
+        f"<html><body><table><tr><td>{text}</td></tr></table></body></html>",
+        portal.id,
+    )
+    assert [d.role for d in first] == ["page", "rendered"]
+    assert blob_store.get(first[0].sha256) == SHELL.encode()  # the fetch blob: the wire
+    identity = {"portal_id": portal.id, "agency": "德清县", "year": 2023, "title": None}
+    report, version, created = store_report_version(
+        session, **identity, url=first[0].url, run_id=None, documents=first
+    )
+    assert created
+    rows = session.scalars(
+        select(VersionDocument).where(VersionDocument.version_id == version.id)
+    ).all()
+    entries = document_entries(rows)
+    assert [(e["role"], e["rendered_from"]) for e in entries] == [
+        ("page", None),
+        ("rendered", first[0].sha256),
+    ]
+    assert entries[1]["sha256"] == first[1].sha256 != first[0].sha256
+    # Chromium adds <tbody> on the next render: other bytes, same page — no new version.
+    again = rendered_page(
+        session,
+        blob_store,
+        f"<html><body><table><tbody><tr><td>{text}</td></tr></tbody></table></body></html>",
+        portal.id,
+    )
+    assert again[1].sha256 != first[1].sha256
+    _r, same, created = store_report_version(
+        session, **identity, url=again[0].url, run_id=None, documents=again
+    )
+    assert not created and same.id == version.id
+    # The text the script writes changed: a new version.
+    changed = rendered_page(
+        session, blob_store, "<html><body><p>德清县2023年年报（更正）</p></body></html>", portal.id
+    )
+    _r, newer, created = store_report_version(
+        session, **identity, url=changed[0].url, run_id=None, documents=changed
+    )
+    assert created and newer.id != version.id

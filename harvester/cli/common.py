@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +52,12 @@ class Env:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _remember_blob_store(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        ctx.meta["harvester.blob_store"] = value
+    return value
+
+
 def database_options(func: F) -> F:
     """Add --db, --data-dir and --blob-store."""
     func = click.option(
@@ -58,6 +65,8 @@ def database_options(func: F) -> F:
         "blob_store",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
+        expose_value=False,  # read by open_env from the click context
+        callback=_remember_blob_store,
         help="Read (and, for commands that store, record) the database's blobs in this "
         "directory instead of the one the database records. Use it after moving the blobs.",
     )(func)
@@ -109,6 +118,9 @@ def open_env(
     also stores blobs: it records the blob store in the database and checks it is writable.
     """
     console = Console(stderr=as_json)
+    if blob_store is None:  # --blob-store of the command being run, if any
+        ctx = click.get_current_context(silent=True)
+        blob_store = ctx.meta.get("harvester.blob_store") if ctx is not None else None
     try:
         storage = open_storage(
             db, data_directory, access=access, blob_store=blob_store, record=record_blob_store
@@ -136,6 +148,31 @@ def open_env(
     for note in storage.notes:
         click.echo(f"note: {note}", err=True)
     return env
+
+
+def proxy_option(func: F) -> F:
+    """Add --proxy (the global proxy of a crawl)."""
+    return click.option(
+        "--proxy",
+        metavar="URL",
+        default=None,
+        help="Fetch through this HTTP(S) proxy, http://[user:password@]host:port (default: $HARVESTER_PROXY); a portal's own proxy wins.",
+    )(func)
+
+
+def use_proxy(proxy: str | None) -> str | None:
+    """Check --proxy (else $HARVESTER_PROXY) and hand it to the crawl process through the
+    environment (never its command line); the proxy's name, without credentials, or None."""
+    from harvester.proxies import PROXY_ENV, ProxyError, global_proxy, proxy_name
+
+    try:
+        url = global_proxy(proxy)
+    except ProxyError as exc:
+        fail(str(exc))
+        raise  # unreachable
+    if url:
+        os.environ[PROXY_ENV] = url
+    return proxy_name(url)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

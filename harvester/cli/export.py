@@ -250,7 +250,6 @@ def export(
     output: Path | None,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
 ) -> None:
     """Export parsed reports: one record per report (its newest version), or per version.
@@ -282,7 +281,7 @@ def export(
         fail(f"--format {fmt} needs --output FILE")
     if output is not None and not output.resolve().parent.is_dir():
         fail(f"cannot write {output}: directory {output.resolve().parent} does not exist")
-    env = open_env(db, data_dir, quiet=True, access="read", blob_store=blob_store)
+    env = open_env(db, data_dir, quiet=True, access="read")
     if fmt == "sqlite":
         assert output is not None
         _export_sqlite(env.db_url, output, county, year, all_versions, quiet)

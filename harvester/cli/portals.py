@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from harvester.cli.common import Env, database_options, fail, open_env, output_options
+from harvester.cli.common import database_options, fail, open_env, output_options
+from harvester.cli.portals_common import (
+    FAMILY,
+    canonical,
+    check_url,
+    one_portal,
+    place,
+    seeded_env,
+)
+from harvester.proxies import ProxyError, check_registry_proxy, mask_proxy
 from harvester.registry import (
     ADCODE_RE,
-    ensure_seeded,
     portal_dict,
     resolve,
     same_prefecture,
@@ -23,53 +29,6 @@ from harvester.registry import (
 )
 from harvester.storage.db import session_scope
 from harvester.storage.models import PORTAL_FAMILIES, Portal, PortalRun, Report
-
-FAMILY = click.Choice(PORTAL_FAMILIES)
-
-
-def _seeded_env(
-    db: str | None, data_dir: Path | None, quiet: bool, as_json: bool, access: str = "write"
-) -> Env:
-    env = open_env(db, data_dir, quiet, as_json, access=access)
-    with session_scope(env.engine) as session:
-        added = ensure_seeded(session)
-    if added:
-        env.say(f"registry seeded with {added} county-level portals")
-    return env
-
-
-def _place(p: Portal) -> str:
-    return " ".join(filter(None, [p.province, p.prefecture, p.county]))
-
-
-def _one(session: Session, name: str, province: str | None, prefecture: str | None) -> Portal:
-    found = resolve(session, name, province=province, prefecture=prefecture)
-    if not found:
-        fail(
-            f"no county-level portal named {name!r}; see `harvester portals list` or add it with `harvester portals add`"
-        )
-    if len(found) > 1:
-        listing = "\n  ".join(f"{p.adcode or '—'}  {_place(p)}" for p in found)
-        fail(
-            f"{name!r} is ambiguous; add --province or --prefecture, or use the adcode:\n  {listing}"
-        )
-    return found[0]
-
-
-def _check_url(url: str | None, option: str) -> None:
-    if url is None or url == "":
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        fail(f"{option} must be an http(s) URL, got {url!r}")
-
-
-def _canonical(names: list[str], given: str | None, same: Any) -> str | None:
-    """The registry's spelling of a province/prefecture the user gave in short form."""
-    if not given:
-        return given
-    matches = sorted({n for n in names if n and same(given, n)})
-    return matches[0] if len(matches) == 1 else given.strip()
 
 
 @click.group("portals")
@@ -108,7 +67,6 @@ def list_command(
     limit: int,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -121,7 +79,7 @@ def list_command(
       harvester portals list --without-url --limit 0 --json | jq -r '.portals[].county'
       harvester portals list --family trs
     """
-    env = _seeded_env(db, data_dir, quiet, as_json, access="read")
+    env = seeded_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         query = select(Portal)
         if family:
@@ -189,7 +147,6 @@ def show(
     prefecture: str | None,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -205,7 +162,7 @@ def show(
       harvester portals show 朝阳区              # both 朝阳区 (北京市, 长春市)
       harvester portals show 朝阳区 --province 北京
     """
-    env = _seeded_env(db, data_dir, quiet, as_json, access="read")
+    env = seeded_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         found = resolve(session, name, province=province, prefecture=prefecture)
         if not found:
@@ -264,12 +221,20 @@ def show(
             "notes",
             "allowed_hosts",
             "source",
+            "url_source",
+            "url_verified_at",
+            "check",
+            "proxy",
             "reports",
             "last_run",
         ):
             value = item[key]
             if isinstance(value, list):
                 value = "\n".join(value)
+            elif isinstance(value, dict) and key == "check":
+                value = (
+                    f"{value['result']} ({value['checked_at']:%Y-%m-%d %H:%M}): {value['detail']}"
+                )
             elif isinstance(value, dict):
                 value = f"run {value['run_id']}: {value['outcome']}" + (
                     " — " + "; ".join(r or "?" for r in value["reasons"])
@@ -318,7 +283,6 @@ def add(
     needs_browser: bool,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -337,23 +301,23 @@ def add(
     """
     if adcode is not None and not ADCODE_RE.match(adcode):
         fail(f"--adcode must be 6 digits, got {adcode!r}")
-    _check_url(url, "--url")
+    check_url(url, "--url")
     for column in column_urls:
-        _check_url(column, "--column-url")
-    env = _seeded_env(db, data_dir, quiet, as_json)
+        check_url(column, "--column-url")
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         provinces = list(session.scalars(select(Portal.province).distinct()))
-        province = _canonical(provinces, province, same_province) or province
+        province = canonical(provinces, province, same_province) or province
         prefectures = list(
             session.scalars(select(Portal.prefecture).where(Portal.province == province).distinct())
         )
-        prefecture = _canonical([p for p in prefectures if p], prefecture, same_prefecture)
+        prefecture = canonical([p for p in prefectures if p], prefecture, same_prefecture)
         county = county.strip()
         if adcode:
             clash = session.scalars(select(Portal).where(Portal.adcode == adcode)).first()
             if clash is not None:
                 fail(
-                    f"adcode {adcode} is already {_place(clash)}; change it with `harvester portals set {adcode} …`"
+                    f"adcode {adcode} is already {place(clash)}; change it with `harvester portals set {adcode} …`"
                 )
         clash = session.scalars(
             select(Portal).where(
@@ -364,7 +328,7 @@ def add(
         ).first()
         if clash is not None:
             fail(
-                f"{_place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`"
+                f"{place(clash)} is already in the registry; change it with `harvester portals set {clash.adcode or county} …`"
             )
         portal = Portal(
             adcode=adcode,
@@ -379,6 +343,7 @@ def add(
             enabled=True,
             notes="",
             source="user",
+            url_source="user",
         )
         session.add(portal)
         session.flush()
@@ -386,7 +351,7 @@ def add(
     if as_json:
         env.emit_json(payload)
     else:
-        env.say(f"added portal {payload['id']}: {_place(portal)} {url}")
+        env.say(f"added portal {payload['id']}: {place(portal)} {url}")
 
 
 @portals.command("set")
@@ -412,6 +377,11 @@ def add(
 )
 @click.option("--enable/--disable", "enabled", default=None, help="Crawl this portal (or skip it).")
 @click.option("--notes", help="Free text for maintainers (replaces the notes).")
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="This portal's own HTTP(S) proxy (no credentials; env:NAME reads the URL from $NAME), 'direct' for none even under a global --proxy ('' clears).",
+)
 @database_options
 @output_options
 def set_command(
@@ -426,9 +396,9 @@ def set_command(
     needs_browser: bool | None,
     enabled: bool | None,
     notes: str | None,
+    proxy: str | None,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -443,10 +413,11 @@ def set_command(
       harvester portals set 340422 --column-url https://www.shouxian.gov.cn/public/column/6596221?type=3
       harvester portals set 朝阳区 --province 北京 --needs-browser
       harvester portals set 金门县 --disable --notes "not administered; no portal"
+      harvester portals set 寿县 --proxy env:CN_PROXY   # URL in $CN_PROXY
     """
     changes: dict[str, Any] = {}
     if url is not None:
-        _check_url(url, "--url")
+        check_url(url, "--url")
         changes["home_url"] = url or None
     if family is not None:
         changes["family"] = family or None
@@ -454,7 +425,7 @@ def set_command(
         fail("give --column-url or --no-column-urls, not both")
     if column_urls:
         for column in column_urls:
-            _check_url(column, "--column-url")
+            check_url(column, "--column-url")
         changes["column_urls"] = list(column_urls)
     elif no_column_urls:
         changes["column_urls"] = []
@@ -466,33 +437,40 @@ def set_command(
         changes["enabled"] = enabled
     if notes is not None:
         changes["notes"] = notes
+    if proxy is not None:
+        try:
+            changes["proxy"] = check_registry_proxy(proxy) if proxy else None
+        except ProxyError as exc:
+            fail(str(exc))
     if not changes:
         fail(
-            "nothing to change: give --url, --family, --column-url, --encoding, --needs-browser, --enable/--disable or --notes"
+            "nothing to change: give --url, --family, --column-url, --encoding, --needs-browser, --enable/--disable, --notes or --proxy"
         )
-    env = _seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
-        portal = _one(session, name, province, prefecture)
+        portal = one_portal(session, name, province, prefecture)
         for key, value in changes.items():
             setattr(portal, key, value)
+        if "home_url" in changes:
+            portal.url_source = "user" if changes["home_url"] else None
+            portal.url_verified_at = None
         portal.source = "user"
         session.flush()
         payload = portal_dict(portal)
     if as_json:
         env.emit_json(payload)
     else:
+        shown = {k: (mask_proxy(v) if k == "proxy" else v) for k, v in changes.items()}
         env.say(
-            f"updated {_place(portal)} ({portal.adcode or 'no adcode'}): "
-            + ", ".join(f"{k}={v!r}" for k, v in changes.items())
+            f"updated {place(portal)} ({portal.adcode or 'no adcode'}): "
+            + ", ".join(f"{k}={v!r}" for k, v in shown.items())
         )
 
 
 @portals.command("seed")
 @database_options
 @output_options
-def seed(
-    db: str | None, data_dir: Path | None, blob_store: Path | None, quiet: bool, as_json: bool
-) -> None:
+def seed(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> None:
     """Add the packaged registry's rows the database lacks.
 
     Run it after upgrading harvester. Existing rows, yours or the seed's, are never changed.
@@ -510,3 +488,8 @@ def seed(
         env.emit_json({"added": added, "total": total})
     else:
         env.say(f"added {added} portals; the registry has {total}")
+
+
+from harvester.cli.portals_check import check  # noqa: E402 - after the group it joins
+
+portals.add_command(check)

@@ -95,7 +95,6 @@ def reparse(
     accept_regressions: bool,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -116,7 +115,7 @@ def reparse(
       harvester reparse --only-missing --json        # catch up what was never parsed
       harvester reparse --accept-regressions         # a worse result is what you want
     """
-    env = open_env(db, data_dir, quiet, as_json, blob_store=blob_store)
+    env = open_env(db, data_dir, quiet, as_json)
     with session_scope(env.engine) as session:
         portal_ids = county_portal_ids(session, county)
         version_ids = chosen_versions(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -17,11 +19,14 @@ from harvester.cli.common import (
     open_env,
     output_options,
     phase_progress,
+    proxy_option,
+    use_proxy,
 )
 from harvester.jobs import JobResult, LockedError, run_job
 from harvester.registry import resolve, same_province, seed_registry
 from harvester.storage.db import mask_url, session_scope
 from harvester.storage.models import Portal
+from harvester.storage.types import utcnow
 from harvester.summary import portal_summary, render_summary
 
 
@@ -30,6 +35,24 @@ def _ensure_registry(env: Env) -> None:
         if session.scalar(select(Portal.id).limit(1)) is None:
             added = seed_registry(session)
             env.say(f"registry seeded with {added} county-level portals")
+
+
+def dead_portals(portals: list[Portal], days: int) -> list[dict[str, Any]]:
+    """The portals a check found dead within `days` days (none when days <= 0)."""
+    if days <= 0:
+        return []
+    since = utcnow() - timedelta(days=days)
+    return [
+        {
+            "id": p.id,
+            "county": p.county,
+            "adcode": p.adcode,
+            "checked_at": p.checked_at.isoformat(),
+            "detail": p.check_detail or "",
+        }
+        for p in portals
+        if p.check_result == "dead" and p.checked_at is not None and p.checked_at >= since
+    ]
 
 
 def _describe(p: Portal) -> str:
@@ -41,7 +64,9 @@ def exit_code_of(outcome: str) -> int:
     return 0 if outcome == "ok" else EXIT_FAILED
 
 
-def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> int:
+def _finish(
+    env: Env, result: JobResult, portal_ids: list[int], skipped: list[dict[str, Any]] | None = None
+) -> int:
     """Print the run's summary; the exit code the command ends with (see docs/operations.md)."""
     code = exit_code_of(result.outcome)
     with session_scope(env.engine) as session:
@@ -55,6 +80,7 @@ def _finish(env: Env, result: JobResult, portal_ids: list[int]) -> int:
                 "counts": result.counts,
                 "failures": result.failures,
                 "portals": summary,
+                "skipped_dead": skipped or [],
             }
         )
     elif not env.quiet:  # --quiet: only errors (the exit code says how the run went)
@@ -120,6 +146,7 @@ def _run(
 @click.option("--province", help="Disambiguate NAME by province (e.g. 北京市).")
 @click.option("--prefecture", help="Disambiguate NAME by prefecture (e.g. 长春市).")
 @click.option("--since-year", type=int, help="Only reports of this year or later.")
+@proxy_option
 @database_options
 @output_options
 @handles_interrupt
@@ -129,9 +156,9 @@ def scrape(
     province: str | None,
     prefecture: str | None,
     since_year: int | None,
+    proxy: str | None,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -144,9 +171,11 @@ def scrape(
       harvester scrape 寿县
       harvester scrape 朝阳区 --province 北京市
       harvester scrape 340422 --since-year 2020
+      harvester scrape 寿县 --proxy http://127.0.0.1:3128
       harvester scrape 寿县 --url https://www.shouxian.gov.cn/ --db postgresql+psycopg://u@host/db
     """
-    env = open_env(db, data_dir, quiet, as_json, blob_store=blob_store)
+    proxy_name = use_proxy(proxy)
+    env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
         candidates = resolve(session, name, province=province, prefecture=prefecture)
@@ -161,12 +190,22 @@ def scrape(
         if url:
             portal.home_url = url
             portal.source = "user"
+            portal.url_source = "user"
         if not portal.home_url:
             fail(f"no portal URL is known for {_describe(portal)}; pass --url")
         portal_id = portal.id
         env.say(f"scraping {_describe(portal)}")
+        if portal.check_result == "dead" and not url and portal.checked_at:
+            env.say(
+                f"note: `harvester portals check` found it dead on {portal.checked_at:%Y-%m-%d %H:%M}"
+                f" ({portal.check_detail}); trying anyway"
+            )
     result = _run(
-        env, "scrape", {"name": name, "url": url, "since_year": since_year}, [portal_id], since_year
+        env,
+        "scrape",
+        {"name": name, "url": url, "since_year": since_year, "proxy": proxy_name},
+        [portal_id],
+        since_year,
     )
     code = _finish(env, result, [portal_id])
     if code:
@@ -187,6 +226,14 @@ def scrape(
     show_default=True,
     help="Redis URL for --distributed.",
 )
+@click.option(
+    "--skip-dead-days",
+    default=7,
+    show_default=True,
+    help="Skip portals `harvester portals check` found dead within this many days (0: never skip).",
+)
+@click.option("--force", is_flag=True, help="Crawl portals recorded dead too.")
+@proxy_option
 @database_options
 @output_options
 @handles_interrupt
@@ -196,9 +243,11 @@ def crawl(
     since_year: int | None,
     distributed: bool,
     redis_url: str,
+    skip_dead_days: int,
+    force: bool,
+    proxy: str | None,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -206,15 +255,21 @@ def crawl(
 
     Known report pages and attachments are re-requested conditionally (ETag /
     Last-Modified); a new report version is stored only when its content changed. One run
-    at a time per database; a killed run is resumed by the next one.
+    at a time per database; a killed run is resumed by the next one. Portals that
+    `harvester portals check` found dead in the last --skip-dead-days days are skipped
+    (listed in the output and the run's arguments) unless --force.
 
     \b
     Examples:
       harvester crawl                              # every enabled portal
+      harvester crawl --skip-dead-days 2           # retry portals found dead 2+ days ago
+      harvester crawl --force                      # dead ones too
+      HARVESTER_PROXY=http://u:p@cn-proxy:3128 harvester crawl   # from a mainland vantage point
       harvester crawl --province 安徽省 --since-year 2021
       harvester crawl --only 寿县 --only 象山县 --json
     """
-    env = open_env(db, data_dir, quiet, as_json, blob_store=blob_store)
+    proxy_name = use_proxy(proxy)
+    env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
         query = select(Portal).where(
@@ -233,9 +288,22 @@ def crawl(
                     fail(f"--only {name!r} matches {len(found)} portals; use an adcode")
                 wanted.add(found[0].id)
             portals = [p for p in portals if p.id in wanted]
-        portal_ids = [p.id for p in portals]
+        if not portals:
+            fail("no enabled portal with a URL matches; see `harvester portals list`")
+        skipped = [] if force else dead_portals(portals, skip_dead_days)
+        dead_ids = {s["id"] for s in skipped}
+        portal_ids = [p.id for p in portals if p.id not in dead_ids]
+    if skipped:
+        env.say(
+            f"skipping {len(skipped)} portals found dead by `harvester portals check` within "
+            f"{skip_dead_days} days (--force crawls them): "
+            + "; ".join(f"{s['county']} ({s['detail']})" for s in skipped[:20])
+            + (f" … and {len(skipped) - 20} more" if len(skipped) > 20 else "")
+        )
     if not portal_ids:
-        fail("no enabled portal with a URL matches; see `harvester portals list`")
+        fail(
+            f"every matching portal was found dead within {skip_dead_days} days; check again (`harvester portals check`) or pass --force"
+        )
     env.say(f"crawling {len(portal_ids)} portals")
     result = _run(
         env,
@@ -245,11 +313,14 @@ def crawl(
             "province": province,
             "since_year": since_year,
             "distributed": distributed,
+            "skip_dead_days": 0 if force else skip_dead_days,
+            "skipped_dead": skipped,
+            "proxy": proxy_name,
         },
         portal_ids,
         since_year,
         distributed={"redis_url": redis_url} if distributed else None,
     )
-    code = _finish(env, result, portal_ids)
+    code = _finish(env, result, portal_ids, skipped)
     if code:
         raise SystemExit(code)

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 from harvester.cli.common import database_options, open_env, output_options
 from harvester.cli.export import county_portal_ids
 from harvester.storage.db import mask_url, session_scope
-from harvester.storage.models import CrawlRun, ParseResult, Portal, PortalRun, Report, ReportVersion
+from harvester.storage.models import (
+    CHECK_RESULTS,
+    CrawlRun,
+    ParseResult,
+    Portal,
+    PortalRun,
+    Report,
+    ReportVersion,
+)
 
 # Above this many crawled portals the human output sums their last runs up instead of
 # listing each (the JSON always lists every one).
@@ -100,6 +108,23 @@ def last_portal_runs(
     return [(portal_run, portal, run) for portal_run, portal, run in rows]
 
 
+def reachability(session: Session, portal_ids: list[int] | None) -> dict[str, Any]:
+    """`harvester portals check` results of the enabled portals with a URL, by result."""
+    query = select(Portal.check_result, func.count(), func.min(Portal.checked_at)).where(
+        Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != ""
+    )
+    if portal_ids is not None:
+        query = query.where(Portal.id.in_(portal_ids))
+    counts: dict[str, int] = {}
+    oldest: datetime | None = None
+    for result, n, first in session.execute(query.group_by(Portal.check_result)):
+        counts[result or "unchecked"] = n
+        if result and first is not None and (oldest is None or first < oldest):
+            oldest = first
+    ordered = {k: counts[k] for k in (*CHECK_RESULTS, "unchecked") if counts.get(k)}
+    return {"counts": ordered, "oldest_check": _iso(oldest)}
+
+
 def status_payload(
     session: Session, db_url: str, portal_ids: list[int] | None, n_runs: int
 ) -> dict[str, Any]:
@@ -135,6 +160,7 @@ def status_payload(
             failing.append(entry)
     recent = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(n_runs)))
     return {
+        "reachability": reachability(session, portal_ids),
         "database": mask_url(db_url),
         "portals": session.scalar(portal_query) or 0,
         "portals_with_url": session.scalar(with_url) or 0,
@@ -187,7 +213,6 @@ def status(
     runs: int,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -205,7 +230,7 @@ def status(
       harvester status --county 寿县 --runs 10
       harvester status --json | jq '.failing[] | {county, reasons}'
     """
-    env = open_env(db, data_dir, quiet, as_json, access="read", blob_store=blob_store)
+    env = open_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         portal_ids = county_portal_ids(session, county)
         payload = status_payload(session, env.db_url, portal_ids, runs)
@@ -225,6 +250,16 @@ def status(
         f"reports {payload['reports']} ({payload['reports_ok']} ok, {payload['reports_not_ok']} with failed "
         f"checks or no tables, {payload['reports_unparsed']} not parsed) · versions {payload['versions']}"
     )
+    checks = payload["reachability"]
+    if set(checks["counts"]) - {"unchecked"}:
+        env.say(
+            "reachability (`harvester portals check`, oldest "
+            + _when(checks["oldest_check"])
+            + "): "
+            + ", ".join(f"{k} {v}" for k, v in checks["counts"].items())
+        )
+    else:
+        env.say("reachability: no portal checked yet (`harvester portals check`)")
     table = Table(title="recent runs", title_justify="left")
     for col in ("run", "kind", "started", "finished", "outcome"):
         table.add_column(col, no_wrap=True)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import click
 
-from harvester.cli.common import database_options, handles_interrupt, open_env
+from harvester.cli.common import (
+    database_options,
+    handles_interrupt,
+    open_env,
+    proxy_option,
+    use_proxy,
+)
 from harvester.storage.db import mask_url
 
 
@@ -33,15 +39,16 @@ from harvester.storage.db import mask_url
     metavar="SECONDS",
     help="Exit after this long without a run to join (default: wait forever).",
 )
+@proxy_option
 @database_options
 @handles_interrupt
 def worker(
     redis_url: str,
     once: bool,
     idle_exit: float | None,
+    proxy: str | None,
     db: str | None,
     data_dir: Path | None,
-    blob_store: Path | None,
 ) -> None:
     """Join distributed crawl runs (scrapy-redis) as one more crawling process.
 
@@ -49,12 +56,14 @@ def worker(
     Examples:
       harvester worker --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://u@10.0.0.5/harvester
       harvester worker --once --idle-exit 600
+      harvester worker --proxy http://10.0.0.9:3128   # this machine's vantage point
     """
     from harvester.crawling import run_worker
 
     # The coordinator records the database's blob store; a worker (maybe on another machine,
     # the store mounted elsewhere) only uses it, or the --blob-store it is given.
-    env = open_env(db, data_dir, blob_store=blob_store, record_blob_store=False)
+    use_proxy(proxy)
+    env = open_env(db, data_dir, record_blob_store=False)
     env.engine.dispose()
     click.echo(
         f"worker on {mask_url(redis_url)}, database {mask_url(env.db_url)}, data {env.data_dir}",

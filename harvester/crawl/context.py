@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from harvester.crawl.state import PortalInfo, PortalState
 from harvester.items import FetchedDocument
+from harvester.proxies import effective, global_proxy
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.fetches import fetched_document
@@ -74,11 +75,22 @@ class CrawlContext:
         self.since_year = since_year
         # Several worker processes share this run's queue (scrapy-redis): outcomes are merged.
         self.distributed = distributed
+        # The global proxy ($HARVESTER_PROXY, set from `--proxy`) and each portal's own.
+        self.proxy = global_proxy()
+        self.proxies: dict[int, str | None] = {}
         with self.session() as session:
-            rows = session.scalars(
-                select(Portal).where(Portal.id.in_(portal_ids)).order_by(Portal.id)
+            rows = list(
+                session.scalars(select(Portal).where(Portal.id.in_(portal_ids)).order_by(Portal.id))
             )
             self.states: dict[int, PortalState] = {p.id: PortalState(portal_info(p)) for p in rows}
+            for p in rows:
+                self.proxies[p.id] = effective(p.proxy, self.proxy)
+        self.proxied = any(v is not None for v in self.proxies.values()) or self.proxy is not None
+        self._host_proxies: dict[str, str | None] = {}
+        for pid, state in self.states.items():
+            for url in [state.portal.home_url, *state.portal.column_urls]:
+                if url:
+                    self._host_proxies.setdefault(urlsplit(url).netloc.lower(), self.proxies[pid])
         self.missing = [pid for pid in portal_ids if pid not in self.states]
         # The lock holder, when this context made its own run (a bare `scrapy crawl`): the
         # run is closed and the lock released when the spider closes.
@@ -92,6 +104,18 @@ class CrawlContext:
 
     def state(self, portal_id: int | None) -> PortalState | None:
         return self.states.get(portal_id) if portal_id is not None else None
+
+    def proxy_for(self, portal_id: int | None, url: str) -> str | None:
+        """The proxy URL carrying a request: its portal's, else that of the registry portal
+        on its host (robots.txt asks no portal), else the global one."""
+        if portal_id in self.proxies:
+            return self.proxies[portal_id]
+        return self._host_proxies.get(urlsplit(url).netloc.lower(), self.proxy)
+
+    def proxy_hosts(self) -> set[str]:
+        """Host names of the crawl's proxies (a proxy may be on a private network)."""
+        urls = [self.proxy, *self.proxies.values()]
+        return {(urlsplit(u).hostname or "").lower() for u in urls if u}
 
     def registry_hosts(self) -> set[str]:
         """Host names the crawl's registry rows point at (these may be private addresses)."""
@@ -116,7 +140,10 @@ class CrawlContext:
     def remember(self, portal_id: int | None, document: FetchedDocument) -> None:
         """A new complete answer: the next request for its URL asks with its validators."""
         if document.stored and document.status == 200:
-            self._previous.setdefault(portal_id, {})[document.url] = document
+            # Read the earlier fetches first: a portal whose first answer came from the
+            # browser (never asked conditionally) must not start from an empty memory.
+            self.previous(document.url, portal_id)
+            self._previous[portal_id][document.url] = document
 
     def _load_previous(self, portal_id: int | None) -> dict[str, FetchedDocument]:
         query = (

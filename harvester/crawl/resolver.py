@@ -65,7 +65,8 @@ class GuardedResolver(CachingThreadedResolver):
             return address
         # Scrapy builds the resolver with its CrawlerProcess (whose crawlers hold the context).
         context = find_context(self.crawler)
-        if context is not None and name.lower().rstrip(".") in context.registry_hosts():
+        allowed = context.registry_hosts() | context.proxy_hosts() if context else set()
+        if name.lower().rstrip(".") in allowed:
             return address
         raise DNSLookupError(
             f"{name} resolves to the private address {address}; "

@@ -42,9 +42,12 @@ class PortalState:
     attachments: int = 0
     home_error: str | None = None
     failures: list[Failure] = field(default_factory=list)
-    learnt_browser: bool = False
+    learnt_browser: bool = False  # a challenge: the registry row gets needs_browser
+    rendered_lists: int = 0  # script-filled lists rendered in the browser
     detected_family: str | None = None
     browser_cookies: dict[str, str] = field(default_factory=dict)
+    challenge_passed: bool = False  # a browser load got past a 412/521 challenge
+    plain_refused: bool = False  # …but plain requests with its cookies are challenged again
     subcolumn_depth: dict[str, int] = field(default_factory=dict)  # url → least depth asked
 
     def fail(self, reason: str, url: str | None = None) -> None:

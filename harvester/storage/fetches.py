@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvester.items import FetchedDocument
@@ -24,20 +23,6 @@ from harvester.storage.types import utcnow
 HeaderValue = str | bytes | list[str] | list[bytes] | tuple[bytes, ...] | None
 RawHeaders = Mapping[str, HeaderValue] | Mapping[bytes, HeaderValue]
 StoredHeaders = dict[str, str | list[str]]  # as a fetch row keeps them
-
-
-def expected_length_from_headers(headers: RawHeaders) -> int | None:
-    """The body length the server announced, when it describes the bytes we hold.
-
-    None when there is no Content-Length, it is not a number, or the body was compressed
-    in transit (Content-Encoding) and has been decoded since.
-    """
-    lowered = _lowered(headers)
-    encoding = _header_text(lowered.get("content-encoding")).strip().lower()
-    if encoding and encoding != "identity":
-        return None
-    raw = _header_text(lowered.get("content-length")).strip()
-    return int(raw) if raw.isdigit() else None
 
 
 def _lowered(headers: RawHeaders) -> dict[str, HeaderValue]:
@@ -91,8 +76,13 @@ def record_fetch(
     via: str,
     referer: str | None,
     error: str | None,
+    proxy: str | None = None,
+    rendered: bytes | None = None,
 ) -> Fetch:
-    """Record one HTTP exchange and keep its body.
+    """Record one HTTP exchange and keep its body; `proxy` names the proxy that carried it.
+
+    `rendered`: the DOM a browser rendered from this body (a derived snapshot, stored as
+    its own blob and named by ``rendered_sha256``; never in place of the server's bytes).
 
     The body is stored (and ``complete`` is True) only when it arrived in full: a body
     shorter or longer than `expected_length` (the server's Content-Length) is recorded with
@@ -114,6 +104,10 @@ def record_fetch(
             blob, _ = store_blob(session, blobs, body, content_type or None)
             sha = blob.sha256
             complete = True
+    rendered_sha: str | None = None
+    if rendered is not None:
+        content_type = _header_text(_lowered(response_headers or {}).get("content-type"))
+        rendered_sha = store_blob(session, blobs, rendered, content_type or "text/html")[0].sha256
     fetch = Fetch(
         run_id=run_id,
         portal_id=portal_id,
@@ -133,6 +127,8 @@ def record_fetch(
         referer=referer,
         error="; ".join(problems) or None,
         not_modified=not_modified,
+        proxy=proxy,
+        rendered_sha256=rendered_sha,
     )
     session.add(fetch)
     session.flush()
@@ -142,16 +138,6 @@ def record_fetch(
 def url_hash(url: str) -> str:
     """The indexed key of a URL (URLs can be longer than an index entry may be)."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
-
-
-def last_complete_fetch(session: Session, url: str) -> Fetch | None:
-    """The newest fetch of `url` whose body was stored in full (for ETag / If-Modified-Since)."""
-    return session.scalar(
-        select(Fetch)
-        .where(Fetch.url_sha256 == url_hash(url), Fetch.url == url, Fetch.complete.is_(True))
-        .order_by(Fetch.fetched_at.desc(), Fetch.id.desc())
-        .limit(1)
-    )
 
 
 def _jsonable_headers(headers: RawHeaders | None) -> StoredHeaders:
@@ -183,4 +169,5 @@ def fetched_document(fetch: Fetch) -> FetchedDocument:
         etag=headers.get("etag") or None,
         last_modified=headers.get("last-modified") or None,
         not_modified=bool(fetch.not_modified),
+        rendered_sha256=fetch.rendered_sha256,
     )

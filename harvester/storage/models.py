@@ -38,8 +38,12 @@ NAMING_CONVENTION = {
 RUN_KINDS = ("scrape", "crawl", "reparse", "demo")
 RUN_OUTCOMES = ("running", "ok", "partial", "failed", "interrupted")
 FETCH_VIA = ("http", "browser")
-DOCUMENT_ROLES = ("page", "attachment")
+DOCUMENT_ROLES = ("page", "attachment", "rendered")
+# The roles whose bytes are what a server sent; "rendered" is derived (a browser's DOM).
+FETCHED_ROLES = ("page", "attachment")
 PORTAL_SOURCES = ("seed", "user")
+# `harvester portals check` results; "dead" portals are skipped by `harvester crawl`.
+CHECK_RESULTS = ("ok", "moved", "challenge", "stub", "blocked", "http_error", "dead")
 PORTAL_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt", "generic")
 
 
@@ -83,6 +87,19 @@ class Portal(Base):
     allowed_hosts: Mapped[list[str]] = mapped_column(default=list)
     selectors: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source: Mapped[str] = mapped_column(String(8), default="seed")
+    # Where home_url came from ("registry.csv: <its source>", "user", "check": a move found
+    # by `harvester portals check --follow-moves`) and when a check last found it answering.
+    url_source: Mapped[str | None] = mapped_column(String(64))
+    url_verified_at: Mapped[datetime | None] = mapped_column()
+    # The last `harvester portals check`: one of CHECK_RESULTS, what it saw, when, where
+    # the home page ended up (another host: the portal moved).
+    check_result: Mapped[str | None] = mapped_column(String(16))
+    check_detail: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column()
+    check_final_url: Mapped[str | None] = mapped_column(Text)
+    # The portal's own proxy URL (credentials never shown), "direct" for none even when a
+    # global proxy is set; None: the global proxy, if any (docs/operations.md "Proxies").
+    proxy: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -172,6 +189,11 @@ class Fetch(Base):
     referer: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The proxy that carried the exchange, as scheme://host:port (never its credentials).
+    proxy: Mapped[str | None] = mapped_column(String(255))
+    # A browser fetch: the DOM Chromium rendered from `sha256` (the server's bytes), when
+    # the crawl read it (docs/storage.md "Fetched and rendered documents").
+    rendered_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
 
 
 class Report(Base):
@@ -208,7 +230,10 @@ class ReportVersion(Base):
 
 
 class VersionDocument(Base):
-    """A document (article page or attachment) of a report version, with its provenance."""
+    """A document (article page or attachment) of a report version, with its provenance.
+
+    Role ``rendered``: the DOM a browser rendered from the page fetched by `fetch_id`
+    (derived, not on the wire); kept when the page's text exists only after its scripts."""
 
     __tablename__ = "version_document"
     __table_args__ = (

@@ -23,6 +23,7 @@ from harvester.storage.models import (
     DOCUMENT_ROLES,
     RUN_KINDS,
     RUN_OUTCOMES,
+    Blob,
     CrawlRun,
     ParseResult,
     PortalRun,
@@ -139,6 +140,13 @@ def content_hash(document_hashes: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(document_hashes).encode("ascii")).hexdigest()
 
 
+def _size(session: Session, doc: ReportDocument) -> int | None:
+    if doc.role != "rendered":
+        return doc.document.bytes
+    blob = session.get(Blob, doc.sha256)
+    return blob.size if blob is not None else None
+
+
 def store_report_version(
     session: Session,
     *,
@@ -176,7 +184,7 @@ def store_report_version(
             raise ValueError(
                 f"expected role one of {DOCUMENT_ROLES} for document {doc.url}, got {doc.role!r}"
             )
-        hashes.append(doc.sha256)
+        hashes.append(doc.content_key or doc.sha256)
     digest = content_hash(hashes)
 
     report, report_created = insert_or_get(
@@ -222,7 +230,7 @@ def store_report_version(
                     sha256=doc.sha256,
                     fetch_id=doc.document.fetch_id,
                     media_type=doc.document.media_type or None,
-                    bytes=doc.document.bytes,
+                    bytes=_size(session, doc),
                     fetched_at=doc.document.fetched_at,
                 )
             )

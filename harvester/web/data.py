@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from harvester.export import CARRYOVER_RULE, carryover_check
+from harvester.parser.types import Record
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import (
     Blob,
@@ -41,6 +42,9 @@ np AS (
     ) WHERE n = 1
 )
 """
+
+# What a page template is rendered with: named values of any kind, as Jinja takes them.
+TemplateContext = dict[str, Any]
 
 
 CHECKS_SHOWN = 1000  # rows of the failing-checks page; the filters narrow it down
@@ -92,7 +96,7 @@ def _last_runs(connection: Connection) -> dict[int, tuple[str, list[str]]]:
     return out
 
 
-def coverage(connection: Connection, province: str | None, show_all: bool) -> dict[str, Any]:
+def coverage(connection: Connection, province: str | None, show_all: bool) -> TemplateContext:
     """The county × year matrix: per cell the bodies whose report was found, how many of
     them fail a check or are not parsed; per county its last run; per province totals."""
     cells: dict[int, dict[int, dict[str, int]]] = defaultdict(dict)
@@ -119,8 +123,8 @@ def coverage(connection: Connection, province: str | None, show_all: bool) -> di
         )
     ).all()
     years = sorted({y for per in cells.values() for y in per})
-    totals: dict[str, dict[str, Any]] = {}
-    groups: dict[str, dict[str | None, list[dict[str, Any]]]] = {}
+    totals: dict[str, TemplateContext] = {}
+    groups: dict[str, dict[str | None, list[TemplateContext]]] = {}
     for pid, prov, pref, county, adcode in portals:
         crawled = pid in last or pid in cells
         total = totals.setdefault(
@@ -180,7 +184,7 @@ def coverage(connection: Connection, province: str | None, show_all: bool) -> di
 
 def reports_of_cell(
     connection: Connection, portal_id: int, year: int | None
-) -> list[dict[str, Any]]:
+) -> list[TemplateContext]:
     """The reports of one portal (and year), each with its newest parse's state."""
     where = "r.portal_id = :portal" + (" AND r.year = :year" if year is not None else "")
     rows = connection.execute(
@@ -213,7 +217,7 @@ def reports_of_cell(
 # --- failing checks ---------------------------------------------------------------------
 
 
-def _carryover_failures(connection: Connection) -> list[dict[str, Any]]:
+def _carryover_failures(connection: Connection) -> list[TemplateContext]:
     """The cross-report check: 上年结转 of each report against 结转下年度 of the same
     agency's report for the previous year (as `harvester export` adds it)."""
     import json
@@ -250,7 +254,7 @@ def _carryover_failures(connection: Connection) -> list[dict[str, Any]]:
 
 def failing_checks(
     connection: Connection, rule: str | None, province: str | None, year: int | None
-) -> dict[str, Any]:
+) -> TemplateContext:
     """Every failing check of every report's newest parse, with the filters' choices."""
     rows = connection.execute(
         text(
@@ -323,7 +327,7 @@ def failing_checks(
 # --- one report -------------------------------------------------------------------------
 
 
-def _previous_record(session: Session, report: Report) -> dict[str, Any] | None:
+def _previous_record(session: Session, report: Report) -> Record | None:
     previous = session.scalar(
         select(Report).where(
             Report.portal_id == report.portal_id,
@@ -338,7 +342,7 @@ def _previous_record(session: Session, report: Report) -> dict[str, Any] | None:
 
 def report_detail(
     session: Session, report_id: int, version_id: int | None
-) -> dict[str, Any] | None:
+) -> TemplateContext | None:
     """A report, one of its versions (the newest unless asked), that version's newest
     parse (with the carry-over check added), its documents with their fetches, and every
     version of the report."""
@@ -418,7 +422,7 @@ def _normalised_flags(parse: ParseResult | None) -> dict[str, bool]:
     return {"ocr": ocr, "tables": tables}
 
 
-def document_text(session: Session, document_id: int) -> dict[str, Any] | None:
+def document_text(session: Session, document_id: int) -> TemplateContext | None:
     """A stored document and its normalised form from the newest parse of its version."""
     from harvester.document import Document
 

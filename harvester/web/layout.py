@@ -20,6 +20,7 @@ from harvester.parser.template import (
     T3_ROWS,
     T4_HEADERS,
 )
+from harvester.parser.types import Check, Record
 
 APPLICANT_ORGS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
 REVIEW_TITLES = {
@@ -61,7 +62,7 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def cell_failures(checks: list[dict[str, Any]]) -> dict[str, list[str]]:
+def cell_failures(checks: list[Check]) -> dict[str, list[str]]:
     """{cell path: messages of the failing checks that name it}."""
     out: dict[str, list[str]] = {}
 
@@ -98,7 +99,7 @@ def _value(path: str, value: Any, fails: dict[str, list[str]], note: str | None 
     )
 
 
-def _template(record: dict[str, Any]) -> str:
+def _template(record: Record) -> str:
     """The template to lay the tables out with: the era, else the one the keys fit."""
     if record.get("era") in ("2019", "2021"):
         return str(record["era"])
@@ -109,7 +110,7 @@ def _template(record: dict[str, Any]) -> str:
     return "2019"
 
 
-def proactive_grid(record: dict[str, Any], template: str, fails: dict[str, list[str]]) -> Grid:
+def proactive_grid(record: Record, template: str, fails: dict[str, list[str]]) -> Grid:
     data = record.get("proactive") or {}
     grid = Grid("二", "二、主动公开政府信息情况")
     width = max(len(item.columns) for item in T2_ITEMS[template]) + 1
@@ -143,7 +144,7 @@ def proactive_grid(record: dict[str, Any], template: str, fails: dict[str, list[
     return grid
 
 
-def applications_grid(record: dict[str, Any], template: str, fails: dict[str, list[str]]) -> Grid:
+def applications_grid(record: Record, template: str, fails: dict[str, list[str]]) -> Grid:
     data = record.get("applications") or {}
     grid = Grid("三", "三、收到和处理政府信息公开申请情况")
     grid.head = [
@@ -183,7 +184,7 @@ def applications_grid(record: dict[str, Any], template: str, fails: dict[str, li
     return grid
 
 
-def review_grid(record: dict[str, Any], fails: dict[str, list[str]]) -> Grid:
+def review_grid(record: Record, fails: dict[str, list[str]]) -> Grid:
     data = record.get("review_litigation") or {}
     n = len(RESULT_COLUMNS)
     grid = Grid("四", "四、政府信息公开行政复议、行政诉讼情况")
@@ -206,7 +207,7 @@ def review_grid(record: dict[str, Any], fails: dict[str, list[str]]) -> Grid:
     return grid
 
 
-def record_grids(record: dict[str, Any]) -> list[Grid]:
+def record_grids(record: Record) -> list[Grid]:
     """The three sections of a record (a section the report lacks is left out)."""
     template = _template(record)
     fails = cell_failures(record.get("checks") or [])
@@ -220,7 +221,7 @@ def record_grids(record: dict[str, Any]) -> list[Grid]:
     return grids
 
 
-def unplaced_failures(record: dict[str, Any], grids: list[Grid]) -> list[str]:
+def unplaced_failures(record: Record, grids: list[Grid]) -> list[str]:
     """Failing-check messages whose cell is not shown in any grid (so none is lost)."""
     shown = {c.path for g in grids for row in g.body for c in row if c.path}
     return [

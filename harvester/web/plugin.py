@@ -69,7 +69,7 @@ def _text(value: str | None) -> str | None:
 
 
 async def _page(
-    datasette: Any, request: Any, template: str, context: dict[str, Any], status: int = 200
+    datasette: Any, request: Any, template: str, context: data.TemplateContext, status: int = 200
 ) -> Response:
     from datasette.utils import tilde_encode
 
@@ -120,7 +120,7 @@ async def reports_view(datasette: Any, request: Any) -> Response:
     if portal_id is None:
         return Response.redirect("/-/coverage")
 
-    def work(session: Session) -> tuple[Any, list[dict[str, Any]]]:
+    def work(session: Session) -> tuple[Any, list[data.TemplateContext]]:
         from harvester.storage.models import Portal
 
         portal = session.get(Portal, portal_id)

@@ -33,6 +33,9 @@ import os
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 
 from harvester.world.catalog import PROFILES, Profile, generated_profiles
@@ -40,7 +43,7 @@ from harvester.world.factory import ContentFactory
 from harvester.world.families import BUILDERS, SPEC_FAMILY
 from harvester.world.plan import PortalPlan
 from harvester.world.render import Renderer
-from harvester.world.server import PortalServer, Site, key_of, serve_site
+from harvester.world.server import PortalServer, Resource, Sent, Site, key_of, serve_site
 from harvester.world.spec import ExpectedReport, PortalSpec
 
 DEFAULT_SEED = 20240601
@@ -88,6 +91,21 @@ class World:
         """How many requests a path of a portal has had."""
         return self.sites[self.index(portal)].faults.hits(key_of(path))
 
+    # -- what was sent, and changes -------------------------------------------------------
+    def sent(self, portal: int | str) -> list[Sent]:
+        """Every answer the portal's server sent so far (path, status, body sha256, bytes)."""
+        return list(self.sites[self.index(portal)].sent)
+
+    def edit(self, portal: int | str, path: str, change: Callable[[bytes], bytes]) -> None:
+        """Change the body a path answers (a report corrected on the portal): new bytes, a
+        new ETag and Last-Modified."""
+        site = self.sites[self.index(portal)]
+        key = key_of(path)
+        entry = site.routes.get(key)
+        if not isinstance(entry, Resource):
+            raise KeyError(f"{path} is not a stored page of {site.name}")
+        site.routes[key] = replace(entry, body=change(entry.body), modified=time.time())
+
     # -- life ---------------------------------------------------------------------------------
     def stop(self) -> None:
         # Shut the servers down side by side: each shutdown waits for its poll loop.
@@ -121,11 +139,13 @@ def start_world(
     seed: int = DEFAULT_SEED,
     special: bool = True,
     base: bool = True,
+    counties: Collection[str] | None = None,
 ) -> World:
     """Build and serve the world; `port` 0 picks free ports, else portals use port, port+1 …
 
     `base=False` leaves out the nine built portals (only `generated` ones), `special=False`
-    the GBK, script-list and challenge portals. `cache_dir` keeps LibreOffice conversions between runs (when None: $HARVESTER_WORLD_CACHE,
+    the GBK, script-list and challenge portals; `counties` keeps only the built portals of
+    those names (e.g. the browser portals 德清县 and 临朐县). `cache_dir` keeps LibreOffice conversions between runs (when None: $HARVESTER_WORLD_CACHE,
     else a temporary directory removed by `stop`); `faults` maps paths to fault specs on every portal.
     """
     world = World()
@@ -137,7 +157,11 @@ def start_world(
     renderer = Renderer(Path(cache_dir))
     factory = ContentFactory(renderer, seed)
     profiles: list[Profile] = [
-        p for p in PROFILES if base and (special or p.family not in SPEC_FAMILY)
+        p
+        for p in PROFILES
+        if base
+        and (special or p.family not in SPEC_FAMILY)
+        and (counties is None or p.county in counties)
     ]
     plans = [factory.plan(p) for p in profiles]
     renderer.convert_pending()
@@ -163,4 +187,4 @@ def start_world(
     return world
 
 
-__all__ = ["ExpectedReport", "PortalSpec", "World", "start_world"]
+__all__ = ["ExpectedReport", "PortalSpec", "Sent", "World", "start_world"]

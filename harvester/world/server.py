@@ -45,6 +45,18 @@ class Resource:
     validators: bool = True  # ETag / Last-Modified and 304s
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One answer as it went out: what a test compares the crawler's stored blobs with."""
+
+    method: str
+    path: str  # as requested, query included
+    status: int
+    sha256: str  # of the body sent (empty body on a 304 or HEAD)
+    bytes: int  # body bytes written
+    headers: dict[str, str]  # the request's headers
+
+
 @dataclass
 class WorldRequest:
     method: str
@@ -106,6 +118,7 @@ class Site:
         self.guard: Handler | None = None  # e.g. a 412 challenge; None lets the request pass
         self.robots = "User-agent: *\nDisallow: /admin/\nDisallow: /search/\n"
         self.faults = FaultTable()
+        self.sent: list[Sent] = []  # every answer, in order (appended by the handler threads)
         self.add("/css/common.css", Resource(CSS, "text/css"))
         self.add("/favicon.ico", Resource(FAVICON, "image/x-icon"))
         for viewer in ("/pdfjs/web/viewer.html", "/gkmlpt/static/pdfjs/web/viewer.html"):
@@ -260,6 +273,7 @@ class WorldHandler(BaseHTTPRequestHandler):
             if resource.modified is not None:
                 headers.append(("Last-Modified", formatdate(resource.modified, usegmt=True)))
             if self._not_modified(etag, resource.modified):
+                self._log_sent(304, b"")
                 self.send_response(304)
                 for name, value in headers[1:]:
                     self.send_header(name, str(value))
@@ -278,13 +292,28 @@ class WorldHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         if head:
+            self._log_sent(status, b"")
             return
         if truncate:
+            self._log_sent(status, body[: max(1, len(body) // 2)])
             self.wfile.write(body[: max(1, len(body) // 2)])
             self.wfile.flush()
             self.close_connection = True
             return
+        self._log_sent(status, body)
         self.wfile.write(body)
+
+    def _log_sent(self, status: int, body: bytes) -> None:
+        self.site.sent.append(
+            Sent(
+                self.command,
+                self.path,
+                status,
+                hashlib.sha256(body).hexdigest(),
+                len(body),
+                dict(self.headers.items()),
+            )
+        )
 
     def _not_modified(self, etag: str, modified: float | None) -> bool:
         match = self.headers.get("If-None-Match")
