@@ -21,6 +21,7 @@ SETTINGS_ENV = "HARVESTER_SCRAPY_SETTINGS"  # JSON object of extra Scrapy settin
 # The database URL reaches the child through the environment, not its command line (which
 # any user of the machine can read in `ps`), when it carries a password.
 DB_URL_ENV = "HARVESTER_DATABASE_URL"
+BLOB_STORE_ENV = "HARVESTER_BLOB_STORE"  # the blob store the database records
 REDIS_URL_ENV = "HARVESTER_REDIS_URL"  # with --distributed: the shared scheduler's Redis
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harvester.crawl_process import DB_URL_ENV, REDIS_URL_ENV, SETTINGS_ENV
+from harvester.crawl_process import BLOB_STORE_ENV, DB_URL_ENV, REDIS_URL_ENV, SETTINGS_ENV
 
 JOB_KEY = "harvester:job"  # JSON of the run workers should join (absent: none)
 WORKERS_KEY = "harvester:run{run_id}:workers"  # workers crawling run N now
@@ -57,11 +57,17 @@ def crawl_command(
 
 
 def crawl_env(
-    db_url: str, distributed: dict[str, Any] | None = None, settings: dict[str, Any] | None = None
+    db_url: str,
+    distributed: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+    blob_root: Path | None = None,
 ) -> dict[str, str]:
     """The child's environment: ours plus the database (and Redis) URL, which may carry a
-    password and so are kept off the command line (visible to every user in `ps`)."""
+    password and so are kept off the command line (visible to every user in `ps`), and the
+    blob store the database records (`blob_root`; else the child uses <data dir>/blobs)."""
     env = {**os.environ, DB_URL_ENV: db_url}
+    if blob_root is not None:
+        env[BLOB_STORE_ENV] = str(blob_root)
     env.pop(REDIS_URL_ENV, None)
     if distributed and distributed.get("redis_url"):
         env[REDIS_URL_ENV] = str(distributed["redis_url"])
@@ -80,6 +86,7 @@ def run_crawl(
     since_year: int | None = None,
     distributed: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    blob_root: Path | None = None,
 ) -> int:
     """Crawl the portals in a child process (Scrapy's reactor cannot restart); its exit code.
 
@@ -88,7 +95,7 @@ def run_crawl(
     """
     if not portal_ids:
         raise ValueError("run_crawl expected at least one portal id, got none")
-    env = crawl_env(db_url, distributed, settings)
+    env = crawl_env(db_url, distributed, settings, blob_root)
     command = crawl_command(db_url, Path(data_dir), portal_ids, run_id, since_year, distributed)
     if not (distributed and distributed.get("redis_url")):
         return subprocess.run(command, env=env, check=False).returncode
@@ -150,6 +157,7 @@ def run_worker(
     poll: float = 1.0,
     idle_timeout: float | None = None,
     say: Callable[[str], None] = print,
+    blob_root: Path | None = None,
 ) -> int:
     """`harvester worker`: join each run announced in Redis with a crawl process of our own.
 
@@ -168,7 +176,7 @@ def run_worker(
             done.add(run_id)
             say(f"joining run {run_id} ({len(job['portal_ids'])} portals)")
             distributed = {"redis_url": redis_url}
-            env = crawl_env(db_url, distributed, job.get("settings"))
+            env = crawl_env(db_url, distributed, job.get("settings"), blob_root)
             command = crawl_command(
                 db_url, data_dir, job["portal_ids"], run_id, job.get("since_year"), distributed
             )

@@ -8,7 +8,9 @@ documents. `flat_columns()` is the single source of the column list.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,10 +21,12 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from harvester.storage.models import Portal, Report, ReportVersion
+from harvester.storage.models import ParseResult, Portal, Report, ReportVersion
 from harvester.summary import latest_parse, latest_version
 
 META_COLUMNS = [
+    "report_id",
+    "version",
     "county",
     "adcode",
     "agency",
@@ -32,6 +36,8 @@ META_COLUMNS = [
     "url",
     "published",
     "parser_version",
+    "parse.current",
+    "parse.parsed_at",
 ]
 TAIL_COLUMNS = ["checks_failed", "warnings", "documents", "sha256"]
 SECTIONS = ("proactive", "applications", "review_litigation")
@@ -145,8 +151,8 @@ def flat_columns() -> list[str]:
 
 
 def column_kind(column: str) -> str:
-    """ "integer" (year), "number" (table cells) or "string" (everything else)."""
-    if column == "year":
+    """ "integer" (year, version), "number" (table cells) or "string" (everything else)."""
+    if column in ("year", "version"):
         return "integer"
     return _cell_types().get(column, "string")
 
@@ -157,7 +163,13 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     A cell the report leaves blank, or a table the report does not have, is None (an empty
     CSV cell), never 0.
     """
-    row: dict[str, Any] = {key: record.get(key) for key in META_COLUMNS}
+    parse = record.get("parse") or {}
+    row: dict[str, Any] = {
+        key: parse.get(key.split(".", 1)[1]) if key.startswith("parse.") else record.get(key)
+        for key in META_COLUMNS
+    }
+    if isinstance(row["parse.current"], bool):
+        row["parse.current"] = "true" if row["parse.current"] else "false"
     for column in _cell_types():
         section, key, col = column.split(".")
         value = (record.get(section) or {}).get(key)
@@ -203,6 +215,54 @@ def carryover_check(record: dict[str, Any], previous: dict[str, Any]) -> dict[st
     }
 
 
+def report_key(
+    *,
+    adcode: str | None,
+    province: str,
+    prefecture: str | None,
+    county: str,
+    agency: str,
+    year: int,
+) -> str:
+    """The stable id of a report: the same report gets the same id in any database.
+
+    ``<adcode>-<year>-<h>``, where <h> is the first 10 hex digits of the SHA-256 of the
+    issuing body's name, NFKC-normalised with whitespace removed. A portal without an adcode
+    stands in with ``p`` and the first 6 hex digits of the SHA-256 of
+    ``province/prefecture/county``. See docs/record-schema.md.
+    """
+    body = "".join(unicodedata.normalize("NFKC", agency).split())
+    place = (
+        adcode
+        or "p"
+        + hashlib.sha256(
+            "/".join([province, prefecture or "", county]).encode("utf-8")
+        ).hexdigest()[:6]
+    )
+    return f"{place}-{year}-{hashlib.sha256(body.encode('utf-8')).hexdigest()[:10]}"
+
+
+def _identity(
+    report: Report, portal: Portal | None, ordinal: int, parse: ParseResult
+) -> dict[str, Any]:
+    return {
+        "report_id": report_key(
+            adcode=portal.adcode if portal else None,
+            province=portal.province if portal else "",
+            prefecture=portal.prefecture if portal else None,
+            county=portal.county if portal else "",
+            agency=report.agency,
+            year=report.year,
+        ),
+        "version": ordinal,
+        "parse": {
+            "parsed_at": parse.parsed_at.isoformat() if parse.parsed_at else None,
+            "current": bool(parse.is_current),
+            "normalizer_version": parse.normalizer_version,
+        },
+    }
+
+
 @dataclass
 class ExportStats:
     """What iter_records saw besides the records it yielded."""
@@ -236,10 +296,15 @@ def iter_records(
     portal_ids: list[int] | None = None,
     years: list[int] | None = None,
     all_versions: bool = False,
+    history: bool = False,
     stats: ExportStats | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Parsed records, the newest version of each report unless `all_versions` (then every
-    version, newest first), each from the newest parse of that version.
+    version, newest first), each from the current parse of that version (with `history`,
+    every stored parse of it, the current one first, then the earlier ones newest first).
+
+    Each record carries its `report_id` (report_key), its `version` (1 for the report's first
+    stored content, counting up) and `parse` (when it was parsed, whether it is current).
 
     `counties` are exact county names or adcodes, `portal_ids` portal keys; both narrow the
     selection. A version never parsed is not yielded but counted in `stats.unparsed`. The
@@ -268,21 +333,41 @@ def iter_records(
                     .order_by(ReportVersion.id.desc())
                 )
             )
-            for version in versions if all_versions else versions[:1]:
+            portal = session.get(Portal, report.portal_id)
+            for index, version in enumerate(versions if all_versions else versions[:1]):
                 stats.versions += 1
                 parse = latest_parse(session, version.id)
                 if parse is None:
                     stats.unparsed.append(f"{report.agency} {report.year} (version {version.id})")
                     continue
-                record = dict(parse.record)
-                previous = _previous_record(session, report, previous_cache)
-                check = carryover_check(record, previous) if previous else None
-                if check is not None:
-                    record["checks"] = [
-                        *(c for c in record.get("checks", []) if c.get("rule") != CARRYOVER_RULE),
-                        check,
+                parses = [parse]
+                if history:
+                    parses += [
+                        p
+                        for p in session.scalars(
+                            select(ParseResult)
+                            .where(ParseResult.version_id == version.id)
+                            .order_by(ParseResult.parsed_at.desc(), ParseResult.id.desc())
+                        )
+                        if p.id != parse.id
                     ]
-                yield record
+                for one in parses:
+                    record = {
+                        **_identity(report, portal, len(versions) - index, one),
+                        **one.record,
+                    }
+                    previous = _previous_record(session, report, previous_cache)
+                    check = carryover_check(record, previous) if previous else None
+                    if check is not None:
+                        record["checks"] = [
+                            *(
+                                c
+                                for c in record.get("checks", [])
+                                if c.get("rule") != CARRYOVER_RULE
+                            ),
+                            check,
+                        ]
+                    yield record
         session.expunge_all()
 
 
@@ -312,6 +397,10 @@ META_MEANINGS = {
     "url": "the article page (or the document itself when linked directly)",
     "published": "publication date YYYY-MM-DD, empty when unknown",
     "parser_version": "version of the parser that produced the record",
+    "report_id": "stable id of the report, the same in any database: `<adcode>-<year>-<hash of the issuing body>` (docs/record-schema.md)",
+    "version": "version number of the report's content: 1 for the first stored content, counting up when the portal changes it",
+    "parse.current": "true for the parse exports use; false for an earlier (or kept-back) parse shown by `--history`",
+    "parse.parsed_at": "when this parse was made (UTC, ISO 8601)",
     "checks_failed": "rules of the failed checks, `;`-separated, sorted (empty: every evaluated check holds)",
     "warnings": "the record's warnings, ` | `-separated",
     "documents": "URLs of the version's documents (article page, attachments), space-separated, in order (a browser's rendered DOM is listed only in the JSONL record)",

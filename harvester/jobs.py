@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from harvester.crawling import run_crawl
 from harvester.parser import PARSER_VERSION
-from harvester.processing import ProcessCounts, process_versions
+from harvester.processing import BlobUnavailable, ProcessCounts, process_versions
 from harvester.progress import run_with_progress
 from harvester.storage.db import session_scope
 from harvester.storage.models import (
@@ -30,21 +33,60 @@ from harvester.storage.models import (
     Report,
     ReportVersion,
 )
-from harvester.storage.repo import acquire_lock, finish_run, release_lock, start_run
+from harvester.storage.repo import (
+    LOCK_STALE_AFTER,
+    acquire_lock,
+    finish_run,
+    heartbeat_lock,
+    release_lock,
+    start_run,
+)
 from harvester.version import code_version
 
 LOCK_NAME = "crawl"
+LOCK_STALE_ENV = "HARVESTER_LOCK_STALE_SECONDS"
 
 
 class LockedError(RuntimeError):
     """Another run holds the database's crawl lock."""
 
 
+def lock_stale_after() -> timedelta:
+    """How old a lock's heartbeat may get before another host takes it over:
+    $HARVESTER_LOCK_STALE_SECONDS, default 30 minutes."""
+    raw = os.environ.get(LOCK_STALE_ENV)
+    return timedelta(seconds=float(raw)) if raw else LOCK_STALE_AFTER
+
+
+@contextmanager
+def lock_heartbeat(engine: Any, holder: str, stale_after: timedelta) -> Iterator[None]:
+    """Keep the crawl lock fresh while the block runs (a thread refreshes its heartbeat a few
+    times per stale period), so a long crawl's lock is never taken over as stale."""
+    interval = max(0.2, min(60.0, stale_after.total_seconds() / 4))
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                with session_scope(engine) as session:
+                    heartbeat_lock(session, LOCK_NAME, holder)
+            except Exception:  # noqa: BLE001 - a missed beat is retried on the next tick
+                continue
+
+    thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(interval + 5)
+
+
 @dataclass
 class JobResult:
     run_id: int
     outcome: str
-    crawl_exit_code: int
+    crawl_process_exit_code: int
     counts: dict[str, Any]
     failures: list[dict[str, Any]] = field(default_factory=list)
     portal_outcomes: dict[int, str] = field(default_factory=dict)
@@ -81,7 +123,9 @@ def _portal_outcomes(session: Session, run_id: int) -> tuple[dict[int, str], lis
         outcomes[portal_run.portal_id] = portal_run.outcome
         portal = session.get(Portal, portal_run.portal_id)
         for failure in portal_run.failures or []:
-            failures.append({"portal": portal.county if portal else portal_run.portal_id, **failure})
+            failures.append(
+                {"portal": portal.county if portal else portal_run.portal_id, **failure}
+            )
     return outcomes, failures
 
 
@@ -99,11 +143,17 @@ def run_job(
     progress: Callable[[str], None] | None = None,
     console: Console | None = None,
     crawl_settings: dict[str, Any] | None = None,
+    parse_phase: Callable[[int], Any] | None = None,
 ) -> JobResult:
-    """Crawl the portals, parse what is new, record the run; raises LockedError when busy."""
+    """Crawl the portals, parse what is new, record the run; raises LockedError when busy.
+
+    `parse_phase(n)`, when given, is a context manager yielding a per-version step callback
+    (progress of the parse phase); `progress` is the older per-version callback.
+    """
     holder = f"pid {os.getpid()} on {socket.gethostname()}"
+    stale_after = lock_stale_after()
     with session_scope(engine) as session:
-        if not acquire_lock(session, LOCK_NAME, holder):
+        if not acquire_lock(session, LOCK_NAME, holder, stale_after=stale_after):
             raise LockedError(_lock_message(session))
         run = start_run(session, kind, arguments, code_version())
         run_id = run.id
@@ -114,51 +164,65 @@ def run_job(
     portal_outcomes: dict[int, str] = {}
     exit_code = -1
     try:
-        log_path = crawl_log_path(data_dir, run_id)
-        exit_code = run_with_progress(
-            lambda: run_crawl(
+        with lock_heartbeat(engine, holder, stale_after):
+            exit_code, parsed, portal_outcomes, failures, log_path = _crawl_and_parse(
+                engine,
                 db_url,
                 data_dir,
-                portal_ids,
-                run_id,
+                blobs,
+                run_id=run_id,
+                portal_ids=portal_ids,
                 since_year=since_year,
                 distributed=distributed,
-                settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
-            ),
-            engine,
-            run_id,
-            len(portal_ids),
-            console,
-        )
-        with session_scope(engine) as session:
-            parsed: ProcessCounts = process_versions(
-                session, blobs, pending_versions(session, portal_ids), progress=progress
+                progress=progress,
+                console=console,
+                crawl_settings=crawl_settings,
+                parse_phase=parse_phase,
             )
-            portal_outcomes, failures = _portal_outcomes(session, run_id)
         missing = [pid for pid in portal_ids if pid not in portal_outcomes]
         for pid in missing:
             portal_outcomes[pid] = "failed"
-            failures.append({"portal": pid, "reason": f"crawl process ended (exit code {exit_code}) before the portal was recorded"})
+            failures.append(
+                {
+                    "portal": pid,
+                    "reason": f"crawl process ended (exit code {exit_code}) before the portal was recorded",
+                }
+            )
+        ok_portals = sum(1 for o in portal_outcomes.values() if o == "ok")
+        # reports stored, but bodies the platform lists were not reached
+        partial_portals = sum(1 for o in portal_outcomes.values() if o == "partial")
+        failures.extend(parsed.failures)
+        failures.extend(
+            {
+                "reason": f"new parse worse than the current one, kept back: {r['title']}: "
+                + ", ".join(r["worse"])
+                + "; `harvester reparse --accept-regressions` makes it current"
+            }
+            for r in parsed.regressions
+        )
+        if exit_code == 0 and ok_portals == len(portal_ids) and not parsed.regressions:
+            outcome = "ok"
+        elif ok_portals > 0 or partial_portals:
+            outcome = "partial"
+        else:
+            outcome = "failed"
         counts = {
             "portals": len(portal_ids),
-            "portals_ok": sum(1 for o in portal_outcomes.values() if o == "ok"),
-            # reports stored, but bodies the platform lists were not reached
-            "portals_partial": sum(1 for o in portal_outcomes.values() if o == "partial"),
+            "portals_ok": ok_portals,
+            "portals_partial": partial_portals,
+            "portals_failed": len(portal_ids) - ok_portals - partial_portals,
             "versions_parsed": parsed.parsed,
             "reports_with_tables": parsed.reports_with_tables,
             "failed_checks": parsed.failed_checks,
             "unreadable_documents": parsed.unreadable_documents,
-            "crawl_exit_code": exit_code,
+            "regressions_kept_back": len(parsed.regressions),
+            "crawl_process_exit_code": exit_code,
             "crawl_log": str(log_path),
         }
-        failures.extend(parsed.failures)
-        ok_portals = counts["portals_ok"]
-        if exit_code == 0 and ok_portals == len(portal_ids):
-            outcome = "ok"
-        elif ok_portals > 0 or counts["portals_partial"]:
-            outcome = "partial"
-        else:
-            outcome = "failed"
+    except BlobUnavailable as exc:
+        failures.append({"reason": str(exc)})
+        outcome = "failed"
+        counts = {"portals": len(portal_ids), "portals_ok": 0, "crawl_process_exit_code": exit_code}
     except KeyboardInterrupt:
         outcome = "interrupted"
         raise
@@ -168,6 +232,48 @@ def run_job(
             finish_run(session, run, outcome, counts, failures)
             release_lock(session, LOCK_NAME, holder)
     return JobResult(run_id, outcome, exit_code, counts, failures, portal_outcomes)
+
+
+def _crawl_and_parse(
+    engine: Any,
+    db_url: str,
+    data_dir: Any,
+    blobs: Any,
+    *,
+    run_id: int,
+    portal_ids: list[int],
+    since_year: int | None,
+    distributed: dict[str, Any] | None,
+    progress: Callable[[str], None] | None,
+    console: Console | None,
+    crawl_settings: dict[str, Any] | None,
+    parse_phase: Callable[[int], Any] | None,
+) -> tuple[int, ProcessCounts, dict[int, str], list[dict[str, Any]], Path]:
+    log_path = crawl_log_path(data_dir, run_id)
+    exit_code = run_with_progress(
+        lambda: run_crawl(
+            db_url,
+            data_dir,
+            portal_ids,
+            run_id,
+            since_year=since_year,
+            distributed=distributed,
+            settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
+            blob_root=Path(blobs.root),
+        ),
+        engine,
+        run_id,
+        len(portal_ids),
+        console,
+    )
+    with session_scope(engine) as session:
+        pending = pending_versions(session, portal_ids)
+        with parse_phase(len(pending)) if parse_phase else nullcontext(progress) as step:
+            parsed: ProcessCounts = process_versions(
+                session, blobs, pending, progress=step, run_id=run_id
+            )
+        portal_outcomes, failures = _portal_outcomes(session, run_id)
+    return exit_code, parsed, portal_outcomes, failures, log_path
 
 
 def close_abandoned_runs(session: Session, current_run_id: int) -> list[int]:

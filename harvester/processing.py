@@ -27,9 +27,9 @@ from harvester.parser import PARSER_VERSION, Context, parse_document
 from harvester.parser.completeness import is_read
 from harvester.parser.types import DocumentEntry
 from harvester.pictured import mark_record, with_pictures
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import BlobError, BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
-from harvester.storage.repo import store_parse_result
+from harvester.storage.repo import current_parse, store_parse_result
 
 HARD_RULES = {
     "t3_balance",
@@ -43,6 +43,11 @@ HARD_RULES = {
 TABLE_KEYS = ("proactive", "applications", "review_litigation")
 
 
+class BlobUnavailable(RuntimeError):
+    """A stored document's bytes cannot be read from the blob store: the parse stops rather
+    than record the document as unreadable (which would replace a good result)."""
+
+
 @dataclass
 class ProcessCounts:
     versions: int = 0
@@ -50,7 +55,11 @@ class ProcessCounts:
     reports_with_tables: int = 0
     failed_checks: int = 0
     unreadable_documents: int = 0
+    new_results: int = 0  # stored and made current
+    unchanged: int = 0  # the same as the current result: nothing stored
     failures: list[dict[str, str]] = field(default_factory=list)
+    regressions: list[dict[str, Any]] = field(default_factory=list)
+    accepted_regressions: int = 0
 
 
 @dataclass
@@ -69,11 +78,12 @@ def _normalise(doc: VersionDocument, blobs: BlobStore) -> list[NormalisedDocumen
     try:
         if doc.bytes is not None:
             check_size(doc.bytes)  # refused before its blob is read
-        data = blobs.get(doc.sha256)
     except NormalizeError as exc:
         return [NormalisedDocument(doc, None, f"{doc.url}: {exc.reason}")]
-    except Exception as exc:  # a missing or corrupt blob is a recorded failure
-        return [NormalisedDocument(doc, None, f"blob {doc.sha256[:12]} unreadable: {exc}")]
+    try:
+        data = blobs.get(doc.sha256)
+    except (BlobError, OSError) as exc:  # never "an unreadable document": stop instead
+        raise BlobUnavailable(blob_problem(doc, blobs, exc)) from exc
     if doc.role == "attachment" and is_archive(data):
         try:
             members = member_documents(
@@ -269,14 +279,68 @@ def hard_checks_ok(record: dict[str, Any]) -> bool:
     return all(c["ok"] for c in record.get("checks", []) if c["rule"] in HARD_RULES)
 
 
+def blob_problem(doc: VersionDocument, blobs: BlobStore, exc: Exception) -> str:
+    return (
+        f"blob {doc.sha256} ({doc.url}) cannot be read from blob store {blobs.root}: {exc}; "
+        "nothing was parsed or replaced for it. If the blobs were moved, pass --blob-store DIR"
+    )
+
+
+def missing_blobs(session: Session, blobs: BlobStore, version_ids: list[int]) -> list[str]:
+    """The documents of these versions whose blob is not in the store (cheap: no hashing)."""
+    missing: list[str] = []
+    for start in range(0, len(version_ids), 500):
+        chunk = version_ids[start : start + 500]
+        for doc in session.scalars(
+            select(VersionDocument).where(VersionDocument.version_id.in_(chunk))
+        ):
+            if not blobs.exists(doc.sha256):
+                missing.append(f"{doc.sha256} ({doc.url})")
+    return missing
+
+
+def result_figures(record: dict[str, Any], error: str | None) -> dict[str, int]:
+    """What a regression is measured by: tables read, unreadable documents, failed checks."""
+    warnings = record.get("warnings") or []
+    return {
+        "tables": sum(1 for key in TABLE_KEYS if record.get(key)),
+        "unreadable_documents": sum(
+            1 for w in warnings if isinstance(w, str) and w.startswith("document not readable:")
+        ),
+        "failed_checks": sum(1 for c in record.get("checks") or [] if not c.get("ok")),
+    }
+
+
+def regression(old: dict[str, int], new: dict[str, int]) -> list[str]:
+    """How the new result is worse than the old one (empty: it is not)."""
+    worse: list[str] = []
+    if new["tables"] < old["tables"]:
+        worse.append(f"tables {old['tables']} → {new['tables']}")
+    if new["unreadable_documents"] > old["unreadable_documents"]:
+        worse.append(
+            f"unreadable documents {old['unreadable_documents']} → {new['unreadable_documents']}"
+        )
+    if new["failed_checks"] > old["failed_checks"]:
+        worse.append(f"failed checks {old['failed_checks']} → {new['failed_checks']}")
+    return worse
+
+
 def process_versions(
     session: Session,
     blobs: BlobStore,
     versions: Iterable[ReportVersion],
     *,
     progress: Callable[[str], None] | None = None,
+    accept_regressions: bool = False,
+    run_id: int | None = None,
 ) -> ProcessCounts:
-    """Parse each version and store its ParseResult (one per parser version)."""
+    """Parse each version and add its ParseResult; earlier results are kept.
+
+    The new result becomes current unless it is identical to the current one (nothing is
+    stored) or it is worse (fewer tables, more unreadable documents, more failed checks):
+    then it is stored but not made current, and listed in `regressions`, unless
+    `accept_regressions`. A blob missing from the store raises BlobUnavailable.
+    """
     counts = ProcessCounts()
     for version in versions:
         counts.versions += 1
@@ -286,6 +350,40 @@ def process_versions(
         has_tables = is_read(record)  # tables present and read above READ_THRESHOLD
         counts.reports_with_tables += int(has_tables)
         counts.failed_checks += sum(1 for c in record.get("checks", []) if not c["ok"])
+        error = "; ".join(errors) or None
+        title = record.get("title") or f"version {version.id}"
+        previous = current_parse(session, version.id)
+        make_current = True
+        if previous is not None:
+            if (
+                previous.parser_version == PARSER_VERSION
+                and previous.normalizer_version == NORMALIZER_VERSION
+                and previous.record == record
+                and previous.error == error
+            ):
+                if not previous.is_current:
+                    previous.is_current = True
+                counts.unchanged += 1
+                counts.parsed += 1
+                session.commit()
+                if progress:
+                    progress(title)
+                continue
+            worse = regression(
+                result_figures(previous.record or {}, previous.error),
+                result_figures(record, error),
+            )
+            if worse:
+                entry = {
+                    "version_id": version.id,
+                    "title": title,
+                    "worse": worse,
+                    "kept_parse": previous.id,
+                    "accepted": accept_regressions,
+                }
+                counts.regressions.append(entry)
+                make_current = accept_regressions
+                counts.accepted_regressions += int(accept_regressions)
         store_parse_result(
             session,
             version,
@@ -296,10 +394,13 @@ def process_versions(
             checks=record.get("checks", []),
             warnings=record.get("warnings", []),
             ok=ok and has_tables,
-            error="; ".join(errors) or None,
+            error=error,
+            make_current=make_current,
+            run_id=run_id,
         )
         session.commit()
         counts.parsed += 1
+        counts.new_results += int(make_current)
         if progress:
-            progress(record.get("title") or f"version {version.id}")
+            progress(title)
     return counts

@@ -7,6 +7,7 @@ report versions, finished portals) and shows them with rich. Nothing here change
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,20 @@ def run_with_progress(
     """Run `work` (the blocking crawl) in a thread; show the run's figures while it runs."""
     if console is None:
         return work()
+    if not console.is_terminal:  # a log or a pipe: one line when the phase starts and ends
+        started = time.monotonic()
+        console.print(f"crawling {n_portals} portals …")
+        value = work()
+        try:
+            figures = run_figures(engine, run_id)
+            console.print(
+                f"crawled {figures.portals_done}/{n_portals} portals in "
+                f"{time.monotonic() - started:.1f} s: {figures.fetches} fetches, "
+                f"{figures.bytes / 1e6:.1f} MB, {figures.versions} new report versions"
+            )
+        except Exception:  # noqa: BLE001 - progress is best effort; the crawl decides
+            pass
+        return value
     result: dict[str, Any] = {}
 
     def target() -> None:

@@ -34,12 +34,15 @@ def latest_version(session: Session, report_id: int) -> ReportVersion | None:
 
 
 def latest_parse(session: Session, version_id: int) -> ParseResult | None:
-    """The newest parse of a version (the normalised documents are loaded only on access)."""
+    """The current parse of a version, else its newest (the normalised documents are loaded
+    only on access)."""
     return session.scalars(
         select(ParseResult)
         .options(defer(ParseResult.normalised))
         .where(ParseResult.version_id == version_id)
-        .order_by(ParseResult.parsed_at.desc(), ParseResult.id.desc())
+        .order_by(
+            ParseResult.is_current.desc(), ParseResult.parsed_at.desc(), ParseResult.id.desc()
+        )
         .limit(1)
     ).first()
 

@@ -32,6 +32,8 @@ def harvester(database_url: str, tmp_path: Path) -> Run:
         assert done.returncode == code, (args, done.stdout, done.stderr)
         return done
 
+    # `portals list/show` create nothing: the database is made by a command that stores.
+    run("db", "upgrade")
     return run
 
 

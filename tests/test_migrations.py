@@ -39,6 +39,7 @@ EXPECTED_TABLES = {
     "version_document",
     "parse_result",
     "run_lock",
+    "setting",
 }
 
 
@@ -178,3 +179,82 @@ def test_ensure_schema_refuses_a_newer_unknown_revision(database_url: str) -> No
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
     with pytest.raises(SchemaError, match="at revision 9999_future, which this version"):
         ensure_schema(database_url)
+
+
+def _parses(url: str) -> list[tuple[int, str, bool | None]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("parse_result")}
+            current = "is_current" if "is_current" in columns else "NULL"
+            rows = connection.exec_driver_sql(
+                f"SELECT id, parser_version, {current} FROM parse_result ORDER BY id"
+            ).all()
+    finally:
+        engine.dispose()
+    return [(i, p, None if c is None else bool(c)) for i, p, c in rows]
+
+
+def test_0005_keeps_every_parse_and_marks_the_newest_current(database_url: str) -> None:
+    """A database of 0001 with two parses of one version: after the upgrade both are kept and
+    the newer is current; a reparse adds a third; the downgrade keeps one per parser version,
+    the current one where there is a choice."""
+    from alembic import command
+
+    from harvester.storage.db import _migration_connection, alembic_config
+
+    with _migration_connection(database_url) as connection:
+        command.upgrade(alembic_config(database_url, connection), "0001")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO portal (id, province, county, column_urls, needs_browser, enabled, "
+                "notes, allowed_hosts, selectors, source, created_at, updated_at) VALUES "
+                "(1, '安徽省', '寿县', '[]', false, true, '', '[]', '{}', 'seed', "
+                "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO report (id, portal_id, agency, year) VALUES (1, 1, '寿县人民政府', 2023)"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO report_version (id, report_id, content_hash, created_at) "
+                "VALUES (1, 1, 'abc', '2026-01-01 00:00:00+00:00')"
+            )
+            for version, at in (("0.9", "2026-01-01"), ("1.0", "2026-02-01")):
+                connection.exec_driver_sql(
+                    "INSERT INTO parse_result (version_id, parser_version, normalizer_version, "
+                    "parsed_at, normalised, record, checks, warnings, ok) VALUES "
+                    f"(1, '{version}', '1', '{at} 00:00:00+00:00', '{{}}', '{{}}', '[]', "
+                    "'[]', true)"
+                )
+    finally:
+        engine.dispose()
+    assert upgrade_to_head(database_url) == head_revision()
+    assert _parses(database_url) == [(1, "0.9", False), (2, "1.0", True)]
+
+    from harvester.storage.db import session_scope
+    from harvester.storage.models import ReportVersion
+    from harvester.storage.repo import store_parse_result
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            version = session.get(ReportVersion, 1)
+            store_parse_result(
+                session,
+                version,
+                parser_version="1.0",
+                normalizer_version="1",
+                normalised={},
+                record={"again": True},
+                checks=[],
+                warnings=[],
+                ok=True,
+                error=None,
+            )
+    finally:
+        engine.dispose()
+    assert _parses(database_url) == [(1, "0.9", False), (2, "1.0", False), (3, "1.0", True)]
+    assert downgrade(database_url, "0001") == "0001"
+    assert _parses(database_url) == [(1, "0.9", None), (3, "1.0", None)]

@@ -30,6 +30,7 @@ from harvester.storage.models import (
     VersionDocument,
 )
 from harvester.storage.repo import (
+    current_parse,
     finish_portal_run,
     finish_run,
     start_portal_run,
@@ -277,7 +278,7 @@ def test_report_version_refuses_documents_without_stored_bytes(session: Session)
 # --- parse results ---------------------------------------------------------------------
 
 
-def test_parse_result_is_upserted_per_parser_version(
+def test_every_parse_result_is_kept_and_one_is_current(
     session: Session, blob_store: BlobStore
 ) -> None:
     portal = make_portal(session)
@@ -303,16 +304,27 @@ def test_parse_result_is_upserted_per_parser_version(
     other = store_parse_result(
         session, version, parser_version="p2", record={}, ok=False, error=None, **common
     )
+    kept_back = store_parse_result(
+        session,
+        version,
+        parser_version="p2",
+        record={"worse": True},
+        ok=False,
+        error=None,
+        make_current=False,
+        **common,
+    )
     session.commit()
-    assert again.id == first.id and other.id != first.id
+    assert len({first.id, again.id, other.id, kept_back.id}) == 4  # every parse is kept
     session.expire_all()
     stored = session.get(ParseResult, first.id)
-    assert (
-        stored.record == {"year": 2023, "era": "2021"}
-        and stored.ok is True
-        and stored.error is None
-    )
-    assert session.scalar(select(func.count()).select_from(ParseResult)) == 2
+    assert stored.record == {"year": 2023} and stored.error == "x"  # never overwritten
+    current = [
+        p.id for p in session.scalars(select(ParseResult).where(ParseResult.is_current.is_(True)))
+    ]
+    assert current == [other.id]  # the newest made current; the kept-back one is not
+    assert current_parse(session, version.id).id == other.id
+    assert session.scalar(select(func.count()).select_from(ParseResult)) == 4
 
 
 # --- mask_url --------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -13,11 +15,11 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
-from harvester.config import data_dir, database_url
+from harvester.cli.storage import Refusal, open_storage
 from harvester.storage.blobs import BlobStore
-from harvester.storage.db import ensure_schema, make_engine, mask_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +41,7 @@ class Env:
     quiet: bool
     as_json: bool
     console: Console
+    blobs_recorded: bool = True  # the database records `blobs` as its blob store
 
     def say(self, *objects: Any, **kwargs: Any) -> None:
         """Human output (suppressed by --quiet and --json)."""
@@ -49,13 +52,35 @@ class Env:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _remember_blob_store(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        ctx.meta["harvester.blob_store"] = value
+    return value
+
+
 def database_options(func: F) -> F:
-    """Add --db and --data-dir."""
+    """Add --db, --data-dir and --blob-store."""
+    func = click.option(
+        "--blob-store",
+        "blob_store",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        expose_value=False,  # read by open_env from the click context
+        callback=_remember_blob_store,
+        help="Read (and, for commands that store, record) the database's blobs in this "
+        "directory instead of the one the database records. Use it after moving the blobs.",
+    )(func)
+    return database_url_options(func)
+
+
+def database_url_options(func: F) -> F:
+    """Add --db and --data-dir (commands that touch no blobs: `harvester db …`)."""
     func = click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Working data directory (blobs and the default SQLite file). Default: $HARVESTER_DATA_DIR or ./harvester-data.",
+        help="Working data directory (default SQLite file, logs; blobs of a new database). "
+        "Default: $HARVESTER_DATA_DIR or ./harvester-data.",
     )(func)
     func = click.option(
         "--db",
@@ -77,26 +102,52 @@ def output_options(func: F) -> F:
 
 
 def open_env(
-    db: str | None, data_directory: Path | None, quiet: bool = False, as_json: bool = False
+    db: str | None,
+    data_directory: Path | None,
+    quiet: bool = False,
+    as_json: bool = False,
+    *,
+    access: str = "blobs",
+    blob_store: Path | None = None,
+    record_blob_store: bool = True,
 ) -> Env:
-    """Resolve the data directory and database, upgrading an empty or old schema."""
-    directory = data_dir(data_directory)
-    url = database_url(db, directory)
+    """Resolve the data directory, database and blob store for one command.
+
+    `access` is what the command may do: ``read`` creates nothing (a missing database is an
+    error naming what to run), ``write`` may create the database and its schema, ``blobs``
+    also stores blobs: it records the blob store in the database and checks it is writable.
+    """
     console = Console(stderr=as_json)
+    if blob_store is None:  # --blob-store of the command being run, if any
+        ctx = click.get_current_context(silent=True)
+        blob_store = ctx.meta.get("harvester.blob_store") if ctx is not None else None
     try:
-        ensure_schema(url)
-        engine = make_engine(url)
-    except Exception as exc:
-        raise click.ClickException(f"cannot open database {mask_url(url)}: {exc}") from exc
-    return Env(
-        db_url=url,
-        data_dir=directory,
-        engine=engine,
-        blobs=BlobStore(directory / "blobs"),
+        storage = open_storage(
+            db, data_directory, access=access, blob_store=blob_store, record=record_blob_store
+        )
+    except Refusal as refusal:
+        if as_json:  # --json output stays valid JSON
+            sys.stdout.write(
+                json.dumps(
+                    {"error": refusal.message, "exit_code": refusal.code}, ensure_ascii=False
+                )
+                + "\n"
+            )
+        fail(refusal.message, refusal.code)
+        raise  # unreachable
+    env = Env(
+        db_url=storage.url,
+        data_dir=storage.data_dir,
+        engine=storage.engine,
+        blobs=storage.blobs,
         quiet=quiet,
         as_json=as_json,
         console=console,
+        blobs_recorded=storage.blobs_recorded,
     )
+    for note in storage.notes:
+        click.echo(f"note: {note}", err=True)
+    return env
 
 
 def proxy_option(func: F) -> F:
@@ -144,3 +195,33 @@ def handles_interrupt(func: F) -> F:
             raise SystemExit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def phase_progress(env: Env, what: str, total: int | None) -> Iterator[Callable[[str], None]]:
+    """Progress of one long phase: a Rich bar on a terminal, else one line when it starts and
+    one when it ends (nothing with --quiet or --json). Yields `step(title)`, called per item."""
+    if env.quiet or env.as_json:
+        yield lambda _title: None
+        return
+    started = time.monotonic()
+    if env.console.is_terminal:
+        columns = (
+            TextColumn(f"[bold]{what}[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[title]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=env.console, transient=False) as progress:
+            task = progress.add_task(what, total=total, title="")
+            yield lambda title: progress.update(task, advance=1, title=title[:40])
+        return
+    done = [0]
+    env.console.print(f"{what}: {total} …" if total is not None else f"{what} …")
+
+    def step(_title: str) -> None:
+        done[0] += 1
+
+    yield step
+    env.console.print(f"{what}: {done[0]} done in {time.monotonic() - started:.1f} s")

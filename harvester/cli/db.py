@@ -6,15 +6,27 @@ from pathlib import Path
 
 import click
 
-from harvester.cli.common import database_options
+from harvester.cli.common import database_url_options
 from harvester.config import data_dir, database_url
-from harvester.storage.db import current_revision, downgrade, head_revision, mask_url, upgrade
+from harvester.storage.db import (
+    SchemaError,
+    check_url_usable,
+    current_revision,
+    downgrade,
+    head_revision,
+    mask_url,
+    sqlite_path,
+    upgrade,
+)
 
 
 def _url(db: str | None, directory: Path | None) -> str:
-    if db:
-        return db
-    return database_url(None, data_dir(directory))
+    url = db or database_url(None, data_dir(directory))
+    try:
+        check_url_usable(url)
+    except SchemaError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return url
 
 
 @click.group("db")
@@ -30,7 +42,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@database_options
+@database_url_options
 def upgrade_command(db: str | None, data_dir: Path | None) -> None:
     """Apply every pending migration (creates the schema in an empty database).
 
@@ -48,7 +60,7 @@ def upgrade_command(db: str | None, data_dir: Path | None) -> None:
 
 
 @db.command("current")
-@database_options
+@database_url_options
 def current_command(db: str | None, data_dir: Path | None) -> None:
     """Show the database's schema revision and whether it is up to date.
 
@@ -58,6 +70,13 @@ def current_command(db: str | None, data_dir: Path | None) -> None:
       harvester db current --data-dir /srv/harvester
     """
     url = _url(db, data_dir)
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():  # looking must not create the file
+        click.echo(
+            f"{mask_url(url)}: empty (no database at {path}; nothing was created) — "
+            f"`harvester db upgrade --db {mask_url(url)}` creates one"
+        )
+        return
     try:
         revision = current_revision(url)
     except Exception as exc:
@@ -71,7 +90,7 @@ def current_command(db: str | None, data_dir: Path | None) -> None:
 
 @db.command("downgrade")
 @click.argument("revision")
-@database_options
+@database_url_options
 def downgrade_command(revision: str, db: str | None, data_dir: Path | None) -> None:
     """Undo migrations down to REVISION (`base` removes every harvester table and its data).
 

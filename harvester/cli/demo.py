@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from harvester.cli.common import EXIT_FAILED, handles_interrupt, open_env, output_options
+from harvester.cli.common import handles_interrupt, open_env, output_options
 from harvester.cli.run import _finish, _run
 from harvester.config import data_dir as resolve_data_dir
 from harvester.registry import seed_registry
@@ -72,15 +73,17 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
       harvester demo
       harvester demo --data-dir /tmp/demo --json
     """
-    directory = resolve_data_dir(data_dir or Path("harvester-data") / "demo")
+    directory = resolve_data_dir(data_dir or Path("harvester-data") / "demo", create=True)
     if not keep:
         for name in ("harvester.sqlite", "harvester.sqlite-wal", "harvester.sqlite-shm"):
             (directory / name).unlink(missing_ok=True)
         shutil.rmtree(directory / "blobs", ignore_errors=True)
     db_url = f"sqlite:///{directory / 'harvester.sqlite'}"
     env = open_env(db_url, directory, quiet, as_json)
-    env.say("starting the local portal world …")
+    env.say("starting the local portal world (building its sites takes a while) …")
+    started = time.monotonic()
     world = start_world(cache_dir=directory / "world-cache")
+    env.say(f"the world is up: {len(world.portals)} portals in {time.monotonic() - started:.1f} s")
     try:
         with session_scope(env.engine) as session:
             seed_registry(session)
@@ -97,7 +100,7 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
         )
     finally:
         world.stop()
-    _finish(env, result, portal_ids)
+    code = _finish(env, result, portal_ids)
     env.say(
         f"\nData: {directory}\n"
         f"  harvester status --db {db_url}\n"
@@ -108,5 +111,5 @@ def demo(data_dir: Path | None, keep: bool, quiet: bool, as_json: bool) -> None:
     env.say(
         f"\nOpen it in the web view:\n  {serve_command(directory)}", soft_wrap=True, markup=False
     )
-    if result.outcome != "ok":
-        raise SystemExit(EXIT_FAILED)
+    if code:
+        raise SystemExit(code)

@@ -228,6 +228,12 @@ def _sqlite_file(db_url: str) -> Path | None:
     "--all-versions", is_flag=True, help="Every stored version of each report, not only the newest."
 )
 @click.option(
+    "--history",
+    is_flag=True,
+    help="Also the earlier parses of each exported version (after reparses), current first; "
+    "each record's `parse.current` says which is which.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -240,12 +246,16 @@ def export(
     county: tuple[str, ...],
     year: tuple[int, ...],
     all_versions: bool,
+    history: bool,
     output: Path | None,
     db: str | None,
     data_dir: Path | None,
     quiet: bool,
 ) -> None:
     """Export parsed reports: one record per report (its newest version), or per version.
+
+    Each record is the version's current parse and carries a stable `report_id` (the same
+    in any database) and the content `version` number; --history adds the earlier parses.
 
     JSONL follows the public record schema (docs/record-schema.md): every record is
     validated against harvester/schema/record.schema.json, and one that breaks it is left
@@ -263,6 +273,7 @@ def export(
       harvester export > reports.jsonl
       harvester export --format csv --county 寿县 --year 2020 -o shouxian.csv
       harvester export --format parquet --all-versions -o all.parquet
+      harvester export --county 寿县 --history      # every parse, current and earlier
       harvester export --county 340422 --county 象山县 --year 2021 --year 2022 -q -o two.jsonl
       harvester export --format sqlite -o snapshot.sqlite
     """
@@ -270,7 +281,7 @@ def export(
         fail(f"--format {fmt} needs --output FILE")
     if output is not None and not output.resolve().parent.is_dir():
         fail(f"cannot write {output}: directory {output.resolve().parent} does not exist")
-    env = open_env(db, data_dir, quiet=True)
+    env = open_env(db, data_dir, quiet=True, access="read")
     if fmt == "sqlite":
         assert output is not None
         _export_sqlite(env.db_url, output, county, year, all_versions, quiet)
@@ -285,6 +296,7 @@ def export(
                 portal_ids=portal_ids,
                 years=list(year) or None,
                 all_versions=all_versions,
+                history=history,
                 stats=stats,
             ),
             invalid,
@@ -316,7 +328,9 @@ def export(
         fail(_nothing_message(county, year, n_reports, len(invalid)), EXIT_FAILED)
     if not quiet:
         where = f" to {output}" if output else ""
-        kind = ("report version" if all_versions else "report") + ("" if written == 1 else "s")
+        kind = ("parse" if history else "report version" if all_versions else "report") + (
+            "" if written == 1 else "s"
+        )
         click.echo(f"exported {written} {kind} as {fmt}{where}", err=True)
     if invalid:
         raise SystemExit(EXIT_FAILED)

@@ -79,7 +79,7 @@ def list_command(
       harvester portals list --without-url --limit 0 --json | jq -r '.portals[].county'
       harvester portals list --family trs
     """
-    env = seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         query = select(Portal)
         if family:
@@ -162,7 +162,7 @@ def show(
       harvester portals show 朝阳区              # both 朝阳区 (北京市, 长春市)
       harvester portals show 朝阳区 --province 北京
     """
-    env = seeded_env(db, data_dir, quiet, as_json)
+    env = seeded_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         found = resolve(session, name, province=province, prefecture=prefecture)
         if not found:
@@ -480,7 +480,7 @@ def seed(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> N
       harvester portals seed
       harvester portals seed --db postgresql+psycopg://user@host/harvester --json
     """
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, access="write")
     with session_scope(env.engine) as session:
         added = seed_registry(session)
         total = session.scalar(select(func.count()).select_from(Portal)) or 0

@@ -194,7 +194,7 @@ def check(
         proxy = global_proxy(proxy)
     except ProxyError as exc:
         fail(str(exc))
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, access="write")
     targets, hosts = _targets(env, province, only, proxy, include_disabled)
     if not targets:
         fail("no portal with a URL matches; see `harvester portals list`")

@@ -17,8 +17,11 @@ from harvester.storage.models import PORTAL_FAMILIES, Portal
 FAMILY = click.Choice(PORTAL_FAMILIES)
 
 
-def seeded_env(db: str | None, data_dir: Path | None, quiet: bool, as_json: bool) -> Env:
-    env = open_env(db, data_dir, quiet, as_json)
+def seeded_env(
+    db: str | None, data_dir: Path | None, quiet: bool, as_json: bool, access: str = "write"
+) -> Env:
+    """The env of a `portals` command; `access="read"` (list, show) creates no database."""
+    env = open_env(db, data_dir, quiet, as_json, access=access)
     with session_scope(env.engine) as session:
         added = ensure_seeded(session)
     if added:

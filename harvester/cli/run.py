@@ -18,12 +18,13 @@ from harvester.cli.common import (
     handles_interrupt,
     open_env,
     output_options,
+    phase_progress,
     proxy_option,
     use_proxy,
 )
 from harvester.jobs import JobResult, LockedError, run_job
 from harvester.registry import add_outside_body, resolve, same_province, seed_registry
-from harvester.storage.db import session_scope
+from harvester.storage.db import mask_url, session_scope
 from harvester.storage.models import Portal
 from harvester.storage.types import utcnow
 from harvester.summary import portal_summary, render_summary
@@ -58,9 +59,16 @@ def _describe(p: Portal) -> str:
     return f"{p.province} {p.prefecture or ''} {p.county} (adcode {p.adcode or '—'}, {p.home_url or 'no URL'})"
 
 
+def exit_code_of(outcome: str) -> int:
+    """The command's exit code for a run outcome: 0 only when every portal was crawled."""
+    return 0 if outcome == "ok" else EXIT_FAILED
+
+
 def _finish(
     env: Env, result: JobResult, portal_ids: list[int], skipped: list[dict[str, Any]] | None = None
-) -> None:
+) -> int:
+    """Print the run's summary; the exit code the command ends with (see docs/operations.md)."""
+    code = exit_code_of(result.outcome)
     with session_scope(env.engine) as session:
         summary = portal_summary(session, portal_ids, result.run_id, result.failures)
     if env.as_json:
@@ -68,19 +76,39 @@ def _finish(
             {
                 "run_id": result.run_id,
                 "outcome": result.outcome,
+                "exit_code": code,
                 "counts": result.counts,
                 "failures": result.failures,
                 "portals": summary,
                 "skipped_dead": skipped or [],
             }
         )
-    else:
+    elif not env.quiet:  # --quiet: only errors (the exit code says how the run went)
         render_summary(env.console, summary)
+        shown = {
+            k: v
+            for k, v in result.counts.items()
+            if k not in ("crawl_process_exit_code", "crawl_log")
+        }
+        process = result.counts.get("crawl_process_exit_code")
         env.say(
-            f"run {result.run_id}: {result.outcome} — "
-            + ", ".join(f"{k} {v}" for k, v in result.counts.items())
+            f"run {result.run_id}: {result.outcome} (exit code {code}) — "
+            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())
         )
-        env.say(f"database: {env.db_url.split('@')[-1]}   blobs: {env.blobs.root}")
+        if process not in (None, 0):
+            env.say(f"the crawl process itself exited with code {process}")
+        if result.counts.get("crawl_log"):
+            env.say(f"crawl log: {result.counts['crawl_log']}")
+        env.say(f"database: {mask_url(env.db_url)}   blobs: {env.blobs.root}")
+    elif code:
+        reasons = "; ".join(str(f.get("reason")) for f in result.failures[:3])
+        click.echo(
+            f"Error: run {result.run_id}: {result.outcome}"
+            + (f" — {reasons}" if reasons else "")
+            + "; see `harvester status`",
+            err=True,
+        )
+    return code
 
 
 def _run(
@@ -103,11 +131,9 @@ def _run(
             portal_ids=portal_ids,
             since_year=since_year,
             distributed=distributed,
-            progress=None
-            if env.quiet or env.as_json
-            else (lambda title: env.console.log(f"parsed {title}")),
             console=None if env.quiet or env.as_json else env.console,
             crawl_settings=crawl_settings,
+            parse_phase=lambda n: phase_progress(env, "parsing report versions", n),
         )
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -189,9 +215,9 @@ def scrape(
         [portal_id],
         since_year,
     )
-    _finish(env, result, [portal_id])
-    if result.outcome != "ok":
-        raise SystemExit(EXIT_FAILED)
+    code = _finish(env, result, [portal_id])
+    if code:
+        raise SystemExit(code)
 
 
 @click.command()
@@ -303,6 +329,6 @@ def crawl(
         since_year,
         distributed={"redis_url": redis_url} if distributed else None,
     )
-    _finish(env, result, portal_ids, skipped)
-    if result.outcome == "failed":
-        raise SystemExit(EXIT_FAILED)
+    code = _finish(env, result, portal_ids, skipped)
+    if code:
+        raise SystemExit(code)

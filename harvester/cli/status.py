@@ -45,7 +45,7 @@ def _reasons(portal_run: PortalRun) -> list[str]:
 
 
 def report_figures(session: Session, portal_ids: list[int] | None) -> dict[str, Any]:
-    """Reports by the state of their newest version's newest parse, overall and per portal."""
+    """Reports by the state of their newest version's current parse, overall and per portal."""
     query = select(Report.id, Report.portal_id)
     if portal_ids is not None:
         query = query.where(Report.portal_id.in_(portal_ids))
@@ -61,10 +61,10 @@ def report_figures(session: Session, portal_ids: list[int] | None) -> dict[str, 
     parse_ok: dict[int, bool] = {}
     for version_id, ok in session.execute(
         select(ParseResult.version_id, ParseResult.ok).order_by(
-            ParseResult.parsed_at, ParseResult.id
+            ParseResult.is_current, ParseResult.parsed_at, ParseResult.id
         )
     ):
-        parse_ok[version_id] = ok  # ascending: the newest parse wins
+        parse_ok[version_id] = ok  # ascending: the current parse (else the newest) wins
     state: Counter[str] = Counter()
     per_portal: dict[int, Counter[str]] = {}
     for report_id, portal_id in report_portal.items():
@@ -201,7 +201,9 @@ def _counts_text(counts: dict[str, Any] | None) -> str:
     return ", ".join(
         f"{k.replace('_', ' ')} {v}"
         for k, v in (counts or {}).items()
-        if isinstance(v, int) and not isinstance(v, bool) and k != "crawl_exit_code"
+        if isinstance(v, int)
+        and not isinstance(v, bool)
+        and k not in ("crawl_exit_code", "crawl_process_exit_code")
     )
 
 
@@ -232,14 +234,20 @@ def status(
       harvester status --county 寿县 --runs 10
       harvester status --json | jq '.failing[] | {county, reasons}'
     """
-    env = open_env(db, data_dir, quiet, as_json)
+    env = open_env(db, data_dir, quiet, as_json, access="read")
     with session_scope(env.engine) as session:
         portal_ids = county_portal_ids(session, county)
         payload = status_payload(session, env.db_url, portal_ids, runs)
+    payload["blob_store"] = str(env.blobs.root) if env.blobs_recorded else None
     if as_json:
         env.emit_json(payload)
         return
-    env.say(f"database {payload['database']} · blobs {env.blobs.root}")
+    blobs = (
+        str(env.blobs.root)
+        if env.blobs_recorded
+        else f"none recorded yet (the next scrape stores them in {env.blobs.root})"
+    )
+    env.say(f"database {payload['database']} · blobs {blobs}")
     env.say(
         f"portals {payload['portals']} ({payload['portals_with_url']} with a URL, "
         f"{payload['portals_enabled']} enabled, {payload['portals_crawled']} crawled) · "

@@ -60,8 +60,10 @@ def worker(
     """
     from harvester.crawling import run_worker
 
+    # The coordinator records the database's blob store; a worker (maybe on another machine,
+    # the store mounted elsewhere) only uses it, or the --blob-store it is given.
     use_proxy(proxy)
-    env = open_env(db, data_dir)
+    env = open_env(db, data_dir, record_blob_store=False)
     env.engine.dispose()
     click.echo(
         f"worker on {mask_url(redis_url)}, database {mask_url(env.db_url)}, data {env.data_dir}",
@@ -75,6 +77,7 @@ def worker(
             once=once,
             idle_timeout=idle_exit,
             say=lambda text: click.echo(text, err=True),
+            blob_root=env.blobs.root,
         )
     except Exception as exc:  # redis unreachable and the like: say so, without passwords
         raise click.ClickException(

@@ -9,6 +9,7 @@ for conditional requests (read once per portal, not once per request).
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,7 +69,8 @@ class CrawlContext:
         distributed: bool = False,
     ) -> None:
         self.engine = make_engine(db_url)
-        self.blobs = BlobStore(Path(data_dir) / "blobs")
+        # The parent command passes the blob store the database records (harvester.crawling).
+        self.blobs = BlobStore(os.environ.get("HARVESTER_BLOB_STORE") or Path(data_dir) / "blobs")
         self.run_id = run_id
         self.since_year = since_year
         # Several worker processes share this run's queue (scrapy-redis): outcomes are merged.

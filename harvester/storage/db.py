@@ -36,6 +36,37 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another backend)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def check_url_usable(url: str) -> None:
+    """Refuse database URLs nothing could be kept in: an in-memory or empty SQLite URL (each
+    process, the crawl's own included, would see its own empty database)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise SchemaError(f"{mask_url(url)} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    memory = (
+        database in ("", ":memory:")
+        or "mode=memory" in database
+        or parsed.query.get("mode") == "memory"
+    )
+    if memory:
+        raise SchemaError(
+            f"{mask_url(url)} is an in-memory SQLite database: nothing would be kept, and the "
+            "crawl process would see another, empty one; give a file instead, e.g. "
+            "--db sqlite:///harvester.sqlite (or omit --db for the data directory's own)"
+        )
+
+
 def make_engine(
     url: str, *, foreign_keys: bool = True, sqlite_begin: str = "IMMEDIATE", **kwargs: Any
 ) -> Engine:

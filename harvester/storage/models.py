@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -254,13 +255,18 @@ class VersionDocument(Base):
 
 
 class ParseResult(Base):
-    """The normalised documents and parsed record of a version, by one parser version."""
+    """One parse of a version: its normalised documents and parsed record.
+
+    Every parse is kept (a reparse adds a row, it never overwrites one); `is_current` marks the
+    one exports and status use, at most one per version.
+    """
 
     __tablename__ = "parse_result"
-    __table_args__ = (UniqueConstraint("version_id", "parser_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("report_version.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("report_version.id", ondelete="CASCADE"), index=True
+    )
     parser_version: Mapped[str] = mapped_column(String(32))
     normalizer_version: Mapped[str] = mapped_column(String(32))
     parsed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -270,6 +276,18 @@ class ParseResult(Base):
     warnings: Mapped[list[str]] = mapped_column(default=list)
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+
+
+class Setting(Base):
+    """A fact about this database, by name; ``blob_store`` is where its blobs live."""
+
+    __tablename__ = "setting"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class RunLock(Base):

@@ -248,6 +248,18 @@ def store_report_version(
     return report, version, created
 
 
+def current_parse(session: Session, version_id: int) -> ParseResult | None:
+    """The parse of a version that exports use: the one marked current, else the newest."""
+    return session.scalars(
+        select(ParseResult)
+        .where(ParseResult.version_id == version_id)
+        .order_by(
+            ParseResult.is_current.desc(), ParseResult.parsed_at.desc(), ParseResult.id.desc()
+        )
+        .limit(1)
+    ).first()
+
+
 def store_parse_result(
     session: Session,
     version: ReportVersion,
@@ -260,32 +272,46 @@ def store_parse_result(
     warnings: list[str],
     ok: bool,
     error: str | None,
+    make_current: bool = True,
+    run_id: int | None = None,
 ) -> ParseResult:
-    """Store the parse of a version by a parser version, replacing an earlier one of the same."""
-    values = {
-        "normalizer_version": normalizer_version,
-        "parsed_at": utcnow(),
-        "normalised": normalised,
-        "record": record,
-        "checks": list(checks),
-        "warnings": list(warnings),
-        "ok": bool(ok),
-        "error": error,
-    }
-    result, created = insert_or_get(
-        session,
-        lambda: ParseResult(version_id=version.id, parser_version=parser_version, **values),
-        lambda: session.scalar(
-            select(ParseResult).where(
-                ParseResult.version_id == version.id, ParseResult.parser_version == parser_version
-            )
-        ),
+    """Add a parse of a version; earlier parses are kept, never overwritten.
+
+    With `make_current` the new result becomes the version's current one (the others are
+    unmarked); without, it is stored for the record (e.g. a regression not accepted) and the
+    current one stays.
+    """
+    result = ParseResult(
+        version_id=version.id,
+        parser_version=parser_version,
+        normalizer_version=normalizer_version,
+        parsed_at=utcnow(),
+        normalised=normalised,
+        record=record,
+        checks=list(checks),
+        warnings=list(warnings),
+        ok=bool(ok),
+        error=error,
+        is_current=False,
+        run_id=run_id,
     )
-    if not created:
-        for key, value in values.items():
-            setattr(result, key, value)
-        session.flush()
+    session.add(result)
+    session.flush()
+    if make_current:
+        mark_current(session, result)
     return result
+
+
+def mark_current(session: Session, result: ParseResult) -> None:
+    """Make `result` the current parse of its version (and no other)."""
+    session.execute(
+        update(ParseResult)
+        .where(ParseResult.version_id == result.version_id, ParseResult.id != result.id)
+        .values(is_current=False)
+        .execution_options(synchronize_session=False)
+    )
+    result.is_current = True
+    session.flush()
 
 
 # --- locks -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ system serves it is its `family` (see harvester.world.families)."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Profile:
 
 PROFILES: tuple[Profile, ...] = (
     Profile(
-        "寿县", "安徽省", "淮南市", "341522", "lonsun", "shouxian",
+        "寿县", "安徽省", "淮南市", "340422", "lonsun", "shouxian",
         ("寿春镇", "正阳关镇", "安丰塘镇"),
         seed=SeedReport("000", "寿县人民政府2020年政府信息公开年度报告", "寿县人民政府", 2020, ("pdf",)),
     ),
@@ -127,6 +127,30 @@ PROFILES: tuple[Profile, ...] = (
         notices=2,
     ),
 )  # fmt: skip
+
+
+def _as_registered(profile: Profile) -> Profile:
+    """The profile with the registry's adcode, province and prefecture for its county: the
+    world files its reports under the division the registry (and so the crawl) knows."""
+    from harvester.registry import registry_rows
+
+    rows = [
+        r
+        for r in registry_rows()
+        if r["county"] == profile.county and r["province"] == profile.province
+    ]
+    if len(rows) != 1:
+        raise ValueError(
+            f"expected one registry row for world county {profile.province} {profile.county}, "
+            f"found {len(rows)}"
+        )
+    row = rows[0]
+    return replace(
+        profile, adcode=row["adcode"], province=row["province"], prefecture=row["prefecture"]
+    )
+
+
+PROFILES = tuple(_as_registered(p) for p in PROFILES)
 
 GENERATED_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt")
 SYLLABLES = "安平临清河阳泉山川宁远丰城华容武陵永和东兴西乡南漳北流长乐青田新化云梦"
