@@ -35,7 +35,7 @@ def crawl_command(
     portal_ids: list[int],
     run_id: int,
     since_year: int | None = None,
-    distributed: dict[str, Any] | None = None,
+    distributed: dict[str, str] | None = None,
 ) -> list[str]:
     """The child's command line; the database and Redis URLs are not on it (see `crawl_env`)."""
     command = [
@@ -58,8 +58,8 @@ def crawl_command(
 
 def crawl_env(
     db_url: str,
-    distributed: dict[str, Any] | None = None,
-    settings: dict[str, Any] | None = None,
+    distributed: dict[str, str] | None = None,
+    settings: dict[str, object] | None = None,
     blob_root: Path | None = None,
 ) -> dict[str, str]:
     """The child's environment: ours plus the database (and Redis) URL, which may carry a
@@ -84,8 +84,8 @@ def run_crawl(
     portal_ids: list[int],
     run_id: int,
     since_year: int | None = None,
-    distributed: dict[str, Any] | None = None,
-    settings: dict[str, Any] | None = None,
+    distributed: dict[str, str] | None = None,
+    settings: dict[str, object] | None = None,
     blob_root: Path | None = None,
 ) -> int:
     """Crawl the portals in a child process (Scrapy's reactor cannot restart); its exit code.

@@ -21,6 +21,7 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harvester.parser.types import Check, Record
 from harvester.storage.models import ParseResult, Portal, Report, ReportVersion
 from harvester.summary import latest_parse, latest_version
 
@@ -76,7 +77,7 @@ BATCH = 200
 
 
 @cache
-def record_schema() -> dict[str, Any]:
+def record_schema() -> Record:
     text = resources.files("harvester").joinpath("schema/record.schema.json").read_text("utf-8")
     return json.loads(text)
 
@@ -89,14 +90,14 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def validate_record(record: dict[str, Any]) -> None:
+def validate_record(record: Record) -> None:
     """Raise jsonschema.ValidationError when the record breaks the public contract."""
     error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
     if error is not None:
         raise error
 
 
-def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> Record:
     if "$ref" in node:
         ref = node["$ref"].split("/")[-1]
         return schema.get("$defs", schema.get("definitions", {}))[ref]
@@ -157,14 +158,14 @@ def column_kind(column: str) -> str:
     return _cell_types().get(column, "string")
 
 
-def flatten(record: dict[str, Any]) -> dict[str, Any]:
+def flatten(record: Record) -> dict[str, object]:
     """One CSV row: metadata, every table cell as `section.row.column`, check summary.
 
     A cell the report leaves blank, or a table the report does not have, is None (an empty
     CSV cell), never 0.
     """
     parse = record.get("parse") or {}
-    row: dict[str, Any] = {
+    row: dict[str, object] = {
         key: parse.get(key.split(".", 1)[1]) if key.startswith("parse.") else record.get(key)
         for key in META_COLUMNS
     }
@@ -185,7 +186,7 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def carryover_check(record: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any] | None:
+def carryover_check(record: Record, previous: Record) -> Check | None:
     """二、上年结转 of this report against 四、结转下年度继续办理 of the same agency's report for
     the previous year, per applicant column; None when no column can be compared."""
     this = (record.get("applications") or {}).get("carried_over")
@@ -244,7 +245,7 @@ def report_key(
 
 def _identity(
     report: Report, portal: Portal | None, ordinal: int, parse: ParseResult
-) -> dict[str, Any]:
+) -> Record:
     return {
         "report_id": report_key(
             adcode=portal.adcode if portal else None,
@@ -272,8 +273,8 @@ class ExportStats:
 
 
 def _previous_record(
-    session: Session, report: Report, cache_: dict[tuple[int, str, int], dict[str, Any] | None]
-) -> dict[str, Any] | None:
+    session: Session, report: Report, cache_: dict[tuple[int, str, int], Record | None]
+) -> Record | None:
     key = (report.portal_id, report.agency, report.year - 1)
     if key not in cache_:
         previous = session.scalar(
@@ -298,7 +299,7 @@ def iter_records(
     all_versions: bool = False,
     history: bool = False,
     stats: ExportStats | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Record]:
     """Parsed records, the newest version of each report unless `all_versions` (then every
     version, newest first), each from the current parse of that version (with `history`,
     every stored parse of it, the current one first, then the earlier ones newest first).
@@ -321,7 +322,7 @@ def iter_records(
         query = query.where(Report.year.in_(years))
     query = query.order_by(Portal.adcode, Portal.county, Report.agency, Report.year, Report.id)
     report_ids = list(session.scalars(query))
-    previous_cache: dict[tuple[int, str, int], dict[str, Any] | None] = {}
+    previous_cache: dict[tuple[int, str, int], Record | None] = {}
     for start in range(0, len(report_ids), BATCH):
         for report_id in report_ids[start : start + BATCH]:
             report = session.get(Report, report_id)

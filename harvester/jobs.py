@@ -41,6 +41,7 @@ from harvester.storage.repo import (
     release_lock,
     start_run,
 )
+from harvester.storage.types import Failure
 from harvester.version import code_version
 
 LOCK_NAME = "crawl"
@@ -87,8 +88,8 @@ class JobResult:
     run_id: int
     outcome: str
     crawl_process_exit_code: int
-    counts: dict[str, Any]
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, object]
+    failures: list[Failure] = field(default_factory=list)
     portal_outcomes: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -116,9 +117,9 @@ def pending_versions(session: Session, portal_ids: list[int]) -> list[ReportVers
     return list(session.scalars(query))
 
 
-def _portal_outcomes(session: Session, run_id: int) -> tuple[dict[int, str], list[dict[str, Any]]]:
+def _portal_outcomes(session: Session, run_id: int) -> tuple[dict[int, str], list[Failure]]:
     outcomes: dict[int, str] = {}
-    failures: list[dict[str, Any]] = []
+    failures: list[Failure] = []
     for portal_run in session.scalars(select(PortalRun).where(PortalRun.run_id == run_id)):
         outcomes[portal_run.portal_id] = portal_run.outcome
         portal = session.get(Portal, portal_run.portal_id)
@@ -136,13 +137,13 @@ def run_job(
     blobs: Any,
     *,
     kind: str,
-    arguments: dict[str, Any],
+    arguments: dict[str, object],
     portal_ids: list[int],
     since_year: int | None = None,
-    distributed: dict[str, Any] | None = None,
+    distributed: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
     console: Console | None = None,
-    crawl_settings: dict[str, Any] | None = None,
+    crawl_settings: dict[str, object] | None = None,
     parse_phase: Callable[[int], Any] | None = None,
 ) -> JobResult:
     """Crawl the portals, parse what is new, record the run; raises LockedError when busy.
@@ -159,8 +160,8 @@ def run_job(
         run_id = run.id
         close_abandoned_runs(session, run_id)
     outcome = "failed"
-    counts: dict[str, Any] = {}
-    failures: list[dict[str, Any]] = []
+    counts: dict[str, object] = {}
+    failures: list[Failure] = []
     portal_outcomes: dict[int, str] = {}
     exit_code = -1
     try:
@@ -243,12 +244,12 @@ def _crawl_and_parse(
     run_id: int,
     portal_ids: list[int],
     since_year: int | None,
-    distributed: dict[str, Any] | None,
+    distributed: dict[str, str] | None,
     progress: Callable[[str], None] | None,
     console: Console | None,
-    crawl_settings: dict[str, Any] | None,
+    crawl_settings: dict[str, object] | None,
     parse_phase: Callable[[int], Any] | None,
-) -> tuple[int, ProcessCounts, dict[int, str], list[dict[str, Any]], Path]:
+) -> tuple[int, ProcessCounts, dict[int, str], list[Failure], Path]:
     log_path = crawl_log_path(data_dir, run_id)
     exit_code = run_with_progress(
         lambda: run_crawl(

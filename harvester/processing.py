@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +24,7 @@ from harvester.normalize import (
 from harvester.normalize.core import check_size
 from harvester.parser import PARSER_VERSION, Context, parse_document
 from harvester.parser.completeness import is_read
-from harvester.parser.types import DocumentEntry
+from harvester.parser.types import DocumentEntry, Record
 from harvester.pictured import mark_record, with_pictures
 from harvester.storage.blobs import BlobError, BlobStore
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
@@ -48,6 +47,16 @@ class BlobUnavailable(RuntimeError):
     than record the document as unreadable (which would replace a good result)."""
 
 
+class Regression(TypedDict):
+    """A new parse that reads less than the current one (kept back unless accepted)."""
+
+    version_id: int
+    title: str
+    worse: list[str]
+    kept_parse: int
+    accepted: bool
+
+
 @dataclass
 class ProcessCounts:
     versions: int = 0
@@ -58,7 +67,7 @@ class ProcessCounts:
     new_results: int = 0  # stored and made current
     unchanged: int = 0  # the same as the current result: nothing stored
     failures: list[dict[str, str]] = field(default_factory=list)
-    regressions: list[dict[str, Any]] = field(default_factory=list)
+    regressions: list[Regression] = field(default_factory=list)
     accepted_regressions: int = 0
 
 
@@ -156,7 +165,7 @@ def parse_candidates(normalised: list[NormalisedDocument]) -> list[Document]:
     return joined + others
 
 
-def _table_score(record: dict[str, Any]) -> int:
+def _table_score(record: Record) -> int:
     score = sum(1 for key in TABLE_KEYS if record.get(key))
     return score * 10 + (1 if record.get("era") else 0)
 
@@ -194,7 +203,7 @@ def document_entries(documents: Iterable[VersionDocument]) -> list[DocumentEntry
 
 def parse_version(
     session: Session, blobs: BlobStore, version: ReportVersion
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+) -> tuple[Record, list[dict[str, object]], list[str]]:
     """Normalise every document of a version and parse the one that holds the tables.
 
     Returns (record, normalised documents as dicts, errors). The article page supplies the
@@ -217,9 +226,9 @@ def parse_version(
         or (report.title if report else None),
         "published": page.published if page else None,
     }
-    best: dict[str, Any] | None = None
+    best: Record | None = None
     candidates = parse_candidates(normalised)
-    article_record: dict[str, Any] | None = None
+    article_record: Record | None = None
     for n, candidate in enumerate(candidates):
         record = parse_document(candidate, **context)
         if n == 0 and candidate.source_format == "html":
@@ -248,10 +257,10 @@ def parse_version(
 def _with_pictures(
     normalised: list[NormalisedDocument],
     candidates: list[Document],
-    article_record: dict[str, Any] | None,
-    best: dict[str, Any] | None,
+    article_record: Record | None,
+    best: Record | None,
     context: Context,
-) -> dict[str, Any] | None:
+) -> Record | None:
     """The record of the article with its pictures read in place (harvester.pictured) when
     the report has image documents and no other document reads better."""
     images = [n for n in normalised if n.document.role == "image"]
@@ -275,7 +284,7 @@ def _with_pictures(
     return record
 
 
-def hard_checks_ok(record: dict[str, Any]) -> bool:
+def hard_checks_ok(record: Record) -> bool:
     return all(c["ok"] for c in record.get("checks", []) if c["rule"] in HARD_RULES)
 
 
@@ -299,7 +308,7 @@ def missing_blobs(session: Session, blobs: BlobStore, version_ids: list[int]) ->
     return missing
 
 
-def result_figures(record: dict[str, Any], error: str | None) -> dict[str, int]:
+def result_figures(record: Record, error: str | None) -> dict[str, int]:
     """What a regression is measured by: tables read, unreadable documents, failed checks."""
     warnings = record.get("warnings") or []
     return {
@@ -374,7 +383,7 @@ def process_versions(
                 result_figures(record, error),
             )
             if worse:
-                entry = {
+                entry: Regression = {
                     "version_id": version.id,
                     "title": title,
                     "worse": worse,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -19,6 +18,7 @@ from harvester.storage.models import (
     ReportVersion,
     VersionDocument,
 )
+from harvester.storage.types import Failure
 
 # A report "has tables" when any of sections 二, 三, 四 was read (as harvester.processing counts).
 TABLE_KEYS = ("proactive", "applications", "review_litigation")
@@ -49,7 +49,7 @@ def latest_parse(session: Session, version_id: int) -> ParseResult | None:
 
 def report_rows(
     session: Session, portal_id: int, run_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[dict[str, object]]:
     rows = []
     reports = session.scalars(
         select(Report).where(Report.portal_id == portal_id).order_by(Report.agency, Report.year)
@@ -103,9 +103,9 @@ def _portal_failures(
     session: Session,
     portal: Portal,
     run_id: int | None,
-    failures: list[dict[str, Any]],
+    failures: list[Failure],
     name_is_unique: bool,
-) -> list[dict[str, Any]]:
+) -> list[dict[str, object]]:
     """The failures of a run that concern this portal. They name the portal by county (or by
     id); when two portals of the run share a county name (朝阳区), the portal's own
     PortalRun record says which failures are its."""
@@ -121,8 +121,8 @@ def _portal_failures(
 
 
 def portal_summary(
-    session: Session, portal_ids: list[int], run_id: int | None, failures: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    session: Session, portal_ids: list[int], run_id: int | None, failures: list[Failure]
+) -> list[dict[str, object]]:
     """Per portal: where it is, its reports (see report_rows) and the run's failures on it."""
     portals = [p for p in (session.get(Portal, pid) for pid in portal_ids) if p is not None]
     names = Counter(p.county for p in portals)
@@ -159,7 +159,7 @@ def portal_summary(
     return out
 
 
-def _no_failure(row: dict[str, Any]) -> str:
+def _no_failure(row: dict[str, object]) -> str:
     if not row["tables"]:
         return "no tables"
     if not row["read"]:
@@ -169,7 +169,7 @@ def _no_failure(row: dict[str, Any]) -> str:
     return "none"
 
 
-def render_summary(console: Console, summary: list[dict[str, Any]]) -> None:
+def render_summary(console: Console, summary: list[dict[str, object]]) -> None:
     for portal in summary:
         table = Table(
             title=f"{portal['province']} {portal['prefecture'] or ''} {portal['county']} — {len(portal['reports'])} reports",

@@ -25,6 +25,7 @@ from harvester.export import (
     iter_records,
     validate_record,
 )
+from harvester.parser.types import Record
 from harvester.registry import resolve
 from harvester.storage.db import session_scope
 from harvester.storage.models import Report
@@ -79,7 +80,7 @@ def _destination(
         partial.unlink(missing_ok=True)
 
 
-def _valid(records: Iterator[dict[str, Any]], invalid: list[str]) -> Iterator[dict[str, Any]]:
+def _valid(records: Iterator[Record], invalid: list[str]) -> Iterator[Record]:
     """The records that keep the public schema; the others are listed with the reason."""
     for record in records:
         try:
@@ -93,7 +94,7 @@ def _valid(records: Iterator[dict[str, Any]], invalid: list[str]) -> Iterator[di
         yield record
 
 
-def _write_jsonl(stream: IO[str], records: Iterator[dict[str, Any]]) -> int:
+def _write_jsonl(stream: IO[str], records: Iterator[Record]) -> int:
     n = 0
     for record in records:
         stream.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -101,7 +102,7 @@ def _write_jsonl(stream: IO[str], records: Iterator[dict[str, Any]]) -> int:
     return n
 
 
-def _write_csv(stream: IO[str], records: Iterator[dict[str, Any]]) -> int:
+def _write_csv(stream: IO[str], records: Iterator[Record]) -> int:
     writer: csv.DictWriter[str] | None = None
     n = 0
     for record in records:
@@ -120,13 +121,13 @@ def parquet_schema() -> Any:
     return pa.schema([(c, types[column_kind(c)]) for c in flat_columns()])
 
 
-def _write_parquet(path: Path, records: Iterator[dict[str, Any]]) -> int:
+def _write_parquet(path: Path, records: Iterator[Record]) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = parquet_schema()
     writer: pq.ParquetWriter | None = None
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, object]] = []
     n = 0
 
     def flush() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
@@ -44,7 +43,7 @@ def _reasons(portal_run: PortalRun) -> list[str]:
     return reasons
 
 
-def report_figures(session: Session, portal_ids: list[int] | None) -> dict[str, Any]:
+def report_figures(session: Session, portal_ids: list[int] | None) -> dict[str, object]:
     """Reports by the state of their newest version's current parse, overall and per portal."""
     query = select(Report.id, Report.portal_id)
     if portal_ids is not None:
@@ -108,7 +107,7 @@ def last_portal_runs(
     return [(portal_run, portal, run) for portal_run, portal, run in rows]
 
 
-def reachability(session: Session, portal_ids: list[int] | None) -> dict[str, Any]:
+def reachability(session: Session, portal_ids: list[int] | None) -> dict[str, object]:
     """`harvester portals check` results of the enabled portals with a URL, by result."""
     query = select(Portal.check_result, func.count(), func.min(Portal.checked_at)).where(
         Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != ""
@@ -127,7 +126,7 @@ def reachability(session: Session, portal_ids: list[int] | None) -> dict[str, An
 
 def status_payload(
     session: Session, db_url: str, portal_ids: list[int] | None, n_runs: int
-) -> dict[str, Any]:
+) -> dict[str, object]:
     portal_query = select(func.count()).select_from(Portal)
     if portal_ids is not None:
         portal_query = portal_query.where(Portal.id.in_(portal_ids))
@@ -196,7 +195,7 @@ def _when(value: str | None) -> str:
     return value[:16].replace("T", " ") if value else "—"
 
 
-def _counts_text(counts: dict[str, Any] | None) -> str:
+def _counts_text(counts: dict[str, object] | None) -> str:
     """The run's figures, numbers only (paths and versions are in the JSON)."""
     return ", ".join(
         f"{k.replace('_', ' ')} {v}"

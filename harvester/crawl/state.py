@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NotRequired, TypedDict
 
-
-class Failure(TypedDict):
-    """One reason a portal's crawl missed something, with the URL it concerns."""
-
-    reason: str
-    url: NotRequired[str]
-    coverage: NotRequired[bool]  # a gap in coverage (bodies not reached), not a fetch error
+from harvester.storage.types import Failure
 
 
 @dataclass

@@ -7,7 +7,6 @@ Every table here is created and changed only by the Alembic migrations in ``migr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from harvester.storage.types import UTCDateTime, utcnow
+from harvester.parser.types import Check, Record
+from harvester.storage.types import Failure, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,10 +55,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
         datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-        list[Any]: JSON(),
         list[str]: JSON(),
-        list[dict[str, Any]]: JSON(),
     }
 
 
@@ -85,7 +82,7 @@ class Portal(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     allowed_hosts: Mapped[list[str]] = mapped_column(default=list)
-    selectors: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    selectors: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(8), default="seed")
     # Where home_url came from ("registry.csv: <its source>", "user", "check": a move found
     # by `harvester portals check --follow-moves`) and when a check last found it answering.
@@ -118,13 +115,13 @@ class CrawlRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    arguments: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     code_version: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
-    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    counts: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     outcome: Mapped[str] = mapped_column(String(16), default="running")
-    failures: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    failures: Mapped[list[Failure]] = mapped_column(JSON, default=list)
     pid: Mapped[int | None] = mapped_column(Integer)
     host: Mapped[str | None] = mapped_column(String(255))
 
@@ -141,7 +138,7 @@ class PortalRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     reports_found: Mapped[int] = mapped_column(Integer, default=0)
     documents: Mapped[int] = mapped_column(Integer, default=0)
-    failures: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    failures: Mapped[list[Failure]] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
 
@@ -178,8 +175,8 @@ class Fetch(Base):
     final_url: Mapped[str | None] = mapped_column(Text)
     method: Mapped[str] = mapped_column(String(8), default="GET")
     status: Mapped[int | None] = mapped_column(Integer)
-    request_headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    response_headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    request_headers: Mapped[dict[str, str | list[str]]] = mapped_column(JSON, default=dict)
+    response_headers: Mapped[dict[str, str | list[str]]] = mapped_column(JSON, default=dict)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     bytes: Mapped[int | None] = mapped_column(BigInteger)
@@ -270,9 +267,9 @@ class ParseResult(Base):
     parser_version: Mapped[str] = mapped_column(String(32))
     normalizer_version: Mapped[str] = mapped_column(String(32))
     parsed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    normalised: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    record: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    checks: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    normalised: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    record: Mapped[Record] = mapped_column(JSON, default=dict)
+    checks: Mapped[list[Check]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(default=list)
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from harvester.items import ReportDocument
+from harvester.parser.types import Check, Record
 from harvester.storage.models import (
     DOCUMENT_ROLES,
     RUN_KINDS,
@@ -33,7 +34,7 @@ from harvester.storage.models import (
     VersionDocument,
 )
 from harvester.storage.rows import insert_or_get
-from harvester.storage.types import utcnow
+from harvester.storage.types import Failure, utcnow
 
 LOCK_STALE_AFTER = timedelta(minutes=30)
 
@@ -42,7 +43,7 @@ LOCK_STALE_AFTER = timedelta(minutes=30)
 
 
 def start_run(
-    session: Session, kind: str, arguments: dict[str, Any], code_version: str
+    session: Session, kind: str, arguments: dict[str, object], code_version: str
 ) -> CrawlRun:
     """Record that a run started (outcome ``running``); the row has its id on return."""
     if kind not in RUN_KINDS:
@@ -67,8 +68,8 @@ def finish_run(
     session: Session,
     run: CrawlRun,
     outcome: str,
-    counts: dict[str, Any],
-    failures: list[dict[str, Any]],
+    counts: dict[str, object],
+    failures: list[Failure],
 ) -> CrawlRun:
     """Record how a run ended: outcome, counts and every failure with its reason."""
     if outcome not in RUN_OUTCOMES or outcome == "running":
@@ -266,9 +267,9 @@ def store_parse_result(
     *,
     parser_version: str,
     normalizer_version: str,
-    normalised: dict[str, Any],
-    record: dict[str, Any],
-    checks: list[dict[str, Any]],
+    normalised: dict[str, object],
+    record: Record,
+    checks: list[Check],
     warnings: list[str],
     ok: bool,
     error: str | None,

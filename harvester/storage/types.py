@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -44,3 +44,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Failure(TypedDict):
+    """One reason a run or a portal's crawl missed something (run and portal_run rows)."""
+
+    reason: str
+    url: NotRequired[str]  # the URL it concerns
+    portal: NotRequired[str | int]  # in a run's list: the portal it concerns
+    coverage: NotRequired[bool]  # a gap in coverage (bodies not reached), not a fetch error
