@@ -272,21 +272,27 @@ class ExportStats:
     unparsed: list[str] = field(default_factory=list)
 
 
+def previous_year_record(session: Session, report: Report) -> Record | None:
+    """The current record of the same body's report for the year before (the carry-over
+    check compares the two)."""
+    previous = session.scalar(
+        select(Report).where(
+            Report.portal_id == report.portal_id,
+            Report.agency == report.agency,
+            Report.year == report.year - 1,
+        )
+    )
+    version = latest_version(session, previous.id) if previous else None
+    parse = latest_parse(session, version.id) if version else None
+    return parse.record if parse else None
+
+
 def _previous_record(
     session: Session, report: Report, cache_: dict[tuple[int, str, int], Record | None]
 ) -> Record | None:
     key = (report.portal_id, report.agency, report.year - 1)
     if key not in cache_:
-        previous = session.scalar(
-            select(Report).where(
-                Report.portal_id == report.portal_id,
-                Report.agency == report.agency,
-                Report.year == report.year - 1,
-            )
-        )
-        version = latest_version(session, previous.id) if previous else None
-        parse = latest_parse(session, version.id) if version else None
-        cache_[key] = parse.record if parse else None
+        cache_[key] = previous_year_record(session, report)
     return cache_[key]
 
 

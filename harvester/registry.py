@@ -108,13 +108,18 @@ def same_prefecture(given: str, name: str | None) -> bool:
 # --- the packaged registry ----------------------------------------------------------------
 
 
-class RegistryRow(TypedDict):
-    """A row of registry.csv, typed as the portal table takes it."""
+class Place(TypedDict):
+    """Where a portal is: its division code and names."""
 
     adcode: str | None
     province: str
     prefecture: str | None
     county: str
+
+
+class PortalSettings(Place):
+    """A portal's registry settings, as registry.csv and the portal table hold them."""
+
     home_url: str | None
     family: str | None
     column_urls: list[str]
@@ -124,6 +129,10 @@ class RegistryRow(TypedDict):
     notes: str
     source: str
     url_source: str | None
+
+
+class RegistryRow(PortalSettings):
+    """A row of registry.csv, typed as the portal table takes it."""
 
 
 class PortalCheck(TypedDict):
@@ -135,24 +144,11 @@ class PortalCheck(TypedDict):
     final_url: str | None
 
 
-class PortalData(TypedDict):
+class PortalData(PortalSettings):
     """A portal row as plain data (for --json and for callers that outlive the session)."""
 
     id: int
-    adcode: str | None
-    province: str
-    prefecture: str | None
-    county: str
-    home_url: str | None
-    family: str | None
-    column_urls: list[str]
-    encoding: str | None
-    needs_browser: bool
-    enabled: bool
-    notes: str
     allowed_hosts: list[str]
-    source: str
-    url_source: str | None
     url_verified_at: datetime | None
     check: PortalCheck | None
     proxy: str | None
@@ -335,14 +331,20 @@ def _county_keys(county: str) -> set[str]:
     return {short, short.removesuffix("族")} if len(short) > 2 else {short}
 
 
-def portal_dict(portal: Portal) -> PortalData:
-    """A portal as plain data (for --json and for callers that outlive the session)."""
+def portal_place(portal: Portal) -> Place:
     return {
-        "id": portal.id,
         "adcode": portal.adcode,
         "province": portal.province,
         "prefecture": portal.prefecture,
         "county": portal.county,
+    }
+
+
+def portal_dict(portal: Portal) -> PortalData:
+    """A portal as plain data (for --json and for callers that outlive the session)."""
+    return {
+        "id": portal.id,
+        **portal_place(portal),
         "home_url": portal.home_url,
         "family": portal.family,
         "column_urls": list(portal.column_urls or []),
@@ -422,3 +424,31 @@ def add_outside_body(
     session.add(portal)
     session.flush()
     return portal
+
+
+def portals_matching(
+    session: Session,
+    province: str | None,
+    only: tuple[str, ...] | list[str],
+    include_disabled: bool = False,
+) -> list[Portal]:
+    """The registry's portals with a URL, of `province` (if given) and among the `only`
+    names or adcodes (if given), in id order. An `only` name that does not name exactly one
+    portal raises ValueError saying so."""
+    query = select(Portal).where(Portal.home_url.is_not(None), Portal.home_url != "")
+    if not include_disabled:
+        query = query.where(Portal.enabled.is_(True))
+    portals = [
+        p
+        for p in session.scalars(query.order_by(Portal.id))
+        if not province or same_province(province, p.province)
+    ]
+    if only:
+        wanted: set[int] = set()
+        for name in only:
+            found = resolve(session, name, province=province)
+            if len(found) != 1:
+                raise ValueError(f"--only {name!r} matches {len(found)} portals; use an adcode")
+            wanted.add(found[0].id)
+        portals = [p for p in portals if p.id in wanted]
+    return portals

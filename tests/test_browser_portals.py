@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from local_crawl import FAST, add_portals
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -28,7 +29,6 @@ from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope, upgrade_to_head
 from harvester.storage.models import (
     Fetch,
-    Portal,
     PortalRun,
     Report,
     ReportVersion,
@@ -38,13 +38,6 @@ from harvester.storage.repo import start_run
 from harvester.world import World, start_world
 
 BROWSER_PORTALS = ("德清县", "临朐县")
-FAST = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "RETRY_BACKOFF_BASE": 0.1,
-    "LOG_LEVEL": "INFO",
-}
 
 
 class LoggingProxy(BaseHTTPRequestHandler):
@@ -93,13 +86,8 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     engine = make_engine(database_url)
     patch = pytest.MonkeyPatch()
     try:
-        ids: dict[str, int] = {}
-        with session_scope(engine) as session:
-            for spec in world.portals:
-                portal = Portal(province="世界省", county=spec.county, home_url=spec.home_url)
-                session.add(portal)
-                session.flush()
-                ids[spec.county] = portal.id
+        homes = {spec.county: spec.home_url for spec in world.portals}
+        ids = add_portals(engine, homes, "世界省", county="{}")
         portal_ids = list(ids.values())
         proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
         for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):

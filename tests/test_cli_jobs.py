@@ -21,6 +21,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
+from cli_run import cli_environment
 from portal_server import PortalServer
 from sqlalchemy import create_engine, func, select
 from stored_reports import harvester
@@ -31,10 +32,6 @@ from harvester.storage.models import Blob, CrawlRun, Fetch, Report, ReportVersio
 from harvester.synth import report_document
 from harvester.world.seed_reports import SEED_DIR as SEEDS
 from harvester.writers import render_html
-
-FAST_SETTINGS = json.dumps(
-    {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
-)
 
 
 def seed_text(prefix: str) -> str:
@@ -108,16 +105,7 @@ def county_site(county: str, reports: dict[int, bytes]) -> dict[str, tuple[bytes
 
 @pytest.fixture
 def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "HARVESTER_DATABASE_URL": database_url,
-            "HARVESTER_DATA_DIR": str(tmp_path / "data"),
-            "HARVESTER_SCRAPY_SETTINGS": FAST_SETTINGS,
-            "COLUMNS": "200",
-        }
-    )
-    return env
+    return cli_environment(database_url, tmp_path / "data")
 
 
 @pytest.fixture

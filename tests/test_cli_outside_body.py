@@ -10,26 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_run import cli_environment
 from portal_server import PortalServer, page
-from test_cli_jobs import FAST_SETTINGS, harvester, report_page
+from test_cli_jobs import harvester, report_page
 
 NAME = "合肥高新区"
 
 
 @pytest.fixture
 def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    import os
-
-    env = dict(os.environ)
-    env.update(
-        {
-            "HARVESTER_DATABASE_URL": database_url,
-            "HARVESTER_DATA_DIR": str(tmp_path / "data"),
-            "HARVESTER_SCRAPY_SETTINGS": FAST_SETTINGS,
-            "COLUMNS": "200",
-        }
-    )
-    return env
+    return cli_environment(database_url, tmp_path / "data")
 
 
 @pytest.fixture

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
+import shlex
 import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_run import Run, cli_runner
 
 from harvester.registry import registry_rows
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
 def harvester(database_url: str, tmp_path: Path) -> Run:
-    env = dict(os.environ)
-    env.update(HARVESTER_DATABASE_URL=database_url, HARVESTER_DATA_DIR=str(tmp_path / "data"))
-
-    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", "from harvester.cli import main; main()", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == code, (args, done.stdout, done.stderr)
-        return done
-
-    # `portals list/show` create nothing: the database is made by a command that stores.
+    run = cli_runner(database_url, tmp_path / "data", {}, timeout=120)
     run("db", "upgrade")
     return run
 
@@ -51,7 +34,9 @@ def test_help_of_every_command_has_examples(harvester: Run) -> None:
 
 def test_list_filters(harvester: Run) -> None:
     rows = registry_rows()
-    huainan = harvester("portals", "list", "--province", "安徽", "--prefecture", "淮南市", "--json").stdout
+    huainan = harvester(
+        "portals", "list", "--province", "安徽", "--prefecture", "淮南市", "--json"
+    ).stdout
     payload = json.loads(huainan)
     expected = [r for r in rows if r["province"] == "安徽省" and r["prefecture"] == "淮南市"]
     assert payload["total"] == payload["shown"] == len(expected) > 1
@@ -59,7 +44,9 @@ def test_list_filters(harvester: Run) -> None:
     assert {"adcode": "340422", "county": "寿县"}.items() <= next(
         p for p in payload["portals"] if p["county"] == "寿县"
     ).items()
-    assert [p["adcode"] for p in payload["portals"]] == sorted(p["adcode"] for p in payload["portals"])
+    assert [p["adcode"] for p in payload["portals"]] == sorted(
+        p["adcode"] for p in payload["portals"]
+    )
 
     missing = _json(harvester("portals", "list", "--without-url", "--limit", "0", "--json"))
     assert missing["total"] == missing["shown"] == sum(1 for r in rows if not r["home_url"]) > 0
@@ -69,12 +56,20 @@ def test_list_filters(harvester: Run) -> None:
     assert limited["shown"] == 5 and limited["total"] == sum(1 for r in rows if r["home_url"])
 
     human = harvester("portals", "list", "--province", "北京").stdout
-    assert "朝阳区" in human and f"of {sum(1 for r in rows if r['province'] == '北京市')} portals" in human
+    assert (
+        "朝阳区" in human
+        and f"of {sum(1 for r in rows if r['province'] == '北京市')} portals" in human
+    )
 
 
 def test_show_unknown_and_ambiguous_names(harvester: Run) -> None:
     (shou,) = _json(harvester("portals", "show", "寿", "--json"))
-    assert (shou["adcode"], shou["county"], shou["source"], shou["reports"]) == ("340422", "寿县", "seed", 0)
+    assert (shou["adcode"], shou["county"], shou["source"], shou["reports"]) == (
+        "340422",
+        "寿县",
+        "seed",
+        0,
+    )
     both = _json(harvester("portals", "show", "朝阳区", "--json"))
     assert sorted(p["province"] for p in both) == ["北京市", "吉林省"]
     (beijing,) = _json(harvester("portals", "show", "朝阳区", "--province", "北京", "--json"))
@@ -91,19 +86,50 @@ def test_set_marks_user_rows_that_reseeding_keeps(harvester: Run) -> None:
     harvester("portals", "set", "寿县", "--url", "ftp://x", code=2)
     changed = _json(
         harvester(
-            "portals", "set", "寿县", "--url", "https://new.shouxian.gov.cn/", "--family", "lonsun",
-            "--column-url", "https://new.shouxian.gov.cn/public/column/1?type=3",
-            "--needs-browser", "--disable", "--notes", "moved in 2026", "--json",
+            "portals",
+            "set",
+            "寿县",
+            "--url",
+            "https://new.shouxian.gov.cn/",
+            "--family",
+            "lonsun",
+            "--column-url",
+            "https://new.shouxian.gov.cn/public/column/1?type=3",
+            "--needs-browser",
+            "--disable",
+            "--notes",
+            "moved in 2026",
+            "--json",
         )
     )
     assert changed["source"] == "user" and changed["enabled"] is False
-    assert _json(harvester("portals", "seed", "--json")) == {"added": 0, "total": len(registry_rows())}
+    assert _json(harvester("portals", "seed", "--json")) == {
+        "added": 0,
+        "total": len(registry_rows()),
+    }
     (shou,) = _json(harvester("portals", "show", "340422", "--json"))
-    assert (shou["home_url"], shou["family"], shou["column_urls"], shou["needs_browser"], shou["enabled"], shou["notes"], shou["source"]) == (
-        "https://new.shouxian.gov.cn/", "lonsun", ["https://new.shouxian.gov.cn/public/column/1?type=3"],
-        True, False, "moved in 2026", "user",
+    assert (
+        shou["home_url"],
+        shou["family"],
+        shou["column_urls"],
+        shou["needs_browser"],
+        shou["enabled"],
+        shou["notes"],
+        shou["source"],
+    ) == (
+        "https://new.shouxian.gov.cn/",
+        "lonsun",
+        ["https://new.shouxian.gov.cn/public/column/1?type=3"],
+        True,
+        False,
+        "moved in 2026",
+        "user",
     )
-    cleared = _json(harvester("portals", "set", "340422", "--family", "", "--no-column-urls", "--enable", "--json"))
+    cleared = _json(
+        harvester(
+            "portals", "set", "340422", "--family", "", "--no-column-urls", "--enable", "--json"
+        )
+    )
     assert (cleared["family"], cleared["column_urls"], cleared["enabled"]) == (None, [], True)
     harvester("portals", "set", "朝阳区", "--province", "北京市", "--encoding", "gb18030")
     (beijing,) = _json(harvester("portals", "show", "110105", "--json"))
@@ -115,25 +141,56 @@ def test_set_marks_user_rows_that_reseeding_keeps(harvester: Run) -> None:
 def test_add_a_portal_the_registry_lacks(harvester: Run) -> None:
     added = _json(
         harvester(
-            "portals", "add", "--province", "海南", "--prefecture", "三沙", "--county", "永乐区",
-            "--url", "https://yongle.example.gov.cn/", "--family", "trs", "--json",
+            "portals",
+            "add",
+            "--province",
+            "海南",
+            "--prefecture",
+            "三沙",
+            "--county",
+            "永乐区",
+            "--url",
+            "https://yongle.example.gov.cn/",
+            "--family",
+            "trs",
+            "--json",
         )
     )
-    assert (added["province"], added["prefecture"], added["county"], added["source"], added["adcode"]) == (
-        "海南省", "三沙市", "永乐区", "user", None
-    )
+    assert (
+        added["province"],
+        added["prefecture"],
+        added["county"],
+        added["source"],
+        added["adcode"],
+    ) == ("海南省", "三沙市", "永乐区", "user", None)
     (found,) = _json(harvester("portals", "show", "永乐", "--json"))
     assert found["id"] == added["id"] and found["home_url"] == "https://yongle.example.gov.cn/"
     again = harvester(
-        "portals", "add", "--province", "海南省", "--prefecture", "三沙市", "--county", "永乐区",
-        "--url", "https://yongle.example.gov.cn/", code=2,
+        "portals",
+        "add",
+        "--province",
+        "海南省",
+        "--prefecture",
+        "三沙市",
+        "--county",
+        "永乐区",
+        "--url",
+        "https://yongle.example.gov.cn/",
+        code=2,
     )
     assert "already in the registry" in again.stderr
     clash = harvester(
-        "portals", "add", "--province", "安徽省", "--county", "某县", "--adcode", "340422",
-        "--url", "https://x.gov.cn/", code=2,
+        *shlex.split(
+            "portals add --province 安徽省 --county 某县 --adcode 340422 --url https://x.gov.cn/"
+        ),
+        code=2,
     )
     assert "adcode 340422 is already" in clash.stderr
-    harvester("portals", "add", "--province", "安徽省", "--county", "某县", "--adcode", "3404", "--url", "https://x.gov.cn/", code=2)
+    harvester(
+        *shlex.split(
+            "portals add --province 安徽省 --county 某县 --adcode 3404 --url https://x.gov.cn/"
+        ),
+        code=2,
+    )
     total = _json(harvester("portals", "list", "--limit", "1", "--json"))["total"]
     assert total == len(registry_rows()) + 1

@@ -4,17 +4,13 @@ recorded: each a subprocess on a fresh database, as a user runs them."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_run import Run, add_portal, cli_runner
 from portal_server import PortalServer, Redirect, Status, page
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
 CHALLENGE = b"<html><head><script>var $_ts={};$_ts.nsd=1;</script></head><body></body></html>"
 HOME = page(
     "".join(f'<a href="/c{i}/">栏目{i}</a>' for i in range(8)) + "<p>" + "政务公开" * 30 + "</p>"
@@ -24,47 +20,13 @@ FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "D
 
 @pytest.fixture
 def harvester(database_url: str, tmp_path: Path) -> Run:
-    env = dict(os.environ)
-    env.update(
-        HARVESTER_DATABASE_URL=database_url,
-        HARVESTER_DATA_DIR=str(tmp_path / "data"),
-        HARVESTER_SCRAPY_SETTINGS=json.dumps(FAST),
-    )
-    env.pop("HARVESTER_PROXY", None)
-
-    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "harvester", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == code, (args, done.stdout, done.stderr)
-        return done
-
-    return run
+    return cli_runner(database_url, tmp_path / "data", FAST, timeout=300)
 
 
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def add(harvester: Run, county: str, url: str) -> None:
-    harvester(
-        "portals",
-        "add",
-        "--province",
-        "安徽",
-        "--prefecture",
-        "合肥",
-        "--county",
-        county,
-        "--url",
-        url,
-    )
 
 
 def test_check_records_each_kind_of_portal_then_status_and_crawl_use_it(harvester: Run) -> None:
@@ -88,7 +50,7 @@ def test_check_records_each_kind_of_portal_then_status_and_crawl_use_it(harveste
     }
     try:
         for county, url in portals.items():
-            add(harvester, county, url)
+            add_portal(harvester, county, url)
         only = [a for county in portals for a in ("--only", county)]
         done = harvester("portals", "check", *only, "--delay", "0.3", "--timeout", "3", "--json")
     finally:
@@ -145,8 +107,8 @@ def test_check_records_each_kind_of_portal_then_status_and_crawl_use_it(harveste
 
 def test_crawl_says_which_dead_portals_it_skips(harvester: Run) -> None:
     with PortalServer({"/": HOME}) as live:
-        add(harvester, "活县", live.url)
-        add(harvester, "死县", f"http://127.0.0.1:{closed_port()}/")
+        add_portal(harvester, "活县", live.url)
+        add_portal(harvester, "死县", f"http://127.0.0.1:{closed_port()}/")
         harvester("portals", "check", "--only", "活县", "--only", "死县", "--delay", "0")
         done = harvester("crawl", "--only", "活县", "--only", "死县", code=1)
         assert "skipping 1 portals found dead" in done.stdout and "死县" in done.stdout
@@ -160,7 +122,7 @@ def test_follow_moves_adopts_the_new_url(harvester: Run) -> None:
         PortalServer({"/new/": HOME}) as target,
         PortalServer({"/": Redirect(target.url + "new/", 301)}) as old,
     ):
-        add(harvester, "迁县", old.url)
+        add_portal(harvester, "迁县", old.url)
         text = harvester("portals", "check", "--only", "迁县", "--follow-moves").stdout
     assert "moved 1" in text and target.url in text
     (moved,) = json.loads(harvester("portals", "show", "迁县", "--json").stdout)

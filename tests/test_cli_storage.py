@@ -14,10 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cli_run import FAST_SETTINGS
 from portal_server import PortalServer
 from sqlalchemy import create_engine, func, select, update
 from stored_reports import SHOUXIAN, XIANGSHAN, ReportStore, report
-from test_cli_jobs import FAST_SETTINGS, county_site, report_page
+from test_cli_jobs import county_site, report_page
 
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.models import CrawlRun, Report, RunLock

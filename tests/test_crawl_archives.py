@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from local_crawl import add_portals, new_run
 from portal_server import PortalServer, article, page
 from sqlalchemy import select
 
@@ -20,8 +21,7 @@ from harvester.parser import parse_text
 from harvester.processing import process_versions
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import session_scope
-from harvester.storage.models import Portal, Report, ReportVersion
-from harvester.storage.repo import start_run
+from harvester.storage.models import Report, ReportVersion
 from harvester.summary import latest_parse
 from harvester.world.ofd import render_ofd
 from harvester.world.seed_reports import seed_document, seed_text
@@ -60,12 +60,8 @@ def test_ofd_and_zip_attachments_are_read(engine: Any, database_url: str, tmp_pa
     }
     server = PortalServer(site)
     try:
-        with session_scope(engine) as session:
-            portal = Portal(province="测试省", county="某县", home_url=server.url)
-            session.add(portal)
-            session.flush()
-            run_id = start_run(session, "scrape", {}, "test").id
-            portal_id = portal.id
+        portal_id = add_portals(engine, {"某县": server.url}, "测试省", county="{}")["某县"]
+        run_id = new_run(engine, "scrape")
         assert run_crawl(database_url, tmp_path, [portal_id], run_id, settings=FAST) == 0
     finally:
         server.stop()

@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from local_crawl import add_portals, new_run
 from portal_server import PortalServer, page
 from sqlalchemy import select
 
@@ -25,8 +26,7 @@ from harvester.parser import parse_text
 from harvester.processing import process_versions
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import session_scope
-from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
-from harvester.storage.repo import start_run
+from harvester.storage.models import Report, ReportVersion, VersionDocument
 from harvester.summary import latest_parse
 from harvester.world.pictured import pictured_article
 from harvester.world.seed_reports import seed_document, seed_text
@@ -76,12 +76,8 @@ def crawled(engine: Any, database_url: str, tmp_path: Path) -> dict[str, Any]:
     site, pictures = pictured_site()
     server = PortalServer(site)
     try:
-        with session_scope(engine) as session:
-            portal = Portal(province="测试省", county="某县", home_url=server.url)
-            session.add(portal)
-            session.flush()
-            portal_id = portal.id
-            run_id = start_run(session, "scrape", {}, "test").id
+        portal_id = add_portals(engine, {"某县": server.url}, "测试省", county="{}")["某县"]
+        run_id = new_run(engine, "scrape")
         code = run_crawl(database_url, tmp_path, [portal_id], run_id, settings=FAST)
         assert code == 0
         hits = dict(server.hits)

@@ -4,13 +4,10 @@ portal's own proxy setting, credentials kept out of output, logs, runs and fetch
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_run import Run, add_portal, cli_runner
 from forward_proxy import ForwardProxy
 from portal_server import PortalServer, county_site, page
 from sqlalchemy import select
@@ -18,7 +15,6 @@ from sqlalchemy import select
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.models import CrawlRun, Fetch, Portal
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
 SECRET = "s3cr3t-pw"
 FAST = {
     "DOWNLOAD_DELAY": 0,
@@ -30,43 +26,7 @@ FAST = {
 
 @pytest.fixture
 def harvester(database_url: str, tmp_path: Path) -> Run:
-    base = dict(os.environ)
-    base.update(
-        HARVESTER_DATABASE_URL=database_url,
-        HARVESTER_DATA_DIR=str(tmp_path / "data"),
-        HARVESTER_SCRAPY_SETTINGS=json.dumps(FAST),
-    )
-    base.pop("HARVESTER_PROXY", None)
-
-    def run(
-        *args: str, code: int = 0, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "harvester", *args],
-            env={**base, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=400,
-        )
-        assert done.returncode == code, (args, done.stdout, done.stderr)
-        return done
-
-    return run
-
-
-def add(harvester: Run, county: str, url: str) -> None:
-    harvester(
-        "portals",
-        "add",
-        "--province",
-        "安徽",
-        "--prefecture",
-        "合肥",
-        "--county",
-        county,
-        "--url",
-        url,
-    )
+    return cli_runner(database_url, tmp_path / "data", FAST, timeout=400)
 
 
 def fetches(database_url: str, county: str) -> list[Fetch]:
@@ -94,7 +54,7 @@ def test_scrape_goes_through_the_proxy_without_showing_its_password(
     site = county_site("试代县")
     site["/"] = page('<a href="/nb/">政府信息公开年报</a><p>' + "本县概况" * 30 + "</p>")
     with ForwardProxy("crawler", SECRET) as proxy, PortalServer(site) as portal:
-        add(harvester, "试代县", portal.url)
+        add_portal(harvester, "试代县", portal.url)
         done = harvester("scrape", "试代县", "--proxy", proxy.url("crawler", SECRET), "--json")
         served = list(portal.log)
         carried = [url for url, _ in proxy.log]
@@ -139,8 +99,8 @@ def test_browser_pages_use_the_proxy_and_a_direct_portal_does_not(
         PortalServer(county_site("试浏县")) as browser_portal,
         PortalServer(county_site("试直县")) as direct_portal,
     ):
-        add(harvester, "试浏县", browser_portal.url)
-        add(harvester, "试直县", direct_portal.url)
+        add_portal(harvester, "试浏县", browser_portal.url)
+        add_portal(harvester, "试直县", direct_portal.url)
         harvester("portals", "set", "试浏县", "--needs-browser")
         harvester("portals", "set", "试直县", "--proxy", "direct")
         done = harvester(
@@ -167,7 +127,7 @@ def test_browser_pages_use_the_proxy_and_a_direct_portal_does_not(
 
 
 def test_registry_proxies_keep_no_credentials(harvester: Run) -> None:
-    add(harvester, "试代县", "http://127.0.0.1:9/")
+    add_portal(harvester, "试代县", "http://127.0.0.1:9/")
     refused = harvester(
         "portals", "set", "试代县", "--proxy", f"http://u:{SECRET}@10.0.0.9:3128", code=2
     )

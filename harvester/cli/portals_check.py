@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime
+from dataclasses import asdict
 from pathlib import Path
-from typing import TypedDict
 from urllib.parse import urlsplit
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 
 from harvester.cli.common import (
     Env,
@@ -24,7 +22,7 @@ from harvester.cli.common import (
 )
 from harvester.proxies import ProxyError, effective, global_proxy, mask_proxy
 from harvester.reachability import Checker, Probe, Target
-from harvester.registry import ensure_seeded, resolve, same_province
+from harvester.registry import ensure_seeded, portal_place, portals_matching
 from harvester.storage.db import session_scope
 from harvester.storage.models import CHECK_RESULTS, Portal
 
@@ -38,22 +36,10 @@ def _targets(
         added = ensure_seeded(session)
         if added:
             env.say(f"registry seeded with {added} county-level portals")
-        query = select(Portal).where(Portal.home_url.is_not(None), Portal.home_url != "")
-        if not include_disabled:
-            query = query.where(Portal.enabled.is_(True))
-        portals = [
-            p
-            for p in session.scalars(query.order_by(Portal.id))
-            if not province or same_province(province, p.province)
-        ]
-        if only:
-            wanted: set[int] = set()
-            for name in only:
-                found = resolve(session, name, province=province)
-                if len(found) != 1:
-                    fail(f"--only {name!r} matches {len(found)} portals; use an adcode")
-                wanted.add(found[0].id)
-            portals = [p for p in portals if p.id in wanted]
+        try:
+            portals = portals_matching(session, province, only, include_disabled)
+        except ValueError as exc:
+            fail(str(exc))
         hosts = {(urlsplit(p.home_url or "").hostname or "").lower() for p in portals}
         try:
             targets = [Target(p.id, p.home_url or "", effective(p.proxy, proxy)) for p in portals]
@@ -62,26 +48,9 @@ def _targets(
         return targets, hosts
 
 
-class CheckedPortal(TypedDict):
-    """One portal's check as printed (and as --json gives it)."""
-
-    id: int
-    adcode: str | None
-    province: str
-    prefecture: str | None
-    county: str
-    url: str
-    result: str
-    detail: str
-    final_url: str | None
-    status: int | None
-    checked_at: datetime
-    elapsed_ms: int | None
-    proxy: str | None
-    home_url_updated: bool
-
-
-def _record(env: Env, probe: Probe, follow_moves: bool) -> CheckedPortal:
+def _record(env: Env, probe: Probe, follow_moves: bool) -> dict[str, object]:
+    """Store the probe's findings on the portal row; the portal's check as printed (and
+    as --json gives it): its place, then what the probe found."""
     with session_scope(env.engine) as session:
         portal = session.get(Portal, probe.portal_id)
         assert portal is not None
@@ -96,27 +65,13 @@ def _record(env: Env, probe: Probe, follow_moves: bool) -> CheckedPortal:
             portal.home_url = probe.final_url
             portal.url_source = "check"
             updated = True
-        return {
-            "id": portal.id,
-            "adcode": portal.adcode,
-            "province": portal.province,
-            "prefecture": portal.prefecture,
-            "county": portal.county,
-            "url": probe.url,
-            "result": probe.result,
-            "detail": probe.detail,
-            "final_url": probe.final_url,
-            "status": probe.status,
-            "checked_at": probe.checked_at,
-            "elapsed_ms": probe.elapsed_ms,
-            "proxy": probe.proxy,
-            "home_url_updated": updated,
-        }
+        found = {k: v for k, v in asdict(probe).items() if k != "portal_id"}
+        return {"id": portal.id, **portal_place(portal), **found, "home_url_updated": updated}
 
 
 async def _check(
     env: Env, targets: list[Target], checker: Checker, follow_moves: bool
-) -> list[CheckedPortal]:
+) -> list[dict[str, object]]:
     out = []
     async for probe in checker.run(targets):
         out.append(_record(env, probe, follow_moves))

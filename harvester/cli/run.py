@@ -23,7 +23,7 @@ from harvester.cli.common import (
     use_proxy,
 )
 from harvester.jobs import JobResult, LockedError, run_job
-from harvester.registry import add_outside_body, resolve, same_province, seed_registry
+from harvester.registry import add_outside_body, portals_matching, resolve, seed_registry
 from harvester.storage.db import mask_url, session_scope
 from harvester.storage.models import Portal
 from harvester.storage.types import utcnow
@@ -190,7 +190,9 @@ def scrape(
             ]
             env.say(f"added {name} to the registry as a user portal (source=user)")
         if not candidates:
-            fail(f"no county-level division named {name!r} in the registry; try `harvester portals list --province …`, or pass --url URL to add it (a 开发区, 高新区 or other body outside the registry)")
+            fail(
+                f"no county-level division named {name!r} in the registry; try `harvester portals list --province …`, or pass --url URL to add it (a 开发区, 高新区 or other body outside the registry)"
+            )
         if len(candidates) > 1:
             listing = "\n  ".join(_describe(p) for p in candidates)
             fail(f"{name!r} is ambiguous; add --province or --prefecture:\n  {listing}")
@@ -280,22 +282,10 @@ def crawl(
     env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
     with session_scope(env.engine) as session:
-        query = select(Portal).where(
-            Portal.enabled.is_(True), Portal.home_url.is_not(None), Portal.home_url != ""
-        )
-        portals = [
-            p
-            for p in session.scalars(query.order_by(Portal.id))
-            if not province or same_province(province, p.province)
-        ]
-        if only:
-            wanted: set[int] = set()
-            for name in only:
-                found = resolve(session, name, province=province)
-                if len(found) != 1:
-                    fail(f"--only {name!r} matches {len(found)} portals; use an adcode")
-                wanted.add(found[0].id)
-            portals = [p for p in portals if p.id in wanted]
+        try:
+            portals = portals_matching(session, province, only)
+        except ValueError as exc:
+            fail(str(exc))
         if not portals:
             fail("no enabled portal with a URL matches; see `harvester portals list`")
         skipped = [] if force else dead_portals(portals, skip_dead_days)

@@ -15,6 +15,18 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 BLOCK_TAGS = {"address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "tr", "ul"}  # fmt: skip
 SKIP_TAGS = {"button", "head", "noscript", "option", "script", "select", "style", "template", "title"}  # fmt: skip
 
+# Where portals' content systems put an article's body (TRS, Hanweb, Lonsun, …), best first.
+CONTAINERS = (
+    "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
+    "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]",
+    "//*[@id='zoom']",
+    "//*[@id='ivs_content']",
+    "//*[@id='UCAP-CONTENT']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
+    "//*[@id='content']",
+    "//article",
+)
+
 
 def parse_html(text: str) -> etree._Element:
     text = _XML_DECL.sub("", text, count=1)

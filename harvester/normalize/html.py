@@ -12,7 +12,7 @@ from harvester.normalize.budget import BUDGET, cells_over, table_skipped
 from harvester.normalize.charset import decode_text
 from harvester.normalize.density import best_container as _best_container
 from harvester.normalize.density import is_layout_table as _is_layout_table
-from harvester.normalize.dom import BLOCK_TAGS, SKIP_TAGS, parse_html, text_of
+from harvester.normalize.dom import BLOCK_TAGS, CONTAINERS, SKIP_TAGS, parse_html, text_of
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.grid import (
     MAX_SPAN,
@@ -28,18 +28,6 @@ from harvester.normalize.links import (
     extract_attachments,
 )
 from harvester.normalize.pictures import mark_pictured_tables, placed_pictures
-
-CONTAINERS = (
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]",
-    "//*[@id='zoom']",
-    "//*[@id='ivs_content']",
-    "//*[@id='UCAP-CONTENT']",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
-    "//*[@id='content']",
-    "//article",
-)
-
 
 # ---------------------------------------------------------------- parsing
 

@@ -20,7 +20,7 @@ from lxml import etree
 
 from harvester.document import Block, Document, Picture
 from harvester.normalize.density import best_container
-from harvester.normalize.dom import parse_html
+from harvester.normalize.dom import CONTAINERS, parse_html
 from harvester.normalize.errors import NormalizeError
 
 MAX_PICTURES = 40  # per article page: more is a gallery, not a report's tables
@@ -33,16 +33,6 @@ _NOT_CONTENT = re.compile(
 )
 _PICTURE_EXTS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 _DOCUMENT_EXTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ofd", ".zip", ".rar")
-_BODY = (
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]",
-    "//*[@id='zoom']",
-    "//*[@id='ivs_content']",
-    "//*[@id='UCAP-CONTENT']",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
-    "//*[@id='content']",
-    "//article",
-)
 
 
 def _size(value: str | None) -> int | None:
@@ -91,7 +81,7 @@ def picture_url(img: etree._Element, page_url: str) -> str | None:
 def article_body(tree: etree._Element) -> etree._Element | None:
     """The element holding the article: a known content container (with text, a table or a
     picture), else the densest block of text."""
-    for xp in _BODY:
+    for xp in CONTAINERS:
         found = [
             el
             for el in tree.xpath(xp)

@@ -16,8 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from harvester.export import CARRYOVER_RULE, carryover_check
-from harvester.parser.types import Record
+from harvester.export import CARRYOVER_RULE, carryover_check, previous_year_record
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import (
     Blob,
@@ -29,7 +28,7 @@ from harvester.storage.models import (
     ReportVersion,
     VersionDocument,
 )
-from harvester.summary import latest_parse, latest_version
+from harvester.summary import latest_parse
 
 # The newest version of every report and the newest parse of every version.
 NEWEST = """
@@ -327,19 +326,6 @@ def failing_checks(
 # --- one report -------------------------------------------------------------------------
 
 
-def _previous_record(session: Session, report: Report) -> Record | None:
-    previous = session.scalar(
-        select(Report).where(
-            Report.portal_id == report.portal_id,
-            Report.agency == report.agency,
-            Report.year == report.year - 1,
-        )
-    )
-    version = latest_version(session, previous.id) if previous else None
-    parse = latest_parse(session, version.id) if version else None
-    return parse.record if parse else None
-
-
 def report_detail(
     session: Session, report_id: int, version_id: int | None
 ) -> TemplateContext | None:
@@ -363,7 +349,7 @@ def report_detail(
     parse = latest_parse(session, version.id) if version else None
     record = dict(parse.record) if parse else None
     if record is not None:
-        previous = _previous_record(session, report)
+        previous = previous_year_record(session, report)
         check = carryover_check(record, previous) if previous else None
         if check is not None:
             record["checks"] = [
