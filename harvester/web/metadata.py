@@ -96,6 +96,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "referer": "the page that linked to this URL",
             "error": "why it failed: network error, or `truncated: got N of M bytes`",
             "not_modified": "the server answered 304 (nothing new, nothing stored)",
+            "rendered_sha256": "browser fetches: the DOM Chromium rendered from this body, when the crawl read it (derived; sha256 is the server's bytes)",
             "proxy": "the proxy that carried the exchange (scheme://host:port, never its credentials); null: none",
         },
     ),
@@ -161,6 +162,16 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "warnings": "JSON list of what was guessed, skipped or repaired",
             "ok": "every hard check passed and the tables were read",
             "error": "why the parse failed, if it did",
+            "is_current": "the parse exports and the web view show (earlier parses are kept)",
+            "run_id": "the run (crawl or reparse) that made this parse",
+        },
+    ),
+    "setting": (
+        "Facts about this database by name; blob_store is where its raw bytes live.",
+        {
+            "name": "the setting (key), e.g. blob_store",
+            "value": "its value",
+            "updated_at": "when it was last set (UTC)",
         },
     ),
     "run_lock": (
