@@ -8,7 +8,7 @@ import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from harvester.discovery import Link, extract_links
-from spiders.families.base import PageRequest, Walk
+from spiders.families.base import PageRequest, Walk, capped
 
 SID = re.compile(r"""\bsid['"]?\s*[:=]\s*['"]?(\d+)""", re.I)
 
@@ -49,6 +49,6 @@ def walk_gkmlpt_json(url: str, text: str) -> Walk:
         col = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
         pages = [
             PageRequest(api_url(url, col, query.get("sid", ""), n), kind="gkmlpt_json")
-            for n in range(2, count + 1)
+            for n in range(2, capped(count) + 1)
         ]
     return Walk("gkmlpt", links, pages, int(total) if total else None)
