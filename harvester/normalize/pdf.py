@@ -38,13 +38,7 @@ from harvester.normalize.pdf_tables import (
     merge_split_tables,
     ruled_tables,
 )
-from harvester.normalize.pdfguard import (
-    check_forms,
-    check_graph,
-    check_page_count,
-    check_raw_pages,
-    check_streams,
-)
+from harvester.normalize.pdfguard import check_forms, check_graph, check_page_count, check_raw_pages, check_streams
 
 OCR_DPI = 200
 OCR_MAX_PIXELS = 16_000_000  # a page rendered for OCR (A4 at 200 dpi is 3.9 million)
@@ -103,16 +97,12 @@ def _bounded_pages(pdf) -> list:
     try:
         for i, page in enumerate(PDFPage.create_pages(pdf.doc)):
             if i >= BUDGET.max_pages:
-                raise NormalizeError(
-                    f"PDF has more than {BUDGET.max_pages} pages (page limit): not read"
-                )
+                raise NormalizeError(f"PDF has more than {BUDGET.max_pages} pages (page limit): not read")
             p = Page(pdf, page, page_number=i + 1, initial_doctop=doctop)
             pages.append(p)
             doctop += p.height
     except RecursionError:
-        raise NormalizeError(
-            "PDF page tree nested too deeply (more than the recursion limit): not read"
-        ) from None
+        raise NormalizeError("PDF page tree nested too deeply (more than the recursion limit): not read") from None
     finally:
         pdf._pages = pages  # pdfplumber's cache, read by pdf.pages
     return pages
@@ -158,16 +148,10 @@ def _open_error(exc: Exception, data: bytes) -> NormalizeError:
         chain.append(exc.__cause__)
     names = " ".join(type(e).__name__ for e in chain)
     name = type(chain[-1]).__name__
-    if (
-        "Password" in names
-        or "Encrypt" in names
-        or (b"/Encrypt" in data[-65536:] or b"/Encrypt" in data[:65536])
-    ):
+    if "Password" in names or "Encrypt" in names or (b"/Encrypt" in data[-65536:] or b"/Encrypt" in data[:65536]):
         return NormalizeError("encrypted PDF: a password is required to read it")
     if "RecursionError" in names:
-        return NormalizeError(
-            "PDF object graph nested too deeply (more than the recursion limit): not read"
-        )
+        return NormalizeError("PDF object graph nested too deeply (more than the recursion limit): not read")
     return NormalizeError(f"corrupt PDF ({name}: {str(exc)[:120]})")
 
 
@@ -202,13 +186,7 @@ def _lines(page, exclude: list[tuple[float, float, float, float]]) -> list[Line]
         if text:
             out.append(
                 Line(
-                    text,
-                    ln["top"],
-                    ln["bottom"],
-                    ln["x0"],
-                    ln["x1"],
-                    segments,
-                    size,
+                    text, ln["top"], ln["bottom"], ln["x0"], ln["x1"], segments, size,
                     [(c["x0"], c["text"]) for c in chars],
                 )
             )
@@ -228,7 +206,9 @@ def _numeric_line(line: Line) -> bool:
 _SECTION_HEADING = re.compile(r"^\s*[一二三四五六七八九十]+、.{8,}情况")
 
 
-def _unruled_tables(lines: list[Line], rejected: list[str]) -> list[tuple[int, int, Table]]:
+def _unruled_tables(
+    lines: list[Line], rejected: list[str]
+) -> list[tuple[int, int, Table]]:
     """Runs of lines with numbers laid out in columns → tables: (first, last + 1, table).
 
     Conservative: a run starts and ends with a numeric line; lines without numbers inside
@@ -356,7 +336,6 @@ def _strip_furniture(pages: list[PageItems]) -> int:
             keep.append(ln)
         p.lines = keep
     if len(pages) >= 2:
-
         def key(ln: Line) -> str:
             return re.sub(r"\d+", "#", ln.text)
 
@@ -457,9 +436,7 @@ def _ocr_pdf(pages: list, doc: Document) -> None:
         del img
         blocks.extend(ocr_blocks(ocr_png(buf.getvalue()), number))
     if len(drawn) > limit:
-        doc.warnings.append(
-            f"OCR limited to the first {limit} of {len(drawn)} pages (OCR-page limit)"
-        )
+        doc.warnings.append(f"OCR limited to the first {limit} of {len(drawn)} pages (OCR-page limit)")
     doc.blocks = blocks
     doc.ocr_used = True
     doc.warnings.append("text from OCR: tables flattened to lines, digits may be misread")
