@@ -8,7 +8,7 @@ move to another host) raises IgnoreRequest with its reason, so the spider's errb
 records it for the portal.
 
 Requests to an IP-literal host in a private, loopback or link-local range are refused the
-same way unless a registry row of the crawl points at that address (names are checked by
+same way unless a registry row of the crawl points at that address and port (names are checked by
 harvester.crawl.resolver when they resolve; literals never reach the resolver).
 """
 
@@ -21,7 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from harvester.crawl.context import CrawlContext, crawl_context
+from harvester.crawl.context import CrawlContext, crawl_context, origin
 from harvester.crawl.resolver import is_private_address
 from harvester.discovery import host_allowed
 
@@ -33,7 +33,7 @@ class RedirectGuardMiddleware:
 
     def __init__(self, context: CrawlContext) -> None:
         self.context = context
-        self.registry_hosts = context.registry_hosts()
+        self.registry_origins = context.registry_origins()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
@@ -41,9 +41,10 @@ class RedirectGuardMiddleware:
 
     def process_request(self, request: Request, spider: object = None) -> None:
         host = (urlsplit(request.url).hostname or "").lower()
-        if is_private_address(host) and host not in self.registry_hosts:
+        if is_private_address(host) and origin(request.url) not in self.registry_origins:
             raise IgnoreRequest(
-                f"private address {host} refused (no registry row points at it): {request.url}"
+                f"private address {origin(request.url)} refused (no registry row points at it): "
+                f"{request.url}"
             )
         return None
 
@@ -64,9 +65,10 @@ class RedirectGuardMiddleware:
             hops = " → ".join([*chain[chain.index(target) :], target])
             raise IgnoreRequest(f"redirect loop: {hops}")
         host = (urlsplit(target).hostname or "").lower()
-        if is_private_address(host) and host not in self.registry_hosts:
+        if is_private_address(host) and origin(target) not in self.registry_origins:
             raise IgnoreRequest(
-                f"redirect to the private address {host} refused (no registry row points at it)"
+                f"redirect to the private address {origin(target)} refused "
+                "(no registry row points at it)"
             )
         self._check_portal_host(request, target)
         return response

@@ -45,6 +45,7 @@ from spiders.browser import (
     use_browser,
     with_cookies,
 )
+from spiders.families.base import MAX_LIST_PAGES
 from spiders.pages import failure_message, is_html, page_title, response_text
 from spiders.units import UNITS_JSON, UnitWalker
 
@@ -231,6 +232,12 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         except (ValueError, SyntaxError) as exc:  # unreadable JSON / XML: recorded, not dropped
             state.fail(f"list answer not readable as {kind}: {exc}", response.url)
             return
+        if len(walk.pages) >= MAX_LIST_PAGES - 1 and (walk.total or 0) > MAX_LIST_PAGES:
+            state.fail(
+                f"list cut at {MAX_LIST_PAGES} pages (list-page cap): the page announces "
+                f"{walk.total}",
+                response.url,
+            )
         body_hint = meta.get("body_hint")
         year_hint = meta.get("year_hint")
         links = walk.links

@@ -52,6 +52,7 @@ PRIVATE_LINKS = (
     '<a href="/go/metadata.pdf">附件.pdf</a>'
     '<a href="/go/file.pdf">附件.pdf</a>'
     '<a href="/go/local.pdf">附件.pdf</a>'
+    '<a href="/go/port.pdf">附件.pdf</a>'
 )
 
 
@@ -96,6 +97,8 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     hostile["/go/metadata.pdf"] = Redirect("http://169.254.169.254/latest/meta-data/")
     hostile["/go/file.pdf"] = Redirect("file:///etc/passwd")
     hostile["/go/local.pdf"] = Redirect(f"{local}/files/2023.pdf")
+    trap = PortalServer({"/files/x.pdf": pdf("other port")})  # same host, another port
+    hostile["/go/port.pdf"] = Redirect(f"{trap.url}files/x.pdf")
     hostile["/files/evil.pdf"] = (*pdf("evil name"), {"Content-Disposition": EVIL_NAME})
     hostile["/files/big.pdf"] = (BIG, "application/pdf")
     hostile["/files/stream.pdf"] = NoLength(BIG)
@@ -120,7 +123,12 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         ),
         "/files/x.pdf": pdf("xml county"),
     }
-    servers = {"hostile": PortalServer(hostile), "inner": inner, "hanweb": PortalServer(hanweb)}
+    servers = {
+        "hostile": PortalServer(hostile),
+        "inner": inner,
+        "hanweb": PortalServer(hanweb),
+        "trap": trap,
+    }
     homes = {
         "hostile": servers["hostile"].url,
         "inner": f"{local}/",
@@ -187,9 +195,12 @@ def test_redirects_to_private_addresses_and_other_schemes_refused(secure: dict[s
     failures = {f.get("url", ""): f["reason"] for f in run_of(secure, "hostile").failures}
     home = secure["servers"]["hostile"].url
     assert "redirect to a file: URL refused" in failures[home + "go/file.pdf"]
-    assert "private address 169.254.169.254 refused" in failures[home + "go/metadata.pdf"]
+    assert "private address 169.254.169.254:80 refused" in failures[home + "go/metadata.pdf"]
     # A redirect off the portal's hosts (here to another portal on localhost) is refused.
     assert "redirect off the portal's hosts refused" in failures[home + "go/local.pdf"]
+    # Another port of the portal's own private host is another address: refused.
+    assert "redirect to the private address 127.0.0.1:" in failures[home + "go/port.pdf"]
+    assert secure["servers"]["trap"].log == []  # never contacted
     hops = fetched(secure, "/go/local.pdf")
     assert hops and all(f.status == 302 for f in hops)
 

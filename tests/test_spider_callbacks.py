@@ -199,3 +199,17 @@ def test_a_javascript_challenge_is_retried_in_the_browser(spider: AnnualReportSp
     assert FETCHED_META not in retry.meta  # the plain answer's document is not carried over
     (state,) = spider.context.states.values()
     assert state.portal.needs_browser and state.learnt_browser
+
+
+def test_a_list_script_of_1e8_pages_is_cut_and_recorded(spider: AnnualReportSpider) -> None:
+    html = '<html><body><script>createPageHTML(100000000,0,"index","html");</script></body></html>'
+    out = requests(collect(spider.parse_list(saved(spider, COLUMN, html.encode()))))
+    pages = [u for u, r in out.items() if r.callback == spider.parse_list]
+    assert len(pages) == 499
+    (state,) = spider.context.states.values()
+    assert state.failures == [
+        {
+            "reason": "list cut at 500 pages (list-page cap): the page announces 100000000",
+            "url": COLUMN,
+        }
+    ]

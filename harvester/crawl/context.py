@@ -130,6 +130,22 @@ class CrawlContext:
         hosts.discard("")
         return hosts
 
+    def registry_origins(self) -> set[str]:
+        """``host:port`` of every address the registry rows point at (the port defaults to
+        the scheme's): a private address is allowed at these origins only."""
+        origins: set[str] = set()
+        for state in self.states.values():
+            portal = state.portal
+            for url in [portal.home_url, *portal.column_urls]:
+                if url:
+                    origins.add(origin(url))
+            for extra in portal.allowed_hosts:
+                extra = extra.strip()
+                for scheme in ("http", "https"):
+                    origins.add(origin(f"{scheme}://{extra}"))
+        origins.discard("")
+        return origins
+
     # -- earlier fetches, for conditional requests --------------------------------------------
     def previous(self, url: str, portal_id: int | None) -> FetchedDocument | None:
         """The last complete 200 answer for `url` (its validators and blob), if any."""
@@ -177,3 +193,16 @@ def find_context(crawler: object) -> CrawlContext | None:
         if context is not None:
             return context
     return None
+
+
+def origin(url: str) -> str:
+    """``host:port`` of a URL, the port defaulting to the scheme's ("" when it has no host)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return ""
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    return f"{host}:{port or (443 if parts.scheme.lower() == 'https' else 80)}"

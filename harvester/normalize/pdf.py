@@ -38,7 +38,13 @@ from harvester.normalize.pdf_tables import (
     merge_split_tables,
     ruled_tables,
 )
-from harvester.normalize.pdfguard import check_forms, check_graph, check_page_count, check_streams
+from harvester.normalize.pdfguard import (
+    check_forms,
+    check_graph,
+    check_page_count,
+    check_raw_pages,
+    check_streams,
+)
 
 OCR_DPI = 200
 OCR_MAX_PIXELS = 16_000_000  # a page rendered for OCR (A4 at 200 dpi is 3.9 million)
@@ -124,6 +130,7 @@ def _open(data: bytes):
 
     if b"%%EOF" not in data[-4096:]:
         raise NormalizeError("truncated PDF: no %%EOF marker at the end")
+    check_raw_pages(data)
     check_streams(data)
     _precheck(data)
     try:

@@ -67,6 +67,23 @@ def check_streams(data: bytes, budget: Budget = BUDGET) -> int:
     return total
 
 
+_COUNT = re.compile(rb"/Count\s+(\d{1,12})")
+_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+
+
+def check_raw_pages(data: bytes, budget: Budget = BUDGET) -> None:
+    """The page counts the raw bytes declare (``/Count``) or show (``/Type /Page`` objects),
+    before pdfminer parses anything: its parser takes minutes over a page tree of 10⁵ kids."""
+    declared = max((int(m.group(1)) for m in _COUNT.finditer(data)), default=0)
+    if declared > budget.max_pages:
+        raise NormalizeError(f"PDF has {declared} pages (page limit {budget.max_pages}): not read")
+    shown = sum(1 for _ in _PAGE.finditer(data))
+    if shown > budget.max_pages:
+        raise NormalizeError(
+            f"PDF has {shown} page objects (page limit {budget.max_pages}): not read"
+        )
+
+
 def check_page_count(doc: Any, budget: Budget = BUDGET) -> int | None:
     """The page tree's declared page count; raises over the page limit."""
     from pdfminer.pdftypes import resolve1

@@ -8,6 +8,14 @@ from urllib.parse import urlsplit
 
 from harvester.discovery import Link, clean_text, extract_links
 
+MAX_LIST_PAGES = 500  # list pages one walker announces from one page (a 10⁸ count is a trap)
+
+
+def capped(last: int) -> int:
+    """The last page number a walker builds: never more than MAX_LIST_PAGES pages."""
+    return min(last, MAX_LIST_PAGES)
+
+
 NEXT_WORDS = ("下一页", "下页", "尾页", "末页", "后页", "最后一页", ">", ">>", "»")
 
 

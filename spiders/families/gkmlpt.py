@@ -8,7 +8,7 @@ import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from harvester.discovery import Link, extract_links
-from spiders.families.base import PageRequest, Walk
+from spiders.families.base import MAX_LIST_PAGES, PageRequest, Walk, capped
 
 SID = re.compile(r"""\bsid['"]?\s*[:=]\s*['"]?(\d+)""", re.I)
 
@@ -90,9 +90,10 @@ def walk_gkmlpt_json(url: str, text: str) -> Walk:
     if page == 1 and total and articles:
         count = math.ceil(int(total) / (size or len(articles)))
         pages = [
-            PageRequest(api_url(url, col, sid, n), kind="gkmlpt_json") for n in range(2, count + 1)
+            PageRequest(api_url(url, col, sid, n), kind="gkmlpt_json")
+            for n in range(2, capped(count) + 1)
         ]
-    elif not total and articles and size and len(articles) >= size:
+    elif not total and articles and size and len(articles) >= size and page < MAX_LIST_PAGES:
         pages = [PageRequest(api_url(url, col, sid, page + 1), kind="gkmlpt_json")]
     if page == 1:
         for child in dict.fromkeys(_child_columns({key: data.get(key) for key in CHILD_KEYS})):

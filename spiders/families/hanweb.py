@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from harvester.discovery import Link, extract_links
-from spiders.families.base import PageRequest, Walk
+from spiders.families.base import PageRequest, Walk, capped
 
 RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 TOTAL = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
@@ -54,7 +54,7 @@ def proxy_params(url: str, text: str) -> dict[str, str]:
 
 def proxy_requests(url: str, params: dict[str, str], start: int, total: int) -> list[PageRequest]:
     pages = []
-    for first in range(start, total + 1, GROUP_SIZE):
+    for first in range(start, min(total, start + capped(total) * GROUP_SIZE) + 1, GROUP_SIZE):
         query = {
             "startrecord": str(first),
             "endrecord": str(min(first + GROUP_SIZE - 1, total)),

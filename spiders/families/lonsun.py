@@ -6,7 +6,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harvester.discovery import extract_links
-from spiders.families.base import PageRequest, Walk
+from spiders.families.base import PageRequest, Walk, capped
 
 PAGE_COUNT = re.compile(r"共\s*(\d+)\s*页")
 
@@ -28,5 +28,7 @@ def walk_lonsun(url: str, text: str) -> Walk:
     if m:
         numbers.append(int(m.group(1)))
     last = max(numbers, default=1)
-    pages = [PageRequest(page_url(url, n)) for n in range(2, last + 1)] if current == 1 else []
+    pages = (
+        [PageRequest(page_url(url, n)) for n in range(2, capped(last) + 1)] if current == 1 else []
+    )
     return Walk("lonsun", links, pages, last)

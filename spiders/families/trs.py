@@ -6,7 +6,7 @@ import re
 from urllib.parse import urljoin
 
 from harvester.discovery import extract_links
-from spiders.families.base import PageRequest, Walk
+from spiders.families.base import PageRequest, Walk, capped
 
 CREATE_PAGE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]"
@@ -21,7 +21,7 @@ def trs_pages(url: str, text: str) -> tuple[int | None, list[PageRequest]]:
     total, current, stem, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
     if current != 0:
         return total, []
-    return total, [PageRequest(urljoin(url, f"{stem}_{n}.{ext}")) for n in range(1, total)]
+    return total, [PageRequest(urljoin(url, f"{stem}_{n}.{ext}")) for n in range(1, capped(total))]
 
 
 def walk_trs(url: str, text: str) -> Walk:

@@ -6,7 +6,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from harvester.discovery import extract_links
-from spiders.families.base import PageRequest, Walk
+from spiders.families.base import PageRequest, Walk, capped
 
 
 def walk_vsb(url: str, text: str) -> Walk:
@@ -24,5 +24,8 @@ def walk_vsb(url: str, text: str) -> Walk:
         if numbers:
             top = max(numbers)
             total = top + 1
-            pages = [PageRequest(urljoin(url, f"{stem}/{n}.htm")) for n in range(top, 0, -1)]
+            pages = [
+                PageRequest(urljoin(url, f"{stem}/{n}.htm"))
+                for n in range(top, max(0, top - capped(top)), -1)
+            ]
     return Walk("vsb", links, pages, total)
