@@ -9,7 +9,10 @@ again, which the portal's state remembers for the rest of the crawl (`plain_refu
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol, TypeVar
 
 from scrapy.http import Request, Response
 
@@ -17,6 +20,7 @@ from harvester.crawl.state import PortalState
 from harvester.crawl.wire import CHALLENGED_META, REPLAY_META, Replay
 from harvester.items import fetched
 
+S = TypeVar("S", bound="PortalSpider")
 CHALLENGE_STATUSES = (412, 521)
 # Meta keys a browser retry must not carry over from the plain answer it replaces.
 NOT_CARRIED = ("_", "download_", "fetch", "redirect", "harvester_")
@@ -142,3 +146,32 @@ def browser_retry(response: Response, state: PortalState, js_list: bool = False)
         meta=meta,
         dont_filter=True,
     )
+
+
+class PortalSpider(Protocol):
+    """What `page_callback` needs of the spider: the portals' states by id."""
+
+    @property
+    def states(self) -> dict[int, PortalState]: ...
+
+
+def page_callback(
+    method: Callable[[S, Response, PortalState], AsyncIterator[object]],
+) -> Callable[[S, Response], AsyncIterator[object]]:
+    """A callback for a page of a portal: it gets the portal's state, after the browser page
+    (if any) is closed; a challenge answer is retried in the browser instead, and one the
+    browser did not pass is recorded as the page's failure."""
+
+    @functools.wraps(method)
+    async def arrived(spider: S, response: Response) -> AsyncIterator[object]:
+        state = spider.states[response.meta["portal_id"]]
+        await release_page(response, state)
+        if is_challenge(response, state):
+            yield browser_retry(response, state)
+            return
+        if challenge_failed(response, state):
+            return
+        async for out in method(spider, response, state):
+            yield out
+
+    return arrived

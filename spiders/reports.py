@@ -15,7 +15,6 @@ Started by harvester's commands, or by a Scrapy user (see harvester.crawl.launch
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
@@ -38,10 +37,8 @@ from spiders import families
 from spiders.browser import (
     browser_meta,
     browser_retry,
-    challenge_failed,
-    is_challenge,
     launch_options,
-    release_page,
+    page_callback,
     use_browser,
     with_cookies,
 )
@@ -50,6 +47,8 @@ from spiders.pages import failure_message, is_html, page_title, response_text
 from spiders.units import UNITS_JSON, UnitWalker
 
 MAX_HUB_DEPTH = 2
+# Further list pages one portal may ask for (every column together); more is a trap.
+MAX_PORTAL_LIST_PAGES = 3000
 MAX_SUBCOLUMN_DEPTH = 3
 MAX_COLUMNS = 4
 
@@ -60,31 +59,6 @@ def page_documents(page: ReportDocument) -> tuple[ReportDocument, ...]:
     if page.document.rendered_sha256 and page.document.rendered_digest:
         return (page, ReportDocument("rendered", page.url, page.document))
     return (page,)
-
-
-PageCallback = Callable[["AnnualReportSpider", Response, PortalState], AsyncIterator[Any]]
-
-
-def page_callback(
-    method: PageCallback,
-) -> Callable[[AnnualReportSpider, Response], AsyncIterator[Any]]:
-    """A callback for a page of a portal: it gets the portal's state, after the browser page
-    (if any) is closed; a challenge answer is retried in the browser instead, and one the
-    browser did not pass is recorded as the page's failure."""
-
-    @functools.wraps(method)
-    async def arrived(spider: AnnualReportSpider, response: Response) -> AsyncIterator[Any]:
-        state = spider.states[response.meta["portal_id"]]
-        await release_page(response, state)
-        if is_challenge(response, state):
-            yield browser_retry(response, state)
-            return
-        if challenge_failed(response, state):
-            return
-        async for out in method(spider, response, state):
-            yield out
-
-    return arrived
 
 
 class AnnualReportSpider(UnitWalker, scrapy.Spider):
@@ -104,6 +78,9 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             SpiderArguments(**{k: str(v) for k, v in kwargs.items() if k in names})
         )
         attach_context(crawler, context)
+        context.max_list_pages = crawler.settings.getint(
+            "HARVESTER_MAX_LIST_PAGES", MAX_PORTAL_LIST_PAGES
+        )
         # Chromium reaches the registry's hosts and nothing else (spiders/browser.py).
         crawler.settings.set(
             "PLAYWRIGHT_LAUNCH_OPTIONS",
@@ -296,6 +273,19 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         for page in walk.pages:
             if not self.allowed(state, page.url):
                 continue
+            if page.url not in state.pages_asked and (
+                len(state.pages_asked) >= self.context.max_list_pages
+            ):
+                # An endless list (a calendar, ?page=N for ever) ends here, said once.
+                if not state.list_pages_capped:
+                    state.list_pages_capped = True
+                    state.fail(
+                        f"list pages of the portal cut at {self.context.max_list_pages} "
+                        "(per-portal list-page cap): the lists go on",
+                        response.url,
+                    )
+                break
+            state.pages_asked.add(page.url)
             yield self._request(
                 page.url,
                 self.parse_list,

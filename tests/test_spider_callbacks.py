@@ -213,3 +213,24 @@ def test_a_list_script_of_1e8_pages_is_cut_and_recorded(spider: AnnualReportSpid
             "url": COLUMN,
         }
     ]
+
+
+def test_an_endless_next_page_chain_stops_at_the_portal_cap(spider: AnnualReportSpider) -> None:
+    """Each page of a calendar trap links the next one for ever: the portal asks for at most
+    its cap of further list pages, then says once that it cut them."""
+    spider.context.max_list_pages = 5
+    asked = []
+    url = COLUMN + "?page=1"
+    for n in range(1, 12):
+        html = f'<html><body><a href="?page={n + 1}">下一页</a></body></html>'
+        out = requests(collect(spider.parse_list(saved(spider, url, html.encode()))))
+        pages = [u for u, r in out.items() if r.callback == spider.parse_list]
+        if not pages:
+            break
+        asked += pages
+        url = pages[0]
+    assert asked == [COLUMN + f"?page={n}" for n in range(2, 7)]
+    (state,) = spider.context.states.values()
+    assert [f["reason"] for f in state.failures] == [
+        "list pages of the portal cut at 5 (per-portal list-page cap): the lists go on"
+    ]

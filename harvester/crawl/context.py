@@ -72,6 +72,7 @@ class CrawlContext:
         # The parent command passes the blob store the database records (harvester.crawling).
         self.blobs = BlobStore(os.environ.get("HARVESTER_BLOB_STORE") or Path(data_dir) / "blobs")
         self.run_id = run_id
+        self.max_list_pages = 3000  # the spider sets HARVESTER_MAX_LIST_PAGES here
         self.since_year = since_year
         # Several worker processes share this run's queue (scrapy-redis): outcomes are merged.
         self.distributed = distributed

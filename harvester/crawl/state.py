@@ -27,6 +27,8 @@ class PortalState:
     portal: PortalInfo
     columns: list[str] = field(default_factory=list)
     list_pages: int = 0
+    pages_asked: set[str] = field(default_factory=set)  # further list pages requested
+    list_pages_capped: bool = False
     report_links: int = 0
     articles: int = 0
     skipped: int = 0
