@@ -89,6 +89,15 @@ class Turns:
 
 
 @dataclass
+class Drip:
+    """A body sent one byte every `interval` seconds under an honest Content-Length."""
+
+    body: bytes
+    interval: float = 1.0
+    content_type: str = "application/pdf"
+
+
+@dataclass
 class Redirect:
     location: str
     status: int = 302
@@ -250,6 +259,19 @@ class PortalServer:
             h.end_headers()
             h.wfile.write(entry.body)
             h.wfile.flush()
+            h.close_connection = True
+        elif isinstance(entry, Drip):
+            h.send_response(200)
+            h.send_header("Content-Type", entry.content_type)
+            h.send_header("Content-Length", str(len(entry.body)))
+            h.end_headers()
+            try:
+                for i in range(len(entry.body)):
+                    h.wfile.write(entry.body[i : i + 1])
+                    h.wfile.flush()
+                    time.sleep(entry.interval)
+            except OSError:
+                pass  # the client gave up (its download timeout): expected
             h.close_connection = True
         elif isinstance(entry, Redirect):
             h.send_response(entry.status)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from local_crawl import FAST, crawled, fetches, reasons, run_of, years
 from portal_server import (
+    Drip,
     PortalServer,
     Redirect,
     Reset,
@@ -49,6 +50,7 @@ def fault_sites() -> dict[str, dict[str, Any]]:
             "loop",
             "foreign",
             "challenge",
+            "drip",
         )
     }
     # 5xx burst on an attachment: two 503s, then the file.
@@ -77,6 +79,8 @@ def fault_sites() -> dict[str, dict[str, Any]]:
         "foreign县2023年政府信息公开工作年度报告",
         '<a href="http://files.harvester-test.invalid/2023.pdf">附件</a>',
     )
+    # An attachment that drips one byte a second: 400 bytes would take minutes.
+    sites["drip"]["/files/2022.pdf"] = Drip(pdf("drip县 2022", 300)[0], interval=1.0)
     # A challenge page that the browser cannot pass either.
     sites["challenge"] = {"/": Status(412, body=CHALLENGE), "/robots.txt": b"User-agent: *\n"}
     return sites
@@ -205,3 +209,17 @@ def test_no_partial_body_is_a_blob(faults: dict[str, Any], tmp_path: Path) -> No
         headers = {k.lower(): v for k, v in fetch.response_headers.items()}
         if "content-length" in headers and "content-encoding" not in headers:
             assert fetch.bytes == int(headers["content-length"]), fetch.url
+
+
+def test_a_dripping_body_ends_at_the_download_timeout(faults: dict[str, Any]) -> None:
+    """One byte a second under an honest Content-Length: each attempt ends at the download
+    timeout (2.5 s here, 60 s by default) with its reason; nothing partial is stored; the
+    report keeps its page and the portal run says which attachment it lacks."""
+    attempts = fetches(faults, "drip", "/files/2022.pdf")
+    assert attempts and all(not f.complete and f.sha256 is None for f in attempts)
+    assert all("Timeout" in (f.error or "") for f in attempts), [f.error for f in attempts]
+    assert all((f.duration_ms or 0) < 10_000 for f in attempts)
+    assert any(
+        r.startswith("attachment not fetched:") and "Timeout" in r for r in reasons(faults, "drip")
+    ), reasons(faults, "drip")
+    assert years(faults, "drip") == {2022, 2023}
