@@ -47,7 +47,7 @@ NOWHERE_PROXY = "http://127.0.0.1:9"
 
 
 def launch_options(base: dict[str, object], hosts: set[str]) -> dict[str, object]:
-    """Chromium's launch options for a crawl of portals on `hosts`.
+    """Chromium's launch options for a crawl of portals at `hosts` (``host:port`` origins).
 
     Chromium's own services (sign-in to accounts.google.com, component and extension
     updates on update.googleapis.com, time queries) ignore switches that turn them off on
@@ -55,7 +55,10 @@ def launch_options(base: dict[str, object], hosts: set[str]) -> dict[str, object
     is given a proxy that goes nowhere for every host but the portals': nothing of it
     leaves the machine, whatever the build or the environment's http_proxy says."""
     options = dict(base)
-    options["proxy"] = {"server": NOWHERE_PROXY, "bypass": ",".join(sorted(hosts))}
+    # `<-loopback>` drops Chromium's implicit direct route to localhost, so another port of
+    # a loopback (or any) host than the registry's goes nowhere too.
+    bypass = ["<-loopback>", *sorted(hosts)]  # first: after the hosts it would undo them
+    options["proxy"] = {"server": NOWHERE_PROXY, "bypass": ",".join(bypass)}
     return options
 
 

@@ -85,7 +85,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         crawler.settings.set(
             "PLAYWRIGHT_LAUNCH_OPTIONS",
             launch_options(
-                crawler.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"), context.registry_hosts()
+                crawler.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"), context.registry_origins()
             ),
             priority="spider",
         )
