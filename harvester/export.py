@@ -21,9 +21,10 @@ import jsonschema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from harvester.parser.types import Check, Record
+from harvester.carryover import CARRYOVER_RULE, carryover_check, previous_year_record
+from harvester.parser.types import Record
 from harvester.storage.models import ParseResult, Portal, Report, ReportVersion
-from harvester.summary import latest_parse, latest_version
+from harvester.summary import latest_parse
 
 META_COLUMNS = [
     "report_id",
@@ -72,7 +73,6 @@ APPLICATION_ROWS = (
     "handled_total",
     "carried_forward",
 )
-CARRYOVER_RULE = "carryover_matches_previous_year"
 BATCH = 200
 
 
@@ -186,36 +186,6 @@ def flatten(record: Record) -> dict[str, object]:
     return row
 
 
-def carryover_check(record: Record, previous: Record) -> Check | None:
-    """二、上年结转 of this report against 四、结转下年度继续办理 of the same agency's report for
-    the previous year, per applicant column; None when no column can be compared."""
-    this = (record.get("applications") or {}).get("carried_over")
-    before = (previous.get("applications") or {}).get("carried_forward")
-    if not isinstance(this, dict) or not isinstance(before, dict):
-        return None
-    compared = 0
-    bad: list[str] = []
-    for column, value in this.items():
-        prior = before.get(column)
-        if isinstance(value, int | float) and isinstance(prior, int | float):
-            compared += 1
-            if value != prior:
-                bad.append(
-                    f"{column}: 上年结转 {value} ≠ {previous.get('year')} 结转下年度 {prior}"
-                )
-    if not compared:
-        return None
-    ok = not bad
-    return {
-        "rule": CARRYOVER_RULE,
-        "ok": ok,
-        "message": f"{CARRYOVER_RULE}: {compared} evaluated, all hold"
-        if ok
-        else f"{CARRYOVER_RULE}: " + "; ".join(bad),
-        "detail": {"evaluated": compared, "violations": bad, "previous_year": previous.get("year")},
-    }
-
-
 def report_key(
     *,
     adcode: str | None,
@@ -243,9 +213,7 @@ def report_key(
     return f"{place}-{year}-{hashlib.sha256(body.encode('utf-8')).hexdigest()[:10]}"
 
 
-def _identity(
-    report: Report, portal: Portal | None, ordinal: int, parse: ParseResult
-) -> Record:
+def _identity(report: Report, portal: Portal | None, ordinal: int, parse: ParseResult) -> Record:
     return {
         "report_id": report_key(
             adcode=portal.adcode if portal else None,
@@ -270,21 +238,6 @@ class ExportStats:
 
     versions: int = 0
     unparsed: list[str] = field(default_factory=list)
-
-
-def previous_year_record(session: Session, report: Report) -> Record | None:
-    """The current record of the same body's report for the year before (the carry-over
-    check compares the two)."""
-    previous = session.scalar(
-        select(Report).where(
-            Report.portal_id == report.portal_id,
-            Report.agency == report.agency,
-            Report.year == report.year - 1,
-        )
-    )
-    version = latest_version(session, previous.id) if previous else None
-    parse = latest_parse(session, version.id) if version else None
-    return parse.record if parse else None
 
 
 def _previous_record(

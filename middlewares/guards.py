@@ -66,6 +66,11 @@ class RedirectGuardMiddleware:
             raise IgnoreRequest(f"redirect loop: {hops}")
         host = (urlsplit(target).hostname or "").lower()
         if is_private_address(host) and origin(target) not in self.registry_origins:
+            if request.meta.get("home") and host == (urlsplit(request.url).hostname or "").lower():
+                # The portal moved within its own (private) host: its new origin is its own.
+                self.registry_origins.add(origin(target))
+                self._check_portal_host(request, target)
+                return response
             raise IgnoreRequest(
                 f"redirect to the private address {origin(target)} refused "
                 "(no registry row points at it)"

@@ -577,7 +577,7 @@ def test_snapshot_of_the_configured_database(database_url: str, tmp_path: Path) 
 
 def test_each_rule_marks_the_cells_it_names() -> None:
     """Which cells the report page marks for a failing check (docs/web.md)."""
-    from harvester.export import carryover_check
+    from harvester.carryover import carryover_check
     from harvester.parser.checks import run_checks
     from harvester.web.layout import cell_failures, record_grids
 

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from harvester.export import CARRYOVER_RULE, carryover_check, previous_year_record
+from harvester.carryover import CARRYOVER_RULE, carryover_check, previous_year_record
 from harvester.storage.blobs import BlobStore
 from harvester.storage.models import (
     Blob,
