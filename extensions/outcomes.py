@@ -116,6 +116,9 @@ def close_own_run(session: Session, context: CrawlContext, reason: str) -> None:
     )
 
 
+ONE_BODY = "reports from one body only"
+
+
 def merged_outcome(
     session: Session, run_id: int, state: PortalState, portal_run: PortalRun, reason: str
 ) -> tuple[str, list[Failure], int]:
@@ -131,7 +134,16 @@ def merged_outcome(
     if reports:
         failures = [f for f in own_failures if not _is_summary(f)]
         merged = _dedupe([f for f in earlier if not _is_summary(f)] + failures)
-        partial = own_outcome == "partial" or portal_run.outcome == "partial"
+        # "Reports from one body only" is what one worker saw; the run's bodies are in the
+        # database, filled by every worker.
+        bodies = session.scalar(
+            select(func.count(func.distinct(Report.agency))).where(
+                Report.portal_id == state.portal.id, Report.last_seen_run == run_id
+            )
+        )
+        if bodies and bodies > 1:
+            merged = [f for f in merged if not f["reason"].startswith(ONE_BODY)]
+        partial = any(f.get("coverage") for f in merged)
         return ("partial" if partial else "ok"), merged, reports
     if earlier and not saw_portal:
         return portal_run.outcome, earlier, 0
