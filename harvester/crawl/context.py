@@ -120,16 +120,7 @@ class CrawlContext:
 
     def registry_hosts(self) -> set[str]:
         """Host names the crawl's registry rows point at (these may be private addresses)."""
-        hosts: set[str] = set()
-        for state in self.states.values():
-            portal = state.portal
-            for url in [portal.home_url, *portal.column_urls]:
-                if url:
-                    hosts.add((urlsplit(url).hostname or "").lower())
-            for extra in portal.allowed_hosts:
-                hosts.add((urlsplit("//" + extra.strip()).hostname or "").lower())
-        hosts.discard("")
-        return hosts
+        return {o.rsplit(":", 1)[0] for o in self.registry_origins()}
 
     def registry_origins(self) -> set[str]:
         """``host:port`` of every address the registry rows point at (the port defaults to

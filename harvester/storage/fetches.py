@@ -96,17 +96,16 @@ def record_fetch(
     complete = False
     size = len(body) if body is not None else None
     problems = [error] if error else []
+    content_type = _header_text(_lowered(response_headers or {}).get("content-type"))
     if body is not None and not not_modified:
         if expected_length is not None and len(body) != expected_length:
             problems.insert(0, f"truncated: got {len(body)} of {expected_length} bytes")
         else:
-            content_type = _header_text(_lowered(response_headers or {}).get("content-type"))
             blob, _ = store_blob(session, blobs, body, content_type or None)
             sha = blob.sha256
             complete = True
     rendered_sha: str | None = None
     if rendered is not None:
-        content_type = _header_text(_lowered(response_headers or {}).get("content-type"))
         rendered_sha = store_blob(session, blobs, rendered, content_type or "text/html")[0].sha256
     fetch = Fetch(
         run_id=run_id,
