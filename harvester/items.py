@@ -104,8 +104,6 @@ class ReportItem:
     def with_document(self, document: ReportDocument) -> ReportItem:
         return replace(self, documents=(*self.documents, document))
 
-    def has_url(self, url: str) -> bool:
-        return any(d.url == url or d.document.final_url == url for d in self.documents)
 
 
 def fetched(response: Response) -> FetchedDocument | None:
