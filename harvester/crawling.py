@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harvester.crawl.halt import HALT_FILE_ENV
 from harvester.crawl_process import BLOB_STORE_ENV, DB_URL_ENV, REDIS_URL_ENV, SETTINGS_ENV
 
 JOB_KEY = "harvester:job"  # JSON of the run workers should join (absent: none)
@@ -87,6 +88,7 @@ def run_crawl(
     distributed: dict[str, str] | None = None,
     settings: dict[str, object] | None = None,
     blob_root: Path | None = None,
+    halt_file: Path | None = None,
 ) -> int:
     """Crawl the portals in a child process (Scrapy's reactor cannot restart); its exit code.
 
@@ -96,6 +98,8 @@ def run_crawl(
     if not portal_ids:
         raise ValueError("run_crawl expected at least one portal id, got none")
     env = crawl_env(db_url, distributed, settings, blob_root)
+    if halt_file is not None:  # where the crawl writes a storage failure (harvester.crawl.halt)
+        env[HALT_FILE_ENV] = str(halt_file)
     command = crawl_command(db_url, Path(data_dir), portal_ids, run_id, since_year, distributed)
     if not (distributed and distributed.get("redis_url")):
         return subprocess.run(command, env=env, check=False).returncode
@@ -158,6 +162,7 @@ def run_worker(
     idle_timeout: float | None = None,
     say: Callable[[str], None] = print,
     blob_root: Path | None = None,
+    halt_file: Path | None = None,
 ) -> int:
     """`harvester worker`: join each run announced in Redis with a crawl process of our own.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,11 +21,13 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harvester.crawl.halt import read_halt_file
 from harvester.crawling import run_crawl
 from harvester.parser import PARSER_VERSION
 from harvester.processing import BlobUnavailable, ProcessCounts, process_versions
 from harvester.progress import run_with_progress
 from harvester.storage.db import session_scope
+from harvester.storage.location import storage_failure
 from harvester.storage.models import (
     CrawlRun,
     ParseResult,
@@ -41,6 +44,7 @@ from harvester.storage.repo import (
     release_lock,
     start_run,
 )
+from harvester.storage.reserve import make_reserve
 from harvester.storage.types import Failure
 from harvester.version import code_version
 
@@ -164,6 +168,7 @@ def run_job(
     failures: list[Failure] = []
     portal_outcomes: dict[int, str] = {}
     exit_code = -1
+    reserve = make_reserve(engine, run_id)
     try:
         with lock_heartbeat(engine, holder, stale_after):
             exit_code, parsed, portal_outcomes, failures, log_path = _crawl_and_parse(
@@ -201,7 +206,9 @@ def run_job(
             }
             for r in parsed.regressions
         )
-        if exit_code == 0 and ok_portals == len(portal_ids) and not parsed.regressions:
+        if parsed.storage_failure:
+            outcome = "failed"  # the crawl stopped part-way: no portal is known complete
+        elif exit_code == 0 and ok_portals == len(portal_ids) and not parsed.regressions:
             outcome = "ok"
         elif ok_portals > 0 or partial_portals:
             outcome = "partial"
@@ -220,6 +227,9 @@ def run_job(
             "crawl_process_exit_code": exit_code,
             "crawl_log": str(log_path),
         }
+        if parsed.storage_failure:
+            counts["storage_failure"] = parsed.storage_failure
+            reserve.release()  # room for the last rows below
     except BlobUnavailable as exc:
         failures.append({"reason": str(exc)})
         outcome = "failed"
@@ -227,7 +237,16 @@ def run_job(
     except KeyboardInterrupt:
         outcome = "interrupted"
         raise
+    except Exception as exc:
+        message = storage_failure(exc, database=engine.url.database)
+        if message is None:
+            raise
+        reserve.release()  # room for the last rows below
+        failures.append({"reason": f"the run stopped: {message}"})
+        outcome = "failed"
+        counts = {"portals": len(portal_ids), "portals_ok": 0, "storage_failure": message}
     finally:
+        reserve.release()
         with session_scope(engine) as session:
             run = session.get(CrawlRun, run_id)
             finish_run(session, run, outcome, counts, failures)
@@ -251,6 +270,8 @@ def _crawl_and_parse(
     parse_phase: Callable[[int], Any] | None,
 ) -> tuple[int, ProcessCounts, dict[int, str], list[Failure], Path]:
     log_path = crawl_log_path(data_dir, run_id)
+    halt_fd, halt_name = tempfile.mkstemp(prefix=f"harvester-run{run_id}-halt.")
+    os.close(halt_fd)
     exit_code = run_with_progress(
         lambda: run_crawl(
             db_url,
@@ -261,18 +282,30 @@ def _crawl_and_parse(
             distributed=distributed,
             settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
             blob_root=Path(blobs.root),
+            halt_file=Path(halt_name),
         ),
         engine,
         run_id,
         len(portal_ids),
         console,
     )
+    halted = read_halt_file(halt_name)
+    Path(halt_name).unlink(missing_ok=True)
     with session_scope(engine) as session:
-        pending = pending_versions(session, portal_ids)
-        with parse_phase(len(pending)) if parse_phase else nullcontext(progress) as step:
-            parsed: ProcessCounts = process_versions(
-                session, blobs, pending, progress=step, run_id=run_id
+        if halted:  # processing would write to the same failed storage: the next run does it
+            parsed = ProcessCounts(
+                failures=[
+                    {
+                        "reason": f"the crawl stopped: {halted}; what it stored is kept and is "
+                        "processed by the next crawl or `harvester reparse`"
+                    }
+                ],
+                storage_failure=halted,
             )
+        else:
+            pending = pending_versions(session, portal_ids)
+            with parse_phase(len(pending)) if parse_phase else nullcontext(progress) as step:
+                parsed = process_versions(session, blobs, pending, progress=step, run_id=run_id)
         portal_outcomes, failures = _portal_outcomes(session, run_id)
     return exit_code, parsed, portal_outcomes, failures, log_path
 

@@ -70,6 +70,7 @@ class ProcessCounts:
     failures: list[dict[str, str]] = field(default_factory=list)
     regressions: list[Regression] = field(default_factory=list)
     accepted_regressions: int = 0
+    storage_failure: str | None = None  # the crawl stopped on it; nothing was processed
 
 
 @dataclass

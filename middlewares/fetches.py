@@ -34,6 +34,7 @@ from scrapy.http import Headers, Response
 from scrapy.statscollectors import StatsCollector
 
 from harvester.crawl.context import CrawlContext, crawl_context
+from harvester.crawl.halt import halt_on_storage_failure
 from harvester.crawl.wire import (
     CHALLENGED_META,
     REPLAY_META,
@@ -155,11 +156,14 @@ class FetchRecorderMiddleware:
         self.context = context
         self.max_size = max_size
         self.stats = stats
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FetchRecorderMiddleware:
         limit = crawler.settings.getint("DOWNLOAD_MAXSIZE") or 200 * 1024 * 1024
-        return cls(crawl_context(crawler), limit, crawler.stats)
+        middleware = cls(crawl_context(crawler), limit, crawler.stats)
+        middleware.crawler = crawler
+        return middleware
 
     def process_request(self, request: Request, spider: object = None) -> None:
         request.meta["_fetch_started"] = time.monotonic()
@@ -328,8 +332,9 @@ class FetchRecorderMiddleware:
                         )[0].sha256
                     document = replace(document, rendered_sha256=sha, rendered_digest=digest)
                     body = response.body
-                except Exception:
-                    log.exception("could not store the rendered DOM of %s", request.url)
+                except Exception as exc:
+                    if not halt_on_storage_failure(self.crawler, exc):
+                        log.exception("could not store the rendered DOM of %s", request.url)
         request.meta[FETCHED_META] = document
         headers = Headers({"Content-Type": document.media_type or "text/html"})
         final = documents[-1]
@@ -422,8 +427,9 @@ class FetchRecorderMiddleware:
                     rendered=rendered,
                 )
                 return fetched_document(fetch)
-        except Exception:
-            log.exception("could not record the fetch of %s", request.url)
+        except Exception as exc:
+            if not halt_on_storage_failure(self.crawler, exc):
+                log.exception("could not record the fetch of %s", request.url)
             if self.stats is not None:
                 self.stats.inc_value("harvester/fetch_record_errors")
             return None

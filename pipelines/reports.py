@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from harvester.crawl.context import CrawlContext, crawl_context
+from harvester.crawl.halt import halt_on_storage_failure
 from harvester.discovery import year_hint
 from harvester.items import ReportItem
 from harvester.parser.metadata import title_identity
@@ -47,10 +48,13 @@ class StoreReportPipeline:
     def __init__(self, context: CrawlContext, stats: StatsCollector | None = None) -> None:
         self.context = context
         self.stats = stats
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreReportPipeline:
-        return cls(crawl_context(crawler), crawler.stats)
+        pipeline = cls(crawl_context(crawler), crawler.stats)
+        pipeline.crawler = crawler
+        return pipeline
 
     def process_item(self, item: ReportItem, spider: object = None) -> ReportItem:
         state = self.context.states[item.portal_id]
@@ -73,7 +77,8 @@ class StoreReportPipeline:
                     documents=item.documents,
                 )
         except Exception as exc:
-            log.exception("could not store the report at %s", item.url)
+            if not halt_on_storage_failure(self.crawler, exc):
+                log.exception("could not store the report at %s", item.url)
             state.fail(f"report not stored: {type(exc).__name__}: {exc}", item.url)
             return item
         state.reports += 1

@@ -193,6 +193,15 @@ def handles_interrupt(func: F) -> F:
                 "interrupted: the run is recorded as interrupted; run again to resume", err=True
             )
             raise SystemExit(130) from None
+        except Exception as exc:  # a full or unwritable disk: one line, no traceback
+            from harvester.storage.db import mask_url
+            from harvester.storage.location import storage_failure
+
+            database = os.environ.get("HARVESTER_DATABASE_URL")
+            message = storage_failure(exc, mask_url(database) if database else None)
+            if message is None:
+                raise
+            fail(message, EXIT_FAILED)
 
     return wrapper  # type: ignore[return-value]
 

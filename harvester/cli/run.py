@@ -69,6 +69,8 @@ def _finish(
 ) -> int:
     """Print the run's summary; the exit code the command ends with (see docs/operations.md)."""
     code = exit_code_of(result.outcome)
+    if result.counts.get("storage_failure"):  # always said, whatever the output mode
+        click.echo(f"Error: the crawl stopped: {result.counts['storage_failure']}", err=True)
     with session_scope(env.engine) as session:
         summary = portal_summary(session, portal_ids, result.run_id, result.failures)
     if env.as_json:

@@ -51,9 +51,11 @@ class BlobStore:
                 os.fsync(handle.fileno())
             os.chmod(tmp_name, 0o444)
             os.replace(tmp_name, target)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
+            if isinstance(exc, OSError) and not exc.filename:  # say where the write failed
+                raise OSError(exc.errno, exc.strerror, str(target.parent)) from exc
             raise
         _fsync_dir(target.parent)
         return sha, True

@@ -63,6 +63,39 @@ def check_writable(root: Path) -> None:
         raise StorageError(describe_os_error(exc, root)) from exc
 
 
+# errno values that mean the storage itself failed (not one document or one request).
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG}
+)
+# What SQLite and PostgreSQL say when their disk is full or cannot be written.
+_DATABASE_STORAGE_WORDS = (
+    "database or disk is full",
+    "disk i/o error",
+    "attempt to write a readonly database",
+    "no space left on device",
+    "could not extend file",
+)
+
+
+def storage_failure(exc: BaseException, database: str | None = None) -> str | None:
+    """One line naming the path and the errno when `exc` (or what caused it) is a storage
+    failure: a full, read-only or unwritable disk under the blob store or the database
+    (named by `database`, its file or URL, when given)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in STORAGE_ERRNOS:
+            return describe_os_error(current, current.filename or "the blob store")
+        text = str(current).lower()
+        if any(words in text for words in _DATABASE_STORAGE_WORDS):
+            first = str(current).strip().splitlines()[0][:300]
+            where = f"the database {database}" if database else "the database"
+            return f"cannot write to {where}: {first}; free some space or move it"
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
 def describe_os_error(exc: OSError, path: Path | str) -> str:
     """One line naming the path and the errno, with what to do."""
     code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
