@@ -444,7 +444,10 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
     def document_failed(self, failure: Failure) -> ReportItem | Request:
         request = failure.request
         state = self.states[request.meta["portal_id"]]
-        state.fail(f"{request.meta['role']} not fetched: {failure_message(failure)}", request.url)
+        # A document of a report that could not be fetched: the report is incomplete.
+        state.coverage_gap(
+            f"{request.meta['role']} not fetched: {failure_message(failure)}", request.url
+        )
         return self._next_document(request.meta["item"], request.meta["pending"])
 
     def _document(self, response: Response, role: str, state: PortalState) -> ReportDocument | None:
@@ -463,7 +466,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             state.fail(f"HTTP {document.status} for a {role}", response.url)
             return None
         if not document.stored:
-            state.fail(f"truncated {role}: fewer bytes than Content-Length", response.url)
+            state.coverage_gap(f"truncated {role}: fewer bytes than Content-Length", response.url)
             return None
         return ReportDocument(role, document.url, document)
 
@@ -479,4 +482,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         message = failure_message(failure)
         if request.meta.get("home"):
             state.home_error = f"{message} ({request.url})"
-        state.fail(f"fetch failed: {message}", request.url)
+        if "referer_list" in request.meta:  # a report page: that report is missed
+            state.coverage_gap(f"report page not fetched: {message}", request.url)
+        else:
+            state.fail(f"fetch failed: {message}", request.url)

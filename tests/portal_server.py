@@ -98,6 +98,15 @@ class Drip:
 
 
 @dataclass
+class Overlong:
+    """A body longer than its Content-Length (the rest of the bytes follow the answer)."""
+
+    body: bytes
+    claimed: int
+    content_type: str = "application/pdf"
+
+
+@dataclass
 class Redirect:
     location: str
     status: int = 302
@@ -259,6 +268,15 @@ class PortalServer:
             h.end_headers()
             h.wfile.write(entry.body)
             h.wfile.flush()
+            h.close_connection = True
+        elif isinstance(entry, Overlong):
+            h.send_response(200)
+            h.send_header("Content-Type", entry.content_type)
+            h.send_header("Content-Length", str(entry.claimed))
+            h.end_headers()
+            with contextlib.suppress(OSError):
+                h.wfile.write(entry.body)
+                h.wfile.flush()
             h.close_connection = True
         elif isinstance(entry, Drip):
             h.send_response(200)

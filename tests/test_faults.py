@@ -16,6 +16,7 @@ import pytest
 from local_crawl import FAST, crawled, fetches, reasons, run_of, years
 from portal_server import (
     Drip,
+    Overlong,
     PortalServer,
     Redirect,
     Reset,
@@ -51,6 +52,8 @@ def fault_sites() -> dict[str, dict[str, Any]]:
             "foreign",
             "challenge",
             "drip",
+            "cycle",
+            "lying",
         )
     }
     # 5xx burst on an attachment: two 503s, then the file.
@@ -81,6 +84,14 @@ def fault_sites() -> dict[str, dict[str, Any]]:
     )
     # An attachment that drips one byte a second: 400 bytes would take minutes.
     sites["drip"]["/files/2022.pdf"] = Drip(pdf("drip县 2022", 300)[0], interval=1.0)
+    # Two report pages redirecting to each other, and an attachment redirecting to itself.
+    sites["cycle"]["/nb/2023.html"] = Redirect("/nb/2023-b.html")
+    sites["cycle"]["/nb/2023-b.html"] = Redirect("/nb/2023.html")
+    sites["cycle"]["/files/2022.pdf"] = Redirect("/files/2022.pdf")
+    # Content-Length that lies: 10 GB announced for a few bytes (above the download limit),
+    # and more bytes than announced (the client reads what was announced: a cut PDF).
+    sites["lying"]["/files/2023.pdf"] = Truncate(PARTIAL, 10 * 1024**3)
+    sites["lying"]["/files/2022.pdf"] = Overlong(pdf("lying县 2022")[0], claimed=40)
     # A challenge page that the browser cannot pass either.
     sites["challenge"] = {"/": Status(412, body=CHALLENGE), "/robots.txt": b"User-agent: *\n"}
     return sites
@@ -223,3 +234,35 @@ def test_a_dripping_body_ends_at_the_download_timeout(faults: dict[str, Any]) ->
         r.startswith("attachment not fetched:") and "Timeout" in r for r in reasons(faults, "drip")
     ), reasons(faults, "drip")
     assert years(faults, "drip") == {2022, 2023}
+
+
+def test_two_pages_redirecting_to_each_other_are_a_recorded_failure(
+    faults: dict[str, Any],
+) -> None:
+    hops = fetches(faults, "cycle", "/nb/2023.html") + fetches(faults, "cycle", "/nb/2023-b.html")
+    assert hops and all(f.status == 302 for f in hops)
+    assert faults["servers"]["cycle"].hits["/nb/2023.html"] <= 2
+    assert any("redirect loop" in r and "2023" in r for r in reasons(faults, "cycle")), reasons(
+        faults, "cycle"
+    )
+    # The attachment that redirects to itself is named as well; the other report stays.
+    assert any("redirect loop" in r and "2022.pdf" in r for r in reasons(faults, "cycle"))
+    assert years(faults, "cycle") == {2022}
+    assert run_of(faults, "cycle").outcome != "ok"
+
+
+def test_a_content_length_that_lies_never_gives_a_complete_wrong_blob(
+    faults: dict[str, Any],
+) -> None:
+    (huge,) = fetches(faults, "lying", "/files/2023.pdf")[-1:]
+    assert huge.sha256 is None and not huge.complete and huge.error
+    assert any("2023.pdf" in r for r in reasons(faults, "lying")), reasons(faults, "lying")
+    with session_scope(faults["engine"]) as session:
+        assert session.get(Blob, hashlib.sha256(PARTIAL).hexdigest()) is None
+    # More bytes than announced: what was announced is all HTTP delivers; the stored bytes
+    # are exactly those, never the rest of the stream glued to another answer.
+    short = fetches(faults, "lying", "/files/2022.pdf")[-1]
+    whole = pdf("lying县 2022")[0]
+    if short.sha256 is not None:
+        assert faults["blobs"].get(short.sha256) == whole[:40]
+        assert short.bytes == 40
