@@ -1,25 +1,24 @@
-"""Archive attachments (ZIP of report files): each member a document of the report.
+"""Archive attachments (ZIP, RAR, 7z of report files): each member a document of the report.
 
-Portals attach a ZIP holding the report as DOCX and PDF (or one file per body). The archive
-is opened with the same member-count, size and compression-ratio guards as DOCX
-(harvester.normalize.zipguard); every file member (no directories, no ``__MACOSX``
+Portals attach an archive holding the report as DOCX and PDF (or one file per body). The
+archive is opened with the same member-count, size and compression-ratio guards as DOCX
+(harvester.normalize.archive_formats); every file member (no directories, no ``__MACOSX``
 resource forks, at most ``MAX_MEMBERS``) is normalised on its own, in the same isolated
 child process as any document, and appears in the record's ``documents`` with its own
 sha256 and ``archive: {sha256, path}`` (the archive's digest and the member's path inside
-it). RAR and 7z archives are recognised and reported as not readable (no reader is
-installed), never silently ignored.
+it). An encrypted, corrupt or over-guard archive is a document not readable, with its
+one-line reason.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
+from harvester.normalize.archive_formats import READERS, file_members
 from harvester.normalize.errors import NormalizeError
 from harvester.normalize.sniff import MEDIA_TYPES, sniff
-from harvester.normalize.zipguard import open_zip, read_member
 
 MAX_MEMBERS = 50  # files of one archive normalised
 
@@ -51,35 +50,22 @@ class MemberDocument:
         }
 
 
+def archive_kind(data: bytes) -> str | None:
+    """zip, rar or 7z for an archive attachment, else None."""
+    kind = sniff(data)
+    return kind if kind in READERS else None
+
+
 def is_archive(data: bytes) -> bool:
-    return sniff(data) == "zip"
-
-
-def _name(info: zipfile.ZipInfo) -> str:
-    """A member's path as the archiver meant it: names without the UTF-8 flag are CP437 by
-    the ZIP spec but GBK in practice on Chinese portals."""
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("gbk")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
+    return archive_kind(data) is not None
 
 
 def archive_members(data: bytes) -> list[tuple[str, bytes]]:
     """(path, bytes) of an archive's file members, in archive order (guards first)."""
-    zf = open_zip(data, "ZIP archive")
-    out = []
-    for info in zf.infolist():
-        path = _name(info)
-        if info.is_dir() or path.startswith("__MACOSX/") or path.rsplit("/", 1)[-1].startswith("."):
-            continue
-        out.append((path, read_member(zf, info.filename, "ZIP archive")))
-        if len(out) >= MAX_MEMBERS:
-            break
-    if not out:
-        raise NormalizeError("ZIP archive without file members")
-    return out
+    kind = archive_kind(data)
+    if kind is None:
+        raise NormalizeError("not a ZIP, RAR or 7z archive")
+    return file_members(kind, data, MAX_MEMBERS)
 
 
 def member_documents(

@@ -16,6 +16,7 @@ DEBIAN_PACKAGES=(
   libmagic1
   postgresql                    # tests run against a real PostgreSQL server
   redis-server                  # distributed crawling (scrapy-redis)
+  libarchive-tools              # bsdtar: rarfile extracts compressed RAR members with it
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do

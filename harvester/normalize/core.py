@@ -128,7 +128,10 @@ def _dispatch(raw: bytes, kind: str, *, url: str | None, media_type: str | None)
 
         return normalize_ofd(raw)
     if kind in {"rar", "7z"}:
-        raise NormalizeError(f"{kind} archive: no {kind} reader is installed to open it")
+        raise NormalizeError(
+            f"{kind} archive: read as a report attachment (each member a document), "
+            "not as one document"
+        )
     if kind == "ole":
         raise NormalizeError("OLE2 container that is neither Word nor Excel")
     if kind in {"zip", "odf"}:
