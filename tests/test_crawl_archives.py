@@ -98,3 +98,70 @@ def test_ofd_and_zip_attachments_are_read(engine: Any, database_url: str, tmp_pa
             {"sha256": hashlib.sha256(archive).hexdigest(), "path": "2021年报/某县2021年年报.pdf"},
         ),
     ]
+
+
+def test_rar_and_7z_attachments_are_read_and_an_encrypted_one_is_unreadable(
+    engine: Any, database_url: str, tmp_path: Path
+) -> None:
+    import py7zr
+    from rar_writer import rar_archive
+
+    titles = {year: f"某县人民政府{year}年政府信息公开工作年度报告" for year in (2019, 2020, 2021)}
+    docx_rar = render_docx(seed_document(seed_text("000"), titles[2020], "某县人民政府", 2020))
+    docx_7z = render_docx(seed_document(seed_text("002"), titles[2021], "某县人民政府", 2021))
+    rar = rar_archive([("2020年报/某县2020年年报.docx", docx_rar)])
+    locked = rar_archive([("2019年报.docx", docx_rar)], encrypted=True)
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as archive:
+        archive.writestr(docx_7z, "2021年报/某县2021年年报.docx")
+    sevenzip = buf.getvalue()
+    items = "".join(
+        f'<li><a href="/nb/{year}.html">{title}</a></li>' for year, title in titles.items()
+    )
+    files = {2019: ("2019.rar", locked), 2020: ("2020.rar", rar), 2021: ("2021.7z", sevenzip)}
+    site: dict[str, Any] = {
+        "/": page('<a href="/nb/">政府信息公开年报</a>'),
+        "/nb/": page(f'<ul class="list">{items}</ul>', "政府信息公开年报"),
+    }
+    for year, (name, data) in files.items():
+        site[f"/nb/{year}.html"] = article(titles[year], f'<a href="/files/{name}">{name}</a>')
+        site[f"/files/{name}"] = (data, "application/octet-stream")
+    server = PortalServer(site)
+    try:
+        portal_id = add_portals(engine, {"某县": server.url}, "测试省", county="{}")["某县"]
+        run_id = new_run(engine, "scrape")
+        assert run_crawl(database_url, tmp_path, [portal_id], run_id, settings=FAST) == 0
+    finally:
+        server.stop()
+    blobs = BlobStore(tmp_path / "blobs")
+    with session_scope(engine) as session:
+        process_versions(session, blobs, list(session.scalars(select(ReportVersion))))
+        records = {}
+        for report in session.scalars(select(Report)):
+            version = session.scalars(
+                select(ReportVersion).where(ReportVersion.report_id == report.id)
+            ).one()
+            records[report.year] = latest_parse(session, version.id).record
+    for year, seed in ((2020, "000"), (2021, "002")):
+        truth = parse_text(seed_text(seed))
+        jsonschema.validate(records[year], SCHEMA)
+        for section in SECTIONS:
+            assert records[year].get(section) == truth.get(section), (year, section)
+    for year, member, data in (
+        (2020, "2020年报/某县2020年年报.docx", docx_rar),
+        (2021, "2021年报/某县2021年年报.docx", docx_7z),
+    ):
+        name, archive = files[year]
+        docs = records[year]["documents"]
+        assert [(d["sha256"], d.get("archive")) for d in docs[1:]] == [
+            (hashlib.sha256(archive).hexdigest(), None),
+            (
+                hashlib.sha256(data).hexdigest(),
+                {"sha256": hashlib.sha256(archive).hexdigest(), "path": member},
+            ),
+        ], (name, docs)
+    # The encrypted RAR: the report says its document is unreadable, and why.
+    locked_record = records[2019]
+    assert not locked_record.get("applications")
+    said = " ".join(locked_record["warnings"])
+    assert "encrypted RAR archive" in said, locked_record["warnings"]
