@@ -807,6 +807,32 @@ def test_world_seed_reports_carry_the_seed_numbers(world_crawl: dict[str, Any]) 
         for section in SECTIONS:
             assert record.get(section) == truth.get(section), (county, seed.seed, section)
         assert record["era"] == truth["era"]
+        if "zip" in seed.formats:  # 大荔县: an OFD and a ZIP of the DOCX and the PDF
+            _assert_ofd_and_zip(record, blobs, seed.title)
+
+
+def _assert_ofd_and_zip(record: dict[str, Any], blobs: BlobStore, title: str) -> None:
+    import io
+    import zipfile
+
+    attached = [d for d in record["documents"] if d["role"] == "attachment"]
+    files = [d for d in attached if not d.get("archive")]
+    members = [d for d in attached if d.get("archive")]
+    names = {
+        d["sha256"]: sorted(zipfile.ZipFile(io.BytesIO(blobs.get(d["sha256"]))).namelist())
+        for d in files
+    }
+    (ofd,) = [sha for sha, n in names.items() if "OFD.xml" in n]
+    (archive,) = [sha for sha, n in names.items() if "OFD.xml" not in n]
+    paths = [f"{title}/{title}.docx", f"{title}/{title}.pdf"]
+    assert names[archive] == paths
+    assert sorted(m["archive"]["path"] for m in members) == paths
+    for member in members:
+        assert member["archive"]["sha256"] == archive
+        data = blobs.get(member["sha256"])  # each member is its own stored blob
+        assert hashlib.sha256(data).hexdigest() == member["sha256"]
+        assert data[:4] in (b"PK\x03\x04", b"%PDF")
+    assert ofd != archive
 
 
 def test_browser_portal_still_reads_its_json_list_api(

@@ -69,7 +69,10 @@ PROFILES: tuple[Profile, ...] = (
     Profile(
         "大荔县", "陕西省", "渭南市", "610523", "vsb", "dalisx",
         ("城关街道", "朝邑镇", "羌白镇"),
-        seed=SeedReport("003", "大荔县人民政府2020年政府信息公开工作年度报告", "大荔县人民政府", 2020),
+        seed=SeedReport(
+            "003", "大荔县人民政府2020年政府信息公开工作年度报告", "大荔县人民政府", 2020,
+            ("ofd", "zip"),
+        ),
         formats=("", "", "docx", "wps", "xlsx", "png"),
         hows=("direct", "onclick", "gbk", "rfc5987"),
     ),

@@ -23,6 +23,8 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
     "png": "image/png",
+    "ofd": "application/ofd",
+    "zip": "application/zip",
 }
 
 
