@@ -31,7 +31,9 @@ def check_size(size: int, limit: int | None = None) -> None:
     if size == 0:
         raise NormalizeError("empty document (0 bytes)")
     if size > limit:
-        raise NormalizeError(f"document too large: {size} bytes > limit {limit} (document-size limit)")
+        raise NormalizeError(
+            f"document too large: {size} bytes > limit {limit} (document-size limit)"
+        )
 
 
 def read_input(data: bytes | os.PathLike[str] | str, limit: int | None = None) -> bytes:
@@ -77,11 +79,17 @@ def normalize_bytes(
         raise NormalizeError(f"{kind} nested too deeply") from None
     except (ImportError, OSError) as exc:
         if "map" in str(exc) or "alloc" in str(exc).lower():
-            raise NormalizeError(f"out of memory while reading {kind} ({type(exc).__name__})") from None
+            raise NormalizeError(
+                f"out of memory while reading {kind} ({type(exc).__name__})"
+            ) from None
         raise NormalizeError(f"unreadable {kind}: {type(exc).__name__}: {exc}"[:300]) from None
     except Exception as exc:  # a library choking on a hostile file is a reason, not a crash
         raise NormalizeError(f"unreadable {kind}: {type(exc).__name__}: {exc}"[:300]) from None
-    if declared and declared != kind and not (declared in {"doc", "wps"} and kind in {"doc", "wps"}):
+    if (
+        declared
+        and declared != kind
+        and not (declared in {"doc", "wps"} and kind in {"doc", "wps"})
+    ):
         doc.warnings.append(f"named as {declared} but the content is {kind}")
     return doc
 
@@ -118,9 +126,7 @@ def _dispatch(raw: bytes, kind: str, *, url: str | None, media_type: str | None)
         lines = [ln.strip() for ln in text.splitlines()]
         if not any(lines):
             raise NormalizeError("empty document (whitespace only)")
-        doc = Document(
-            blocks=[Block("paragraph", ln) for ln in lines if ln], source_format="text"
-        )
+        doc = Document(blocks=[Block("paragraph", ln) for ln in lines if ln], source_format="text")
         doc.warnings.extend(warnings)
         return doc
     if kind == "ofd":
@@ -135,5 +141,7 @@ def _dispatch(raw: bytes, kind: str, *, url: str | None, media_type: str | None)
     if kind == "ole":
         raise NormalizeError("OLE2 container that is neither Word nor Excel")
     if kind in {"zip", "odf"}:
-        raise NormalizeError(f"unsupported archive type ({kind}): no word/document.xml or xl/workbook.xml")
+        raise NormalizeError(
+            f"unsupported archive type ({kind}): no word/document.xml or xl/workbook.xml"
+        )
     raise NormalizeError("unknown binary format")
