@@ -827,9 +827,10 @@ def _assert_ofd_and_zip(record: dict[str, Any], blobs: BlobStore, title: str) ->
     paths = [f"{title}/{title}.docx", f"{title}/{title}.pdf"]
     assert names[archive] == paths
     assert sorted(m["archive"]["path"] for m in members) == paths
+    stored = zipfile.ZipFile(io.BytesIO(blobs.get(archive)))
     for member in members:
         assert member["archive"]["sha256"] == archive
-        data = blobs.get(member["sha256"])  # each member is its own stored blob
+        data = stored.read(member["archive"]["path"])  # its own digest, its path as provenance
         assert hashlib.sha256(data).hexdigest() == member["sha256"]
         assert data[:4] in (b"PK\x03\x04", b"%PDF")
     assert ofd != archive
