@@ -41,6 +41,7 @@ from pathlib import Path
 from harvester.world.catalog import PROFILES, Profile, generated_profiles
 from harvester.world.factory import ContentFactory
 from harvester.world.families import BUILDERS, SPEC_FAMILY
+from harvester.world.outside import HUB, NAME, OutsideBody, build_outside
 from harvester.world.plan import PortalPlan
 from harvester.world.render import Renderer
 from harvester.world.server import PortalServer, Resource, Sent, Site, key_of, serve_site
@@ -63,6 +64,7 @@ class World:
         self.sites: list[Site] = []
         self.plans: list[PortalPlan] = []
         self.servers: list[PortalServer] = []
+        self.outside: OutsideBody | None = None  # a body outside the registry (not a portal)
         self._tmp: Path | None = None
 
     # -- lookup -----------------------------------------------------------------------------
@@ -140,12 +142,14 @@ def start_world(
     special: bool = True,
     base: bool = True,
     counties: Collection[str] | None = None,
+    outside: bool = False,
 ) -> World:
     """Build and serve the world; `port` 0 picks free ports, else portals use port, port+1 …
 
     `base=False` leaves out the nine built portals (only `generated` ones), `special=False`
     the GBK, script-list and challenge portals; `counties` keeps only the built portals of
-    those names (e.g. the browser portals 德清县 and 临朐县). `cache_dir` keeps LibreOffice conversions between runs (when None: $HARVESTER_WORLD_CACHE,
+    those names (e.g. the browser portals 德清县 and 临朐县); `outside=True` also serves the
+    body outside the registry (`World.outside`, harvester.world.outside). `cache_dir` keeps LibreOffice conversions between runs (when None: $HARVESTER_WORLD_CACHE,
     else a temporary directory removed by `stop`); `faults` maps paths to fault specs on every portal.
     """
     world = World()
@@ -180,6 +184,16 @@ def start_world(
             home_url = f"http://127.0.0.1:{server.server_address[1]}/"
             world.portals.append(
                 PortalSpec.of(plan, SPEC_FAMILY.get(plan.family, plan.family), home_url)
+            )
+        if outside:
+            site, expected, docx_path = build_outside(renderer, seed)
+            server = serve_site(site)
+            world.servers.append(server)  # served, but not one of `portals` (not registered)
+            world.outside = OutsideBody(
+                NAME,
+                f"http://127.0.0.1:{server.server_address[1]}{HUB}",
+                tuple(ExpectedReport(a, y) for a, y in expected),
+                docx_path,
             )
     except BaseException:
         world.stop()
