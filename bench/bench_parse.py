@@ -8,7 +8,8 @@ parser runs in its own process pinned to the same core, alternating round by rou
 both see the same load, on the same seed texts. The parser's text cache (`clean`) is
 cleared before each report (no help from having seen the same report before). Rates are
 reports per second of the process's CPU time, so other work sharing the core does not
-count against either parser.
+count against either parser. Before timing, the current parser's records on the seeds
+must equal those of `--same-as` (the parser before the speed-ups), or the bench stops.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "harvester" / "world" / "seeds"  # harvester.world.seed_reports.SEED_DIR
 DEFAULT_AGAINST = "4b46703"  # the parser before issue 13 (≈170 reports/s)
+# The last parser whose records the current one must reproduce exactly (parser 1.1.0
+# before its speed-ups of the tokenizer): every seed's record, parser_version aside.
+DEFAULT_SAME_AS = "e5060c2"
 
 
 def _pin() -> None:
@@ -51,10 +55,14 @@ def worker(root: Path, seconds: float) -> dict:
     texts = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     if not texts:
         raise SystemExit(f"no seeds in {SEEDS}")
+    records = []
     for text in texts:  # warm-up; every seed must give its tables
         record = parse_text(text)
         if "applications" not in record:
             raise SystemExit(f"seed without section 三 parsed: {record['warnings']}")
+        records.append({k: v for k, v in record.items() if k != "parser_version"})
+    if seconds <= 0:  # records only (the identity check)
+        return {"version": PARSER_VERSION, "records": records}
     caches = _text_caches()
     n = 0
     start = time.process_time()  # CPU time: other processes on the core do not count
@@ -109,13 +117,23 @@ def main() -> None:
         "--against", default=DEFAULT_AGAINST, help="git revision of the previous parser"
     )
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    ap.add_argument(
+        "--same-as",
+        default=DEFAULT_SAME_AS,
+        help="git revision whose records on the seeds the current parser must equal",
+    )
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.seconds)))
         return
     with tempfile.TemporaryDirectory(prefix="bench-parse-") as tmp:
-        old_root = checkout(args.against, Path(tmp))
+        same_root = checkout(args.same_as, Path(tmp) / "same")
+        expected = run_one(same_root, 0)["records"]
+        if run_one(ROOT, 0)["records"] != expected:
+            raise SystemExit(f"records on the seeds differ from those of {args.same_as}")
+        print(f"records on the {len(expected)} seeds identical to {args.same_as}'s", flush=True)
+        old_root = checkout(args.against, Path(tmp) / "previous")
         totals: dict[str, list[float]] = {"previous": [], "current": []}
         info: dict[str, dict] = {}
         for r in range(args.rounds):

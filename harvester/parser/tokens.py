@@ -64,6 +64,8 @@ def cell_token(text: str, *, span: bool = False) -> Token:
         return Token("blank", "", True, True)
     if text.isdigit() and text.isascii():  # most cells: a plain count
         return Token("value", text, True)
+    if not text:  # an empty cell (clean("") is a blank mark)
+        return Token("blank", "", True)
     c = clean(text)
     if c in BLANK_MARKS:
         return Token("blank", text, True)
@@ -171,33 +173,56 @@ def _pipe_cells(line: str) -> list[str]:
 
 
 def text_tokens(text: str) -> list[Token]:
-    """Tokens of plain text in any of the shapes above (the shape is decided per line)."""
+    """Tokens of plain text in any of the shapes above (the shape is decided per line).
+
+    Lines are read once each; a line seen before in the same text gives the same tokens
+    (one-cell lines: the same token object, which is never changed), so repeated cells
+    (`0`, `—`) cost one dictionary look-up."""
     out: list[Token] = []
     append = out.append
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _NOISE.sub("", raw) if "[" in raw else raw
-        n = len(line)
-        tabs = line.count("\t")
-        one_cell = tabs == 1 and line[0] == "\t"  # one cell per line
-        if one_cell and line[1:].isdigit() and line[1:].isascii():  # a plain count, most lines
-            append(Token("value", line[1:], True))
+    extend = out.extend
+    seen: dict[str, Token | None] = {}  # one-cell line → its token (None: a page number)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for raw in text.split("\n"):
+        if raw in seen:
+            token = seen[raw]
+            if token is not None:
+                append(token)
             continue
+        line = _NOISE.sub("", raw) if "[" in raw else raw
+        tabs = line.count("\t")
+        if tabs == 1 and line[0] == "\t":  # one cell per line
+            cell = line[1:]
+            if cell.isdigit() and cell.isascii():  # a plain count, most lines
+                token = Token("value", cell, True)
+            elif (
+                len(line) <= _PAGE_NUMBER_MAX
+                and _PAGE_HINT.search(line)
+                and _PAGE_NUMBER.match(line)
+            ):
+                token = None
+            else:
+                token = cell_token(cell)
+            seen[raw] = token
+            if token is not None:
+                append(token)
+            continue
+        n = len(line)
         if n <= _PAGE_NUMBER_MAX and _PAGE_HINT.search(line) and _PAGE_NUMBER.match(line):
             continue
-        if one_cell:
-            append(cell_token(line[1:]))
-        elif tabs:
-            out.extend([cell_token(c) for c in line.split("\t")])
-            out.append(END_TOKEN)
+        if tabs:
+            extend([cell_token(c) for c in line.split("\t")])
+            append(END_TOKEN)
         elif not n or line.isspace():
-            out.append(END_TOKEN)
+            append(END_TOKEN)
         elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
-            out.extend(one_line)
+            extend(one_line)
         elif line.count("|") >= 2:
-            out.extend(cell_token(c) for c in _pipe_cells(line))
-            out.append(END_TOKEN)
+            extend([cell_token(c) for c in _pipe_cells(line)])
+            append(END_TOKEN)
         else:
-            out.extend(_free_line(line))
+            extend(_free_line(line))
     return out
 
 
