@@ -366,14 +366,15 @@ def test_downloads_redirect_and_name_their_files(world: World) -> None:
 
 def test_attachment_formats_are_real_files(world: World) -> None:
     magic = {"pdf": b"%PDF", "docx": b"PK\x03\x04", "xlsx": b"PK\x03\x04", "doc": b"\xd0\xcf\x11\xe0",
-             "wps": b"\xd0\xcf\x11\xe0", "png": b"\x89PNG"}  # fmt: skip
+             "wps": b"\xd0\xcf\x11\xe0", "png": b"\x89PNG", "ofd": b"PK\x03\x04",
+             "zip": b"PK\x03\x04"}  # fmt: skip
     seen = set()
     for plan in world.plans:
         for item in plan.reports():
             for asset in item.files:
                 assert asset.data.startswith(magic[asset.ext]), (asset.name, asset.data[:8])
                 seen.add(asset.ext)
-    assert {"pdf", "docx", "xlsx", "doc", "wps", "png"} <= seen
+    assert {"pdf", "docx", "xlsx", "doc", "wps", "png", "ofd", "zip"} <= seen
 
 
 def test_onclick_and_embedded_viewer_attachments(world: World) -> None:

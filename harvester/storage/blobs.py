@@ -54,7 +54,7 @@ class BlobStore:
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
-            if isinstance(exc, OSError) and not exc.filename:  # say where the write failed
+            if isinstance(exc, OSError) and exc.errno and not exc.filename:  # say where it failed
                 raise OSError(exc.errno, exc.strerror, str(target.parent)) from exc
             raise
         _fsync_dir(target.parent)
