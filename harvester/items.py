@@ -100,10 +100,23 @@ class ReportItem:
     body_hint: str | None = None  # the sub-column's body name (部门/乡镇 lists)
     year_hint: int | None = None  # the year of the list or the link text
     documents: tuple[ReportDocument, ...] = field(default_factory=tuple)
+    list_entry: str | None = None  # the list entry's text that linked the report page
+    complete: bool = True  # False: a document of the report could not be fetched whole
 
     def with_document(self, document: ReportDocument) -> ReportItem:
         return replace(self, documents=(*self.documents, document))
 
+
+
+
+@dataclass(frozen=True)
+class SeenReport:
+    """A known report whose list entry is unchanged and whose last full fetch is recent: the
+    revisit policy (harvester.crawl.revisit) counts it as seen by the run, without a request."""
+
+    portal_id: int
+    report_id: int
+    url: str
 
 
 def fetched(response: Response) -> FetchedDocument | None:

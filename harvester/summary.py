@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from harvester.parser.completeness import is_read
 from harvester.storage.models import (
+    ListedReport,
     ParseResult,
     Portal,
     PortalRun,
@@ -79,6 +80,12 @@ def report_rows(
             .select_from(ReportVersion)
             .where(ReportVersion.report_id == report.id)
         )
+        listing = session.scalars(
+            select(ListedReport)
+            .where(ListedReport.report_id == report.id)
+            .order_by(ListedReport.checked_at.desc())
+            .limit(1)
+        ).first()
         rows.append(
             {
                 "agency": report.agency,
@@ -93,6 +100,11 @@ def report_rows(
                 "failed_checks": sorted(set(failed)),
                 "warnings": len(parse.warnings or []) if parse else 0,
                 "status": status,
+                # False: the revisit policy left the page unasked this run (harvester.crawl.revisit)
+                "asked": None
+                if listing is None or run_id is None
+                else listing.checked_run == run_id or status != "unchanged",
+                "last_checked": listing.checked_at.isoformat() if listing else None,
                 "url": report.url,
             }
         )
@@ -185,7 +197,7 @@ def render_summary(console: Console, summary: list[dict[str, object]]) -> None:
                 str(row["documents"]),
                 str(row["versions"]),
                 ", ".join(row["failed_checks"]) or _no_failure(row),
-                row["status"],
+                row["status"] + (" (not re-asked)" if row.get("asked") is False else ""),
             )
         console.print(table)
         unread = [r for r in portal["reports"] if not r["tables"]]

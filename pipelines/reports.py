@@ -15,8 +15,9 @@ from scrapy.statscollectors import StatsCollector
 
 from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.crawl.halt import halt_on_storage_failure
+from harvester.crawl.revisit import mark_seen, record_listing
 from harvester.discovery import year_hint
-from harvester.items import ReportItem
+from harvester.items import ReportItem, SeenReport
 from harvester.parser.metadata import title_identity
 from harvester.storage.repo import store_report_version
 
@@ -56,7 +57,11 @@ class StoreReportPipeline:
         pipeline.crawler = crawler
         return pipeline
 
-    def process_item(self, item: ReportItem, spider: object = None) -> ReportItem:
+    def process_item(
+        self, item: ReportItem | SeenReport, spider: object = None
+    ) -> ReportItem | SeenReport:
+        if isinstance(item, SeenReport):
+            return self._seen(item)
         state = self.context.states[item.portal_id]
         agency, year = report_identity(item)
         if not agency or not year:
@@ -66,7 +71,7 @@ class StoreReportPipeline:
             return item
         try:
             with self.context.session() as session:
-                _report, _version, created = store_report_version(
+                report, _version, created = store_report_version(
                     session,
                     portal_id=item.portal_id,
                     agency=agency,
@@ -75,6 +80,15 @@ class StoreReportPipeline:
                     url=item.url,
                     run_id=self.context.run_id,
                     documents=item.documents,
+                )
+                record_listing(
+                    session,
+                    portal_id=item.portal_id,
+                    url=item.url,
+                    entry=item.list_entry,
+                    report_id=report.id,
+                    run_id=self.context.run_id,
+                    complete=item.complete,
                 )
         except Exception as exc:
             if not halt_on_storage_failure(self.crawler, exc):
@@ -86,4 +100,27 @@ class StoreReportPipeline:
         state.new_versions += int(bool(created))
         if self.stats is not None:
             self.stats.inc_value("harvester/reports")
+        return item
+
+    def _seen(self, item: SeenReport) -> SeenReport:
+        """A report the revisit policy left unasked: seen by this run, once per page."""
+        state = self.context.states[item.portal_id]
+        if item.url in state.not_reasked:
+            return item
+        try:
+            with self.context.session() as session:
+                report = mark_seen(session, item.report_id, self.context.run_id)
+                agency = report.agency if report is not None else None
+        except Exception as exc:
+            if not halt_on_storage_failure(self.crawler, exc):
+                log.exception("could not mark the report at %s as seen", item.url)
+            state.fail(f"report not marked as seen: {type(exc).__name__}: {exc}", item.url)
+            return item
+        if agency is None:  # deleted meanwhile: nothing to count
+            return item
+        state.not_reasked.add(item.url)
+        state.reports += 1
+        state.agencies.add(agency)
+        if self.stats is not None:
+            self.stats.inc_value("harvester/reports_not_reasked")
         return item

@@ -16,6 +16,7 @@ Started by harvester's commands, or by a Scrapy user (see harvester.crawl.launch
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -28,6 +29,7 @@ from twisted.python.failure import Failure
 from harvester import discovery
 from harvester.crawl.context import CrawlContext, attach_context
 from harvester.crawl.launch import SpiderArguments, open_context
+from harvester.crawl.revisit import RevisitPolicy
 from harvester.crawl.state import PortalState
 from harvester.discovery import Link
 from harvester.items import ReportDocument, ReportItem, fetched
@@ -81,6 +83,8 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         context.max_list_pages = crawler.settings.getint(
             "HARVESTER_MAX_LIST_PAGES", MAX_PORTAL_LIST_PAGES
         )
+        if crawler.settings.get("HARVESTER_REVISIT_DAYS") is not None:
+            context.revisit = RevisitPolicy(crawler.settings.getfloat("HARVESTER_REVISIT_DAYS"))
         # Chromium reaches the registry's hosts and nothing else (spiders/browser.py).
         crawler.settings.set(
             "PLAYWRIGHT_LAUNCH_OPTIONS",
@@ -261,6 +265,9 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
                 state.older += 1
                 continue
             state.report_links += 1
+            if seen := self.context.unchanged_report(state, link):
+                yield seen  # known, listed as before, checked recently: not asked again
+                continue
             yield self._request(
                 link.url,
                 self.parse_article,
@@ -346,6 +353,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             url=document.url,
             body_hint=meta.get("body_hint"),
             year_hint=meta.get("year_hint"),
+            list_entry=meta.get("link_text"),
         )
         if not is_html(document.document, response.body):
             # The list linked the report's file itself.
@@ -366,15 +374,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             (u, "page") for u in continuation_urls(html, response.url)
         ]
         pending += self._attachments(state, html, response.url, set())
-        item = ReportItem(
-            portal_id=item.portal_id,
-            portal_name=item.portal_name,
-            title=title,
-            url=item.url,
-            body_hint=item.body_hint,
-            year_hint=item.year_hint,
-            documents=page_documents(document),
-        )
+        item = replace(item, title=title, documents=page_documents(document))
         yield self._next_document(item, pending)
 
     def _attachments(
@@ -429,7 +429,9 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         item: ReportItem = meta["item"]
         pending = list(meta["pending"])
         document = self._document(response, meta["role"], state)
-        if document is not None:
+        if document is None:
+            item = replace(item, complete=False)  # asked again by the next run
+        else:
             for part in page_documents(document) if meta["role"] == "page" else (document,):
                 item = item.with_document(part)
             state.attachments += int(meta["role"] == "attachment")
@@ -448,7 +450,8 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         state.coverage_gap(
             f"{request.meta['role']} not fetched: {failure_message(failure)}", request.url
         )
-        return self._next_document(request.meta["item"], request.meta["pending"])
+        item = replace(request.meta["item"], complete=False)
+        return self._next_document(item, request.meta["pending"])
 
     def _document(self, response: Response, role: str, state: PortalState) -> ReportDocument | None:
         """The response as a report document; None (with the reason recorded) when its bytes

@@ -29,6 +29,9 @@ FAST = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     "RETRY_BACKOFF_BASE": 0.1,
     "LOG_LEVEL": "INFO",
+    # Every known report page is asked again (conditionally): the tests of conditional
+    # requests and corrections see each page; tests/test_revisit_policy.py drops this.
+    "HARVESTER_REVISIT_DAYS": 0,
 }
 # No browser needed: the plain HTTP handler starts faster than Playwright's.
 HTTP_ONLY = {

@@ -22,6 +22,7 @@ from harvester.cli.common import (
     proxy_option,
     use_proxy,
 )
+from harvester.crawl.revisit import revisit_days
 from harvester.jobs import JobResult, LockedError, run_job
 from harvester.registry import add_outside_body, portals_matching, resolve, seed_registry
 from harvester.storage.db import mask_url, session_scope
@@ -218,6 +219,7 @@ def scrape(
         {"name": name, "url": url, "since_year": since_year, "proxy": proxy_name},
         [portal_id],
         since_year,
+        crawl_settings={"HARVESTER_REVISIT_DAYS": 0},  # a scrape asks every known page
     )
     code = _finish(env, result, [portal_id])
     if code:
@@ -245,6 +247,16 @@ def scrape(
     help="Skip portals `harvester portals check` found dead within this many days (0: never skip).",
 )
 @click.option("--force", is_flag=True, help="Crawl portals recorded dead too.")
+@click.option(
+    "--revisit-after",
+    "revisit_after",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="DAYS",
+    help="Ask a known report page (and its attachments) again only when its list entry "
+    "changed or its last full fetch is DAYS old; 0 asks every one on every run "
+    "[default: $HARVESTER_REVISIT_DAYS or 7].",
+)
 @proxy_option
 @database_options
 @output_options
@@ -257,6 +269,7 @@ def crawl(
     redis_url: str,
     skip_dead_days: int,
     force: bool,
+    revisit_after: float | None,
     proxy: str | None,
     db: str | None,
     data_dir: Path | None,
@@ -265,8 +278,10 @@ def crawl(
 ) -> None:
     """The scheduled incremental crawl over every enabled portal with a URL.
 
-    Known report pages and attachments are re-requested conditionally (ETag /
-    Last-Modified); a new report version is stored only when its content changed. One run
+    List pages are read on every run. A known report page whose list entry is unchanged is
+    asked again (conditionally, ETag / Last-Modified, with its attachments) once its last
+    full fetch is --revisit-after days old; a new report version is stored only when its
+    content changed. One run
     at a time per database; a killed run is resumed by the next one. Portals that
     `harvester portals check` found dead in the last --skip-dead-days days are skipped
     (listed in the output and the run's arguments) unless --force.
@@ -276,6 +291,7 @@ def crawl(
       harvester crawl                              # every enabled portal
       harvester crawl --skip-dead-days 2           # retry portals found dead 2+ days ago
       harvester crawl --force                      # dead ones too
+      harvester crawl --revisit-after 0            # ask every known report page again
       HARVESTER_PROXY=http://u:p@cn-proxy:3128 harvester crawl   # from a mainland vantage point
       harvester crawl --province 安徽省 --since-year 2021
       harvester crawl --only 寿县 --only 象山县 --json
@@ -304,6 +320,10 @@ def crawl(
         fail(
             f"every matching portal was found dead within {skip_dead_days} days; check again (`harvester portals check`) or pass --force"
         )
+    try:
+        days = revisit_days(revisit_after)
+    except ValueError as exc:
+        fail(str(exc))
     env.say(f"crawling {len(portal_ids)} portals")
     result = _run(
         env,
@@ -316,10 +336,12 @@ def crawl(
             "skip_dead_days": 0 if force else skip_dead_days,
             "skipped_dead": skipped,
             "proxy": proxy_name,
+            "revisit_after_days": days,
         },
         portal_ids,
         since_year,
         distributed={"redis_url": redis_url} if distributed else None,
+        crawl_settings={"HARVESTER_REVISIT_DAYS": days},
     )
     code = _finish(env, result, portal_ids, skipped)
     if code:

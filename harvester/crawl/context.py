@@ -21,13 +21,16 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harvester.crawl.revisit import RevisitPolicy, revisit_days
 from harvester.crawl.state import PortalInfo, PortalState
-from harvester.items import FetchedDocument
+from harvester.discovery import Link
+from harvester.items import FetchedDocument, SeenReport
 from harvester.proxies import effective, global_proxy
 from harvester.storage.blobs import BlobStore
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.fetches import fetched_document
 from harvester.storage.models import Fetch, Portal
+from harvester.storage.types import utcnow
 
 _CONTEXTS: weakref.WeakKeyDictionary[Crawler, CrawlContext] = weakref.WeakKeyDictionary()
 
@@ -73,6 +76,8 @@ class CrawlContext:
         self.blobs = BlobStore(os.environ.get("HARVESTER_BLOB_STORE") or Path(data_dir) / "blobs")
         self.run_id = run_id
         self.max_list_pages = 3000  # the spider sets HARVESTER_MAX_LIST_PAGES here
+        # Which known report pages are asked again (the spider sets HARVESTER_REVISIT_DAYS).
+        self.revisit = RevisitPolicy(revisit_days())
         self.since_year = since_year
         # Several worker processes share this run's queue (scrapy-redis): outcomes are merged.
         self.distributed = distributed
@@ -139,6 +144,13 @@ class CrawlContext:
         return origins
 
     # -- earlier fetches, for conditional requests --------------------------------------------
+    def unchanged_report(self, state: PortalState, link: Link) -> SeenReport | None:
+        """A known report page the revisit policy leaves unasked this run, else None."""
+        listing = self.revisit.fresh(self.session, state.portal.id, link.url, link.text, utcnow())
+        if listing is None:
+            return None
+        return SeenReport(state.portal.id, listing.report_id, link.url)
+
     def previous(self, url: str, portal_id: int | None) -> FetchedDocument | None:
         """The last complete 200 answer for `url` (its validators and blob), if any."""
         if portal_id not in self._previous:

@@ -51,6 +51,7 @@ class PortalState:
     units_without_column: dict[str, str] = field(default_factory=dict)  # URL → why not
     coverage: list[Failure] = field(default_factory=list)  # unit lists not walked, …
     agencies: set[str] = field(default_factory=set)  # bodies of the reports stored
+    not_reasked: set[str] = field(default_factory=set)  # known report pages left unasked
 
     def coverage_gap(self, reason: str, url: str | None = None) -> None:
         entry: Failure = {"reason": reason, "coverage": True}
@@ -103,6 +104,7 @@ class PortalState:
             "skipped": self.skipped,
             "older": self.older,
             "reports": self.reports,
+            "not_reasked": len(self.not_reasked),
             "new_versions": self.new_versions,
             "attachments": self.attachments,
             "pictures": self.pictures,

@@ -277,6 +277,25 @@ class ParseResult(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
 
 
+class ListedReport(Base):
+    """A report page as a portal's list shows it, and when it was last fetched in full:
+    what the revisit policy (harvester.crawl.revisit) decides a re-crawl's asks by."""
+
+    __tablename__ = "listed_report"
+    __table_args__ = (UniqueConstraint("portal_id", "url_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portal.id", ondelete="CASCADE"))
+    url_key: Mapped[str] = mapped_column(String(64))  # sha256 of `url` (URLs may be long)
+    url: Mapped[str] = mapped_column(Text)  # the report page as the list links it
+    entry: Mapped[str] = mapped_column(Text)  # the list entry's text, whitespace-normalised
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)  # page + documents fetched
+    checked_run: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id", ondelete="SET NULL")
+    )
+
+
 class Setting(Base):
     """A fact about this database, by name; ``blob_store`` is where its blobs live."""
 

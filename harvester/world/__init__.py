@@ -108,6 +108,25 @@ class World:
             raise KeyError(f"{path} is not a stored page of {site.name}")
         site.routes[key] = replace(entry, body=change(entry.body), modified=time.time())
 
+    def retitle(self, portal: int | str, old: str, new: str) -> list[str]:
+        """Re-title a report everywhere the portal shows it (its list entries, its page):
+        what a portal does when it republishes a corrected report. The changed routes."""
+        site = self.sites[self.index(portal)]
+        changed = []
+        for key, entry in list(site.routes.items()):
+            if not isinstance(entry, Resource):
+                continue
+            charset = entry.content_type.partition("charset=")[2].strip() or "utf-8"
+            try:
+                before, after = old.encode(charset), new.encode(charset)
+            except (LookupError, UnicodeEncodeError):
+                continue
+            if before in entry.body:
+                body = entry.body.replace(before, after)
+                site.routes[key] = replace(entry, body=body, modified=time.time())
+                changed.append(key)
+        return changed
+
     # -- life ---------------------------------------------------------------------------------
     def stop(self) -> None:
         # Shut the servers down side by side: each shutdown waits for its poll loop.
