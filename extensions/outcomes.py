@@ -14,11 +14,13 @@ import logging
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure as TwistedFailure
 
+from harvester.crawl.completion import PortalCompletion
 from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.crawl.launch import LOCK_NAME
 from harvester.crawl.state import Failure, PortalState
@@ -29,16 +31,46 @@ log = logging.getLogger(__name__)
 
 
 class PortalOutcomes:
-    def __init__(self, context: CrawlContext) -> None:
+    def __init__(self, context: CrawlContext, check_every: float = 1.0) -> None:
         self.context = context
+        self.check_every = check_every
+        self.closed: set[int] = set()
+        self._loop: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PortalOutcomes:
-        ext = cls(crawl_context(crawler))
+        ext = cls(
+            crawl_context(crawler), crawler.settings.getfloat("HARVESTER_PORTAL_CHECK_S", 1.0)
+        )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
+        if not ext.context.distributed:  # requests live in this process: count them
+            ext.context.completion = PortalCompletion(ext.context.states)
+            crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
         return ext
+
+    def request_scheduled(self, request: Request, spider: object = None) -> None:
+        if self.context.completion is not None:
+            self.context.completion.scheduled(request)
+
+    def close_finished(self) -> None:
+        """Close the PortalRun of every portal whose crawl is over (the parent process
+        parses its reports while the crawl of the others goes on)."""
+        completion = self.context.completion
+        if completion is None:
+            return
+        finished = completion.done()
+        if not finished:
+            return
+        try:
+            with self.context.session() as session:
+                for portal_id in finished:
+                    self._close(session, self.context.states[portal_id], "finished")
+        except Exception:
+            # Closed again (with the same figures) when the spider closes.
+            log.exception("could not close the runs of portals %s", finished)
+            self.closed.difference_update(finished)
 
     def spider_error(self, failure: TwistedFailure, response: Response) -> None:
         """A callback that raised: the portal's crawl missed what that page led to."""
@@ -51,38 +83,50 @@ class PortalOutcomes:
         with self.context.session() as session:
             for state in self.context.states.values():
                 start_portal_run(session, self.context.run_id, state.portal.id)
+        if self.context.completion is not None:
+            self._loop = LoopingCall(self.close_finished)
+            self._loop.start(self.check_every, now=False).addErrback(
+                lambda failure: log.error("portal completion check stopped: %s", failure.value)
+            )
 
     def spider_closed(self, reason: str) -> None:
         context = self.context
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
         with context.session() as session:
             for state in context.states.values():
-                outcome, failures = state.outcome(reason)
-                portal_run = start_portal_run(session, context.run_id, state.portal.id)
-                reports = state.reports
-                if context.distributed:
-                    outcome, failures, reports = merged_outcome(
-                        session, context.run_id, state, portal_run, reason
-                    )
-                finish_portal_run(
-                    session,
-                    portal_run,
-                    reports_found=reports,
-                    documents=state.articles + state.attachments + state.pictures,
-                    failures=failures,
-                    outcome=outcome,
-                )
-                log.info(
-                    "portal %s: %s %s %s", state.portal.name, outcome, state.counts(), failures[:3]
-                )
-                portal = session.get(Portal, state.portal.id)
-                if portal is None:
-                    continue
-                if state.learnt_browser:
-                    portal.needs_browser = True
-                if state.detected_family in PORTAL_FAMILIES and not portal.family:
-                    portal.family = state.detected_family
+                if state.portal.id not in self.closed:
+                    self._close(session, state, reason)
             if context.own_run:
                 close_own_run(session, context, reason)
+
+    def _close(self, session: Session, state: PortalState, reason: str) -> None:
+        """Record the portal's outcome and what was learnt about it."""
+        context = self.context
+        self.closed.add(state.portal.id)
+        outcome, failures = state.outcome(reason)
+        portal_run = start_portal_run(session, context.run_id, state.portal.id)
+        reports = state.reports
+        if context.distributed:
+            outcome, failures, reports = merged_outcome(
+                session, context.run_id, state, portal_run, reason
+            )
+        finish_portal_run(
+            session,
+            portal_run,
+            reports_found=reports,
+            documents=state.articles + state.attachments + state.pictures,
+            failures=failures,
+            outcome=outcome,
+        )
+        log.info("portal %s: %s %s %s", state.portal.name, outcome, state.counts(), failures[:3])
+        portal = session.get(Portal, state.portal.id)
+        if portal is None:
+            return
+        if state.learnt_browser:
+            portal.needs_browser = True
+        if state.detected_family in PORTAL_FAMILIES and not portal.family:
+            portal.family = state.detected_family
 
 
 def close_own_run(session: Session, context: CrawlContext, reason: str) -> None:

@@ -23,18 +23,15 @@ from sqlalchemy.orm import Session
 
 from harvester.crawl.halt import read_halt_file
 from harvester.crawling import run_crawl
-from harvester.parser import PARSER_VERSION
 from harvester.processing import BlobUnavailable, ProcessCounts, process_versions
 from harvester.progress import run_with_progress
+from harvester.resume import carry_finished_portals, resumable_run
 from harvester.storage.db import session_scope
 from harvester.storage.location import storage_failure
 from harvester.storage.models import (
     CrawlRun,
-    ParseResult,
     Portal,
     PortalRun,
-    Report,
-    ReportVersion,
 )
 from harvester.storage.repo import (
     LOCK_STALE_AFTER,
@@ -46,6 +43,7 @@ from harvester.storage.repo import (
 )
 from harvester.storage.reserve import make_reserve
 from harvester.storage.types import Failure
+from harvester.streaming import StreamingParse, add_counts, pending_versions
 from harvester.version import code_version
 
 LOCK_NAME = "crawl"
@@ -108,19 +106,6 @@ def crawl_log_path(data_dir: Any, run_id: int) -> Path:
     return directory / f"run-{run_id}.log"
 
 
-def pending_versions(session: Session, portal_ids: list[int]) -> list[ReportVersion]:
-    """Versions of these portals that have no parse by the current parser version."""
-    parsed = select(ParseResult.version_id).where(ParseResult.parser_version == PARSER_VERSION)
-    query = (
-        select(ReportVersion)
-        .join(Report, Report.id == ReportVersion.report_id)
-        .where(Report.portal_id.in_(portal_ids))
-        .where(ReportVersion.id.not_in(parsed))
-        .order_by(ReportVersion.id)
-    )
-    return list(session.scalars(query))
-
-
 def _portal_outcomes(session: Session, run_id: int) -> tuple[dict[int, str], list[Failure]]:
     outcomes: dict[int, str] = {}
     failures: list[Failure] = []
@@ -149,11 +134,14 @@ def run_job(
     console: Console | None = None,
     crawl_settings: dict[str, object] | None = None,
     parse_phase: Callable[[int], Any] | None = None,
+    resume: bool = False,
 ) -> JobResult:
     """Crawl the portals, parse what is new, record the run; raises LockedError when busy.
 
     `parse_phase(n)`, when given, is a context manager yielding a per-version step callback
-    (progress of the parse phase); `progress` is the older per-version callback.
+    (progress of the parse phase); `progress` is the older per-version callback. With
+    `resume`, the portals an interrupted previous run of the same kind finished are carried
+    over, not crawled again (harvester.resume).
     """
     holder = f"pid {os.getpid()} on {socket.gethostname()}"
     stale_after = lock_stale_after()
@@ -163,6 +151,11 @@ def run_job(
         run = start_run(session, kind, arguments, code_version())
         run_id = run.id
         close_abandoned_runs(session, run_id)
+        carried: list[int] = []
+        previous = resumable_run(session, kind, run_id) if resume else None
+        if previous is not None:
+            carried = carry_finished_portals(session, previous, run_id, portal_ids)
+            run.arguments = {**(run.arguments or {}), "resumed_from": previous.id}
     outcome = "failed"
     counts: dict[str, object] = {}
     failures: list[Failure] = []
@@ -178,6 +171,7 @@ def run_job(
                 blobs,
                 run_id=run_id,
                 portal_ids=portal_ids,
+                crawl_ids=[pid for pid in portal_ids if pid not in set(carried)],
                 since_year=since_year,
                 distributed=distributed,
                 progress=progress,
@@ -227,6 +221,9 @@ def run_job(
             "crawl_process_exit_code": exit_code,
             "crawl_log": str(log_path),
         }
+        if previous is not None:  # finished by the interrupted run: not walked again
+            counts["resumed_from_run"] = previous.id
+            counts["portals_carried_over"] = len(carried)
         if parsed.storage_failure:
             counts["storage_failure"] = parsed.storage_failure
             reserve.release()  # room for the last rows below
@@ -262,6 +259,7 @@ def _crawl_and_parse(
     *,
     run_id: int,
     portal_ids: list[int],
+    crawl_ids: list[int],
     since_year: int | None,
     distributed: dict[str, str] | None,
     progress: Callable[[str], None] | None,
@@ -269,31 +267,41 @@ def _crawl_and_parse(
     crawl_settings: dict[str, object] | None,
     parse_phase: Callable[[int], Any] | None,
 ) -> tuple[int, ProcessCounts, dict[int, str], list[Failure], Path]:
+    """Crawl `crawl_ids` (the others of `portal_ids` are carried over from an interrupted
+    run), parsing each portal's reports as its crawl ends, then whatever is left."""
     log_path = crawl_log_path(data_dir, run_id)
     halt_fd, halt_name = tempfile.mkstemp(prefix=f"harvester-run{run_id}-halt.")
     os.close(halt_fd)
-    exit_code = run_with_progress(
-        lambda: run_crawl(
-            db_url,
-            data_dir,
-            portal_ids,
+    with StreamingParse(engine, blobs, run_id, portal_ids) as streaming:
+        exit_code = run_with_progress(
+            lambda: (
+                0
+                if not crawl_ids  # every portal was finished by the interrupted run
+                else run_crawl(
+                    db_url,
+                    data_dir,
+                    crawl_ids,
+                    run_id,
+                    since_year=since_year,
+                    distributed=distributed,
+                    settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
+                    blob_root=Path(blobs.root),
+                    halt_file=Path(halt_name),
+                )
+            ),
+            engine,
             run_id,
-            since_year=since_year,
-            distributed=distributed,
-            settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
-            blob_root=Path(blobs.root),
-            halt_file=Path(halt_name),
-        ),
-        engine,
-        run_id,
-        len(portal_ids),
-        console,
-    )
+            len(portal_ids),
+            console,
+        )
     halted = read_halt_file(halt_name)
     Path(halt_name).unlink(missing_ok=True)
     with session_scope(engine) as session:
         if halted:  # processing would write to the same failed storage: the next run does it
             parsed = ProcessCounts(
+                versions=streaming.counts.versions,
+                parsed=streaming.counts.parsed,
+                reports_with_tables=streaming.counts.reports_with_tables,
                 failures=[
                     {
                         "reason": f"the crawl stopped: {halted}; what it stored is kept and is "
@@ -303,9 +311,11 @@ def _crawl_and_parse(
                 storage_failure=halted,
             )
         else:
+            # What the crawl's end left: portals closed last, or all of a distributed run.
             pending = pending_versions(session, portal_ids)
             with parse_phase(len(pending)) if parse_phase else nullcontext(progress) as step:
-                parsed = process_versions(session, blobs, pending, progress=step, run_id=run_id)
+                rest = process_versions(session, blobs, pending, progress=step, run_id=run_id)
+            parsed = add_counts(streaming.counts, rest)
         portal_outcomes, failures = _portal_outcomes(session, run_id)
     return exit_code, parsed, portal_outcomes, failures, log_path
 

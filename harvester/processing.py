@@ -209,11 +209,16 @@ def parse_version(
     """Normalise every document of a version and parse the one that holds the tables.
 
     Returns (record, normalised documents as dicts, errors). The article page supplies the
-    title and publication date when the attachment does not state them.
+    title and publication date when the attachment does not state them. The session's
+    transaction is committed once the version's rows are read.
     """
     report = session.get(Report, version.report_id)
     portal = session.get(Portal, report.portal_id) if report else None
     documents = _documents_of(session, version)
+    # What the database holds is read: end the transaction before the slow part (one
+    # document may take a minute to normalise), so that a crawl writing to the same SQLite
+    # database meanwhile (harvester.streaming) is not held up by its write lock.
+    session.commit()
     normalised = [n for d in documents for n in _normalise(d, blobs)]
     errors = [n.error for n in normalised if n.error]
     page = next((n.normalised for n in readable_pages(normalised) if n.normalised), None)

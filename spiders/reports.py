@@ -27,6 +27,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from harvester import discovery
+from harvester.crawl.completion import wait_for_room
 from harvester.crawl.context import CrawlContext, attach_context
 from harvester.crawl.launch import SpiderArguments, open_context
 from harvester.crawl.revisit import RevisitPolicy
@@ -83,6 +84,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         context.max_list_pages = crawler.settings.getint(
             "HARVESTER_MAX_LIST_PAGES", MAX_PORTAL_LIST_PAGES
         )
+        context.portal_window = crawler.settings.getint("HARVESTER_PORTAL_WINDOW", 64)
         if crawler.settings.get("HARVESTER_REVISIT_DAYS") is not None:
             context.revisit = RevisitPolicy(crawler.settings.getfloat("HARVESTER_REVISIT_DAYS"))
         # Chromium reaches the registry's hosts and nothing else (spiders/browser.py).
@@ -137,6 +139,8 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
     # -- start --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Request]:
         for state in self.states.values():
+            await wait_for_room(self.context.completion, self.context.portal_window)
+            state.started = state.starting = True
             portal = state.portal
             if portal.column_urls:
                 for url in portal.column_urls:
@@ -146,6 +150,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
                 yield self._request(portal.home_url, self.parse_home, state, hub_depth=0, home=True)
             else:
                 state.home_error = "no home URL in the registry"
+            state.starting = False  # every start request of the portal is scheduled
 
     # -- callbacks ----------------------------------------------------------------------
     @page_callback

@@ -122,6 +122,7 @@ def _run(
     since_year: int | None,
     distributed: dict | None = None,
     crawl_settings: dict | None = None,
+    resume: bool = False,
 ) -> JobResult:
     try:
         return run_job(
@@ -137,6 +138,7 @@ def _run(
             console=None if env.quiet or env.as_json else env.console,
             crawl_settings=crawl_settings,
             parse_phase=lambda n: phase_progress(env, "parsing report versions", n),
+            resume=resume,
         )
     except LockedError as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -248,6 +250,11 @@ def scrape(
 )
 @click.option("--force", is_flag=True, help="Crawl portals recorded dead too.")
 @click.option(
+    "--fresh",
+    is_flag=True,
+    help="Walk every portal, even those an interrupted previous crawl had finished.",
+)
+@click.option(
     "--revisit-after",
     "revisit_after",
     type=click.FloatRange(min=0),
@@ -269,6 +276,7 @@ def crawl(
     redis_url: str,
     skip_dead_days: int,
     force: bool,
+    fresh: bool,
     revisit_after: float | None,
     proxy: str | None,
     db: str | None,
@@ -282,7 +290,8 @@ def crawl(
     asked again (conditionally, ETag / Last-Modified, with its attachments) once its last
     full fetch is --revisit-after days old; a new report version is stored only when its
     content changed. One run
-    at a time per database; a killed run is resumed by the next one. Portals that
+    at a time per database; a killed or interrupted run is resumed by the next one, which
+    does not walk again the portals it had finished (--fresh walks them). Portals that
     `harvester portals check` found dead in the last --skip-dead-days days are skipped
     (listed in the output and the run's arguments) unless --force.
 
@@ -342,6 +351,7 @@ def crawl(
         since_year,
         distributed={"redis_url": redis_url} if distributed else None,
         crawl_settings={"HARVESTER_REVISIT_DAYS": days},
+        resume=not fresh,
     )
     code = _finish(env, result, portal_ids, skipped)
     if code:

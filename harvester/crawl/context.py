@@ -21,6 +21,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harvester.crawl.completion import PortalCompletion
 from harvester.crawl.revisit import RevisitPolicy, revisit_days
 from harvester.crawl.state import PortalInfo, PortalState
 from harvester.discovery import Link
@@ -78,6 +79,10 @@ class CrawlContext:
         self.max_list_pages = 3000  # the spider sets HARVESTER_MAX_LIST_PAGES here
         # Which known report pages are asked again (the spider sets HARVESTER_REVISIT_DAYS).
         self.revisit = RevisitPolicy(revisit_days())
+        # Portals whose crawl is over are closed as they end (extensions.outcomes), and at
+        # most `portal_window` are in flight (HARVESTER_PORTAL_WINDOW; 0: all at once).
+        self.completion: PortalCompletion | None = None
+        self.portal_window = 64
         self.since_year = since_year
         # Several worker processes share this run's queue (scrapy-redis): outcomes are merged.
         self.distributed = distributed

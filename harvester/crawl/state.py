@@ -52,6 +52,8 @@ class PortalState:
     coverage: list[Failure] = field(default_factory=list)  # unit lists not walked, …
     agencies: set[str] = field(default_factory=set)  # bodies of the reports stored
     not_reasked: set[str] = field(default_factory=set)  # known report pages left unasked
+    started: bool = False  # the spider began handing over its start requests
+    starting: bool = False  # …and has not handed over all of them yet
 
     def coverage_gap(self, reason: str, url: str | None = None) -> None:
         entry: Failure = {"reason": reason, "coverage": True}
