@@ -22,12 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvester.crawl.state import PortalInfo, PortalState
+from harvester.crawl_process import BLOB_STORE_ENV
 from harvester.items import FetchedDocument
 from harvester.proxies import effective, global_proxy
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import Blobs
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.fetches import fetched_document
 from harvester.storage.models import Fetch, Portal
+from harvester.storage.stores import open_blob_store
 
 _CONTEXTS: weakref.WeakKeyDictionary[Crawler, CrawlContext] = weakref.WeakKeyDictionary()
 
@@ -70,7 +72,10 @@ class CrawlContext:
     ) -> None:
         self.engine = make_engine(db_url)
         # The parent command passes the blob store the database records (harvester.crawling).
-        self.blobs = BlobStore(os.environ.get("HARVESTER_BLOB_STORE") or Path(data_dir) / "blobs")
+        # A directory or s3://bucket/prefix (its endpoint and credentials: AWS_* variables).
+        self.blobs: Blobs = open_blob_store(
+            os.environ.get(BLOB_STORE_ENV) or Path(data_dir) / "blobs"
+        )
         self.run_id = run_id
         self.max_list_pages = 3000  # the spider sets HARVESTER_MAX_LIST_PAGES here
         self.since_year = since_year

@@ -1,0 +1,117 @@
+"""A real S3-protocol server on loopback for tests: moto's standalone server in its own
+process (`python -m moto.server`), on a free port, with a bucket made through boto3.
+
+Tests skip when moto is not installed, unless $HARVESTER_TEST_S3 is set (then they fail),
+as tests/test_distributed.py does for redis-server. Production uses a real S3 / MinIO /
+Ceph; moto is for tests only."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+S3_ENV = "HARVESTER_TEST_S3"
+# Test credentials: moto accepts any; the tests check this secret never shows anywhere.
+ACCESS_KEY = "AKIAHARVESTERTEST"
+SECRET_KEY = "harvester-s3-secret-never-shown"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_moto() -> None:
+    """Skip (or, with $HARVESTER_TEST_S3 set, fail) when moto's server cannot run."""
+    missing = [m for m in ("moto", "flask", "boto3") if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    if os.environ.get(S3_ENV):
+        pytest.fail(
+            f"{S3_ENV} is set but {', '.join(missing)} is not installed: "
+            "pip install 'moto[server]' boto3 (pip install -e '.[dev]', scripts/setup.sh)"
+        )
+    pytest.skip(f"moto[server] is not installed (set {S3_ENV}=1 to make this a failure)")
+
+
+def s3_environment(endpoint: str) -> dict[str, str]:
+    """The standard AWS variables that point a client at `endpoint`."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return s3_environment(self.endpoint)
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+        )
+
+    def make_bucket(self, name: str) -> str:
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def start_s3_server(log: Path) -> S3Server:
+    """moto's server on 127.0.0.1 at a free port, once it answers."""
+    require_moto()
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = S3Server(f"http://127.0.0.1:{port}", process)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{server.endpoint}/moto-api/", timeout=2).close()
+            return server
+        except (urllib.error.URLError, OSError) as exc:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise AssertionError(f"moto server did not start: {log.read_text()}") from exc
+            time.sleep(0.2)
