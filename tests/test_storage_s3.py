@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 from portal_server import PortalServer
-from s3_server import SECRET_KEY, S3Server, free_port, s3_environment, start_s3_server
+from s3_server import SECRET_KEY, Relay, S3Server, free_port, s3_environment, start_s3_server
 from sqlalchemy import create_engine, select, text
 from test_cli_jobs import county_site, report_page
 
 from harvester.storage.blobs import BlobError, BlobStoreUnavailable
-from harvester.storage.models import Blob, CrawlRun
+from harvester.storage.models import Blob, CrawlRun, RunLock
 from harvester.storage.s3blobs import S3BlobStore
 
 ROOT = Path(__file__).parent.parent
@@ -237,7 +237,9 @@ def test_an_unusable_store_stops_a_command_with_one_line(s3: S3Server, tmp_path:
     assert SECRET_KEY not in secret.stderr + secret.stdout
 
 
-def test_reparse_of_a_recorded_s3_store_whose_endpoint_is_down(s3: S3Server, tmp_path: Path) -> None:
+def test_reparse_of_a_recorded_s3_store_whose_endpoint_is_down(
+    s3: S3Server, tmp_path: Path
+) -> None:
     db_file = tmp_path / "harvester.sqlite"
     db = f"sqlite:///{db_file}"
     live = user_env(s3.env)
@@ -253,3 +255,46 @@ def test_reparse_of_a_recorded_s3_store_whose_endpoint_is_down(s3: S3Server, tmp
     assert "Traceback" not in result.stderr
     assert f"blob store {STORE} (endpoint http://127.0.0.1:{port})" in result.stderr
     assert "cannot be reached" in result.stderr
+
+
+def test_an_endpoint_that_dies_mid_crawl_stops_the_crawl_and_loses_no_blob(
+    s3: S3Server, tmp_path: Path
+) -> None:
+    relay = Relay(int(s3.endpoint.rsplit(":", 1)[1]))
+    db_file = tmp_path / "harvester.sqlite"
+    db = f"sqlite:///{db_file}"
+    env = user_env(s3_environment(relay.endpoint))
+    env["HARVESTER_SCRAPY_SETTINGS"] = json.dumps({**FAST, "CONCURRENT_REQUESTS": 1})
+    years = range(2010, 2024)
+    site = county_site("寿县", {y: report_page("寿县", y, "000", note=str(y)) for y in years})
+    with PortalServer(site, latency=0.3) as portal:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "harvester", "scrape", "寿县", "--url", portal.url,
+             "--db", db, "--blobs", STORE, "--json"],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while len(s3.keys(BUCKET, PREFIX + "/")) < 6 and process.poll() is None:
+            assert time.monotonic() < deadline, "the crawl stored nothing within 120 s"
+            time.sleep(0.1)
+        relay.cut()
+        out, err = process.communicate(timeout=240)
+        asked = [path for path, _ in portal.answers if path.startswith("/xxgk/nb/20")]
+    assert process.returncode == 1, (out[-2000:], err[-3000:])
+    assert "Traceback" not in err
+    (said,) = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert said.startswith(f"Error: the crawl stopped: blob store {STORE} (endpoint "), said
+    assert "cannot be reached" in said
+    summary = json.loads(out)  # --json stays valid
+    assert summary["outcome"] == "failed"
+    assert len(asked) < len(years) - 3, asked  # it stopped instead of fetching on
+    engine = create_engine(db)
+    with engine.connect() as connection:
+        run = connection.execute(select(CrawlRun.outcome, CrawlRun.failures)).one()
+        locks = connection.execute(select(RunLock)).all()
+        stored = list(connection.scalars(select(Blob.sha256)))
+    engine.dispose()
+    assert run.outcome == "failed" and any(STORE in f["reason"] for f in run.failures)
+    assert locks == []
+    keys = set(s3.keys(BUCKET, PREFIX + "/"))  # the server itself kept everything
+    assert stored and all(f"{PREFIX}/{s[:2]}/{s[2:4]}/{s}" in keys for s in stored)
