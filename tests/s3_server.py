@@ -97,15 +97,19 @@ class S3Server:
                 self.process.wait(10)
 
 
-def start_s3_server(log: Path) -> S3Server:
-    """moto's server on 127.0.0.1 at a free port, once it answers."""
+def start_s3_server(log: Path, *, authenticate: bool = False) -> S3Server:
+    """moto's server on 127.0.0.1 at a free port, once it answers. With `authenticate`, it
+    checks credentials as AWS does after the first request (which makes the bucket): no key
+    is known to it, so every later request is denied (403 InvalidAccessKeyId)."""
     require_moto()
     port = free_port()
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "1"} if authenticate else None
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=env,
         )
     server = S3Server(f"http://127.0.0.1:{port}", process)
     deadline = time.monotonic() + 30

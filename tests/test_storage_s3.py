@@ -237,6 +237,23 @@ def test_an_unusable_store_stops_a_command_with_one_line(s3: S3Server, tmp_path:
     assert SECRET_KEY not in secret.stderr + secret.stdout
 
 
+def test_denied_access_stops_a_scrape_with_one_line(tmp_path: Path) -> None:
+    guarded = start_s3_server(tmp_path / "moto.log", authenticate=True)
+    try:
+        guarded.make_bucket(BUCKET)
+        db = f"sqlite:///{tmp_path / 'harvester.sqlite'}"
+        result = harvester(user_env(guarded.env), tmp_path, "scrape", "寿县", "--url",
+                           "http://127.0.0.1:9/", "--db", db, "--blobs", STORE)  # fmt: skip
+    finally:
+        guarded.stop()
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith(f"Error: blob store {STORE} (endpoint {guarded.endpoint}): ")
+    assert "access denied; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY" in lines[0]
+    assert SECRET_KEY not in result.stderr
+
+
 def test_reparse_of_a_recorded_s3_store_whose_endpoint_is_down(
     s3: S3Server, tmp_path: Path
 ) -> None:
