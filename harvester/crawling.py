@@ -61,14 +61,16 @@ def crawl_env(
     db_url: str,
     distributed: dict[str, str] | None = None,
     settings: dict[str, object] | None = None,
-    blob_root: Path | None = None,
+    blob_location: str | None = None,
 ) -> dict[str, str]:
     """The child's environment: ours plus the database (and Redis) URL, which may carry a
     password and so are kept off the command line (visible to every user in `ps`), and the
-    blob store the database records (`blob_root`; else the child uses <data dir>/blobs)."""
+    blob store the database records (`blob_location`, a directory or s3://bucket/prefix; else
+    the child uses <data dir>/blobs). An S3 store's endpoint and credentials are the AWS_*
+    variables of our own environment, inherited as they are."""
     env = {**os.environ, DB_URL_ENV: db_url}
-    if blob_root is not None:
-        env[BLOB_STORE_ENV] = str(blob_root)
+    if blob_location is not None:
+        env[BLOB_STORE_ENV] = str(blob_location)
     env.pop(REDIS_URL_ENV, None)
     if distributed and distributed.get("redis_url"):
         env[REDIS_URL_ENV] = str(distributed["redis_url"])
@@ -87,7 +89,7 @@ def run_crawl(
     since_year: int | None = None,
     distributed: dict[str, str] | None = None,
     settings: dict[str, object] | None = None,
-    blob_root: Path | None = None,
+    blob_location: str | None = None,
     halt_file: Path | None = None,
 ) -> int:
     """Crawl the portals in a child process (Scrapy's reactor cannot restart); its exit code.
@@ -97,7 +99,7 @@ def run_crawl(
     """
     if not portal_ids:
         raise ValueError("run_crawl expected at least one portal id, got none")
-    env = crawl_env(db_url, distributed, settings, blob_root)
+    env = crawl_env(db_url, distributed, settings, blob_location)
     if halt_file is not None:  # where the crawl writes a storage failure (harvester.crawl.halt)
         env[HALT_FILE_ENV] = str(halt_file)
     command = crawl_command(db_url, Path(data_dir), portal_ids, run_id, since_year, distributed)
@@ -161,7 +163,7 @@ def run_worker(
     poll: float = 1.0,
     idle_timeout: float | None = None,
     say: Callable[[str], None] = print,
-    blob_root: Path | None = None,
+    blob_location: str | None = None,
     halt_file: Path | None = None,
 ) -> int:
     """`harvester worker`: join each run announced in Redis with a crawl process of our own.
@@ -181,7 +183,7 @@ def run_worker(
             done.add(run_id)
             say(f"joining run {run_id} ({len(job['portal_ids'])} portals)")
             distributed = {"redis_url": redis_url}
-            env = crawl_env(db_url, distributed, job.get("settings"), blob_root)
+            env = crawl_env(db_url, distributed, job.get("settings"), blob_location)
             command = crawl_command(
                 db_url, data_dir, job["portal_ids"], run_id, job.get("since_year"), distributed
             )

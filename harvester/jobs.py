@@ -285,7 +285,7 @@ def _crawl_and_parse(
                     since_year=since_year,
                     distributed=distributed,
                     settings={**(crawl_settings or {}), "LOG_FILE": str(log_path)},
-                    blob_root=Path(blobs.root),
+                    blob_location=blobs.location,
                     halt_file=Path(halt_name),
                 )
             ),

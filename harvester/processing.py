@@ -27,7 +27,7 @@ from harvester.parser import PARSER_VERSION, Context, parse_document
 from harvester.parser.completeness import is_read
 from harvester.parser.types import DocumentEntry, Record
 from harvester.pictured import mark_record, with_pictures
-from harvester.storage.blobs import BlobError, BlobStore
+from harvester.storage.blobs import BlobError, Blobs
 from harvester.storage.models import Portal, Report, ReportVersion, VersionDocument
 from harvester.storage.repo import current_parse, store_parse_result
 
@@ -80,7 +80,7 @@ class NormalisedDocument:
     error: str | None
 
 
-def _normalise(doc: VersionDocument, blobs: BlobStore) -> list[NormalisedDocument]:
+def _normalise(doc: VersionDocument, blobs: Blobs) -> list[NormalisedDocument]:
     """Every document, page or attachment, is normalised in a child process within the
     document budget (harvester.normalize.budget): one hostile file cannot take the run
     down; over budget, it is unreadable with the reason and its stored bytes stay. An
@@ -204,7 +204,7 @@ def document_entries(documents: Iterable[VersionDocument]) -> list[DocumentEntry
 
 
 def parse_version(
-    session: Session, blobs: BlobStore, version: ReportVersion
+    session: Session, blobs: Blobs, version: ReportVersion
 ) -> tuple[Record, list[dict[str, object]], list[str]]:
     """Normalise every document of a version and parse the one that holds the tables.
 
@@ -295,14 +295,14 @@ def hard_checks_ok(record: Record) -> bool:
     return all(c["ok"] for c in record.get("checks", []) if c["rule"] in HARD_RULES)
 
 
-def blob_problem(doc: VersionDocument, blobs: BlobStore, exc: Exception) -> str:
+def blob_problem(doc: VersionDocument, blobs: Blobs, exc: Exception) -> str:
     return (
-        f"blob {doc.sha256} ({doc.url}) cannot be read from blob store {blobs.root}: {exc}; "
-        "nothing was parsed or replaced for it. If the blobs were moved, pass --blob-store DIR"
+        f"blob {doc.sha256} ({doc.url}) cannot be read from blob store {blobs.location}: {exc}; "
+        "nothing was parsed or replaced for it. If the blobs were moved, pass --blobs DIR|URL (alias --blob-store)"
     )
 
 
-def missing_blobs(session: Session, blobs: BlobStore, version_ids: list[int]) -> list[str]:
+def missing_blobs(session: Session, blobs: Blobs, version_ids: list[int]) -> list[str]:
     """The documents of these versions whose blob is not in the store (cheap: no hashing)."""
     missing: list[str] = []
     for start in range(0, len(version_ids), 500):
@@ -343,7 +343,7 @@ def regression(old: dict[str, int], new: dict[str, int]) -> list[str]:
 
 def process_versions(
     session: Session,
-    blobs: BlobStore,
+    blobs: Blobs,
     versions: Iterable[ReportVersion],
     *,
     progress: Callable[[str], None] | None = None,

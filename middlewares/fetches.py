@@ -48,6 +48,7 @@ from harvester.items import FETCHED_META, FetchedDocument
 from harvester.normalize.charset import decode_text
 from harvester.normalize.sniff import sniff
 from harvester.proxies import PROXY_META
+from harvester.storage.blobs import BlobError, BlobStoreUnavailable
 from harvester.storage.fetches import fetched_document, record_fetch, store_blob
 from harvester.storage.types import utcnow
 
@@ -349,7 +350,10 @@ class FetchRecorderMiddleware:
         if not previous.media_type or any(t in previous.media_type.lower() for t in FOLLOWED_TYPES):
             try:
                 body = self.context.blobs.get(previous.sha256 or "")
-            except (OSError, ValueError) as exc:
+            except BlobStoreUnavailable as exc:  # the store itself failed: stop the crawl
+                halt_on_storage_failure(self.crawler, exc)
+                raise IgnoreRequest(str(exc)) from None
+            except (BlobError, OSError, ValueError) as exc:
                 # The stored copy is gone: ask again, this time for the whole body.
                 log.warning(
                     "stored copy of %s unreadable (%s): fetching it again", request.url, exc

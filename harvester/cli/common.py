@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import Engine
 
 from harvester.cli.storage import Refusal, open_storage
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import Blobs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,7 +37,7 @@ class Env:
     db_url: str
     data_dir: Path
     engine: Engine
-    blobs: BlobStore
+    blobs: Blobs
     quiet: bool
     as_json: bool
     console: Console
@@ -59,16 +59,19 @@ def _remember_blob_store(ctx: click.Context, _param: click.Parameter, value: Any
 
 
 def database_options(func: F) -> F:
-    """Add --db, --data-dir and --blob-store."""
+    """Add --db, --data-dir and --blobs (alias --blob-store)."""
     func = click.option(
+        "--blobs",
         "--blob-store",
         "blob_store",
-        type=click.Path(file_okay=False, path_type=Path),
+        metavar="DIR|s3://BUCKET/PREFIX",
         default=None,
         expose_value=False,  # read by open_env from the click context
         callback=_remember_blob_store,
-        help="Read (and, for commands that store, record) the database's blobs in this "
-        "directory instead of the one the database records. Use it after moving the blobs.",
+        help="The blob store: a directory or an S3 bucket (endpoint and credentials from "
+        "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). Default: "
+        "$HARVESTER_BLOBS, else the one the database records. A command that stores records "
+        "it; use it after moving the blobs. --blob-store is the same option.",
     )(func)
     return database_url_options(func)
 
@@ -108,7 +111,7 @@ def open_env(
     as_json: bool = False,
     *,
     access: str = "blobs",
-    blob_store: Path | None = None,
+    blob_store: str | None = None,
     record_blob_store: bool = True,
 ) -> Env:
     """Resolve the data directory, database and blob store for one command.
@@ -118,7 +121,7 @@ def open_env(
     also stores blobs: it records the blob store in the database and checks it is writable.
     """
     console = Console(stderr=as_json)
-    if blob_store is None:  # --blob-store of the command being run, if any
+    if blob_store is None:  # --blobs of the command being run, if any
         ctx = click.get_current_context(silent=True)
         blob_store = ctx.meta.get("harvester.blob_store") if ctx is not None else None
     try:

@@ -125,10 +125,10 @@ def reparse(
         if missing:
             fail(
                 f"{len(missing)} stored documents to reparse have no blob in blob store "
-                f"{env.blobs.root} (the database's: {mask_url(env.db_url)}), e.g. "
+                f"{env.blobs.location} (the database's: {mask_url(env.db_url)}), e.g. "
                 + ", ".join(missing[:3])
                 + "; nothing was reparsed or replaced. If the blobs were moved, pass "
-                "--blob-store DIR",
+                "--blobs DIR|URL (alias --blob-store)",
                 EXIT_FAILED,
             )
         if version_ids:
@@ -147,7 +147,7 @@ def reparse(
         "run_id": None,
         "parser_version": PARSER_VERSION,
         "normalizer_version": NORMALIZER_VERSION,
-        "blob_store": str(env.blobs.root),
+        "blob_store": str(env.blobs.location),
         "versions": 0,
         "new_results": 0,
         "unchanged": 0,

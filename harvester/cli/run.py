@@ -102,7 +102,7 @@ def _finish(
             env.say(f"the crawl process itself exited with code {process}")
         if result.counts.get("crawl_log"):
             env.say(f"crawl log: {result.counts['crawl_log']}")
-        env.say(f"database: {mask_url(env.db_url)}   blobs: {env.blobs.root}")
+        env.say(f"database: {mask_url(env.db_url)}   blobs: {env.blobs.location}")
     elif code:
         reasons = "; ".join(str(f.get("reason")) for f in result.failures[:3])
         click.echo(

@@ -12,6 +12,7 @@ import click
 
 from harvester.cli.common import EXIT_FAILED, fail
 from harvester.config import DATA_DIR_ENV, database_url
+from harvester.storage.blobs import Blobs
 from harvester.storage.db import is_sqlite, mask_url
 
 
@@ -38,6 +39,53 @@ def documents_dir(data_dir: Path | None, db: str | None) -> Path:
         if (beside / "blobs").is_dir():
             return beside
     return Path("harvester-data").resolve()
+
+
+def recorded_store(path: Path) -> str | None:
+    """The blob store the SQLite file records (setting ``blob_store``), read without
+    writing; None when it records none or cannot be read (check_database says why)."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = connection.execute("SELECT value FROM setting WHERE name = 'blob_store'").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
+    return str(row[0]) if row and row[0] else None
+
+
+def blob_location(blobs: str | None, data_dir: Path | None, db: str | None, path: Path) -> str:
+    """--blobs, else $HARVESTER_BLOBS, else --data-dir / $HARVESTER_DATA_DIR's blobs/, else the
+    store the database records, else blobs/ beside a --db file or in ./harvester-data."""
+    from harvester.storage.stores import BLOBS_ENV
+
+    chosen = blobs or os.environ.get(BLOBS_ENV)
+    if chosen:
+        return chosen
+    if data_dir is not None or os.environ.get(DATA_DIR_ENV):
+        return str(documents_dir(data_dir, db) / "blobs")
+    return recorded_store(path) or str(documents_dir(data_dir, db) / "blobs")
+
+
+def open_documents(location: str) -> Blobs:
+    """The blob store serve reads documents from; an S3 store must answer first."""
+    from harvester.storage.blobs import BlobError, BlobStoreUnavailable
+    from harvester.storage.stores import open_blob_store
+
+    try:
+        store = open_blob_store(location)
+        check = getattr(store, "check_readable", None)
+        if check is not None:
+            check()
+    except (BlobError, BlobStoreUnavailable) as exc:
+        fail(str(exc), EXIT_FAILED)
+        raise  # unreachable
+    return store
 
 
 def _loopback(host: str) -> bool:
@@ -72,6 +120,13 @@ def _port_free(host: str, port: int) -> bool:
     help=f"Where the raw documents are (<dir>/blobs). Default: ${DATA_DIR_ENV}, else the --db file's directory when blobs/ is beside it, else ./harvester-data.",
 )
 @click.option(
+    "--blobs",
+    "blobs",
+    default=None,
+    metavar="DIR|s3://BUCKET/PREFIX",
+    help="Where the raw documents are. Default: $HARVESTER_BLOBS, else --data-dir's blobs/, else the blob store the database records.",
+)
+@click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
@@ -84,7 +139,7 @@ def _port_free(host: str, port: int) -> bool:
     type=click.IntRange(1, 65535),
     help="Port to listen on.",
 )
-def serve(db: str | None, data_dir: Path | None, host: str, port: int) -> None:
+def serve(db: str | None, data_dir: Path | None, blobs: str | None, host: str, port: int) -> None:
     """Open the harvest in a browser: coverage (county × year), each report's tables with
     their checks and the documents they came from, the failing checks, and Datasette's
     tables, facets and SQL for the rest. Read-only: nothing is ever written.
@@ -116,7 +171,8 @@ def serve(db: str | None, data_dir: Path | None, host: str, port: int) -> None:
         path = sqlite_path(url)
     try:
         check_database(path)
-        datasette = build(path, directory / "blobs")
+        location = blob_location(blobs, data_dir, db, path)
+        datasette = build(path, open_documents(location))
     except ServeError as exc:
         fail(str(exc), EXIT_FAILED)
     if not _port_free(host, port):
@@ -130,7 +186,7 @@ def serve(db: str | None, data_dir: Path | None, host: str, port: int) -> None:
         )
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
-    click.echo(f"serving {path} read-only (documents from {directory / 'blobs'})")
+    click.echo(f"serving {path} read-only (documents from {location})")
     click.echo(f"  {base}/-/coverage   coverage: county × year")
     click.echo(f"  {base}/-/checks     failing checks")
     click.echo(f"  {base}/             tables, facets and SQL (Datasette)")

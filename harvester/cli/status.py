@@ -237,14 +237,14 @@ def status(
     with session_scope(env.engine) as session:
         portal_ids = county_portal_ids(session, county)
         payload = status_payload(session, env.db_url, portal_ids, runs)
-    payload["blob_store"] = str(env.blobs.root) if env.blobs_recorded else None
+    payload["blob_store"] = str(env.blobs.location) if env.blobs_recorded else None
     if as_json:
         env.emit_json(payload)
         return
     blobs = (
-        str(env.blobs.root)
+        str(env.blobs.location)
         if env.blobs_recorded
-        else f"none recorded yet (the next scrape stores them in {env.blobs.root})"
+        else f"none recorded yet (the next scrape stores them in {env.blobs.location})"
     )
     env.say(f"database {payload['database']} · blobs {blobs}")
     env.say(

@@ -2,12 +2,14 @@
 
 Read-only commands (status, export, portals list/show) create nothing: no directory, no
 database file, no blob store. Commands that store may create the database; those that store
-blobs record the blob store in the database (setting ``blob_store``) so that every later
-command finds the same blobs from ``--db`` alone. See docs/storage.md.
+blobs record the blob store (a directory or s3://bucket/prefix) in the database (setting
+``blob_store``) so that every later command finds the same blobs from ``--db`` alone. See
+docs/storage.md.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from harvester.config import data_dir, data_dir_given, database_url
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import BlobError, Blobs, BlobStore, BlobStoreUnavailable
 from harvester.storage.db import (
     SchemaError,
     check_url_usable,
@@ -35,6 +37,12 @@ from harvester.storage.location import (
     recorded_blob_store,
 )
 from harvester.storage.models import Blob
+from harvester.storage.stores import (
+    BLOBS_ENV,
+    is_s3_location,
+    normalise_location,
+    open_blob_store,
+)
 
 ACCESS_MODES = ("read", "write", "blobs")
 EXIT_USAGE = 2
@@ -45,7 +53,7 @@ class Storage:
     url: str
     data_dir: Path
     engine: Engine
-    blobs: BlobStore
+    blobs: Blobs
     notes: list[str] = field(default_factory=list)
     blobs_recorded: bool = False  # the database records this blob store
 
@@ -89,16 +97,53 @@ def _check_readable(url: str) -> None:
         )
 
 
+def _blob_store(location: str) -> Blobs:
+    try:
+        return open_blob_store(location)
+    except (BlobError, BlobStoreUnavailable) as exc:
+        _refuse(str(exc))
+        raise  # unreachable
+
+
+def _given_location(blob_store: str | Path | None) -> str | None:
+    """--blobs (alias --blob-store), else $HARVESTER_BLOBS, normalised; None when neither."""
+    raw = blob_store if blob_store not in (None, "") else os.environ.get(BLOBS_ENV)
+    if not raw:
+        return None
+    try:
+        return normalise_location(raw)
+    except BlobError as exc:
+        _refuse(f"--blobs: {exc}")  # not the URL itself: it may carry a secret
+        raise  # unreachable
+
+
+def _check_store(store: Blobs, *, write: bool) -> None:
+    """Prove the store can be used before anything is recorded: one line, exit code 1."""
+    try:
+        if isinstance(store, BlobStore):
+            if write:
+                check_writable(store.root)
+        elif write:
+            store.check_writable()  # type: ignore[attr-defined]
+        else:
+            store.check_readable()  # type: ignore[attr-defined]
+    except StorageError as exc:
+        _refuse(f"blob store {store.location}: {exc}", 1)
+    except BlobStoreUnavailable as exc:
+        _refuse(str(exc), 1)
+
+
 def open_storage(
     db: str | None,
     data_directory: Path | None,
     *,
     access: str = "blobs",
-    blob_store: Path | None = None,
+    blob_store: str | Path | None = None,
     record: bool = True,
 ) -> Storage:
     """Raises Refusal (message and exit code) when the command must not go on. With
-    `record` False (a distributed worker) the blob store is used but never recorded."""
+    `record` False (a distributed worker) the blob store is used but never recorded.
+    `blob_store` is --blobs: a directory or s3://bucket/prefix ($HARVESTER_BLOBS when None)."""
     if access not in ACCESS_MODES:
         raise ValueError(f"expected access one of {ACCESS_MODES}, got {access!r}")
     directory = data_dir(data_directory)
@@ -114,66 +159,72 @@ def open_storage(
             ensure_schema(url)
         except Exception as exc:
             raise click.ClickException(f"cannot open database {mask_url(url)}: {exc}") from exc
+    given = _given_location(blob_store)
     engine = make_engine(url, sqlite_begin="DEFERRED" if access == "read" else "IMMEDIATE")
     notes: list[str] = []
     with engine.begin() as connection:
         session = Session(bind=connection)
         recorded = recorded_blob_store(session)
-        given = blob_store.expanduser().resolve() if blob_store is not None else None
-        own = directory / "blobs"
-        if recorded is not None and not data_dir_given(data_directory):
-            directory = recorded.parent  # logs and the like go next to the blobs
-        root = given or recorded or own
+        local_recorded = recorded is not None and not is_s3_location(recorded)
+        own = str(directory / "blobs")
+        if local_recorded and not data_dir_given(data_directory):
+            directory = Path(str(recorded)).parent  # logs and the like go next to the blobs
+        location = given or recorded or own
+        store = _blob_store(location)
         if access == "blobs":
             if (
                 given is None
-                and recorded is not None
+                and local_recorded
                 and data_dir_given(data_directory)
                 and own != recorded
             ):
                 _refuse(
                     f"database {mask_url(url)} keeps its blobs in {recorded}, but --data-dir "
                     f"{directory} would store them in {own}; drop --data-dir to use the "
-                    f"database's blob store, or pass --blob-store {own} to move the database "
-                    "to that one (after copying the blobs there)"
+                    f"database's blob store, or pass --blobs {own} (alias --blob-store) to move "
+                    "the database to that one (after copying the blobs there)"
                 )
             has_blobs = session.scalar(select(Blob.sha256).limit(1)) is not None
-            if given is None and recorded is not None and has_blobs and not recorded.is_dir():
+            if given is None and local_recorded and has_blobs and not Path(str(recorded)).is_dir():
                 _refuse(
                     f"database {mask_url(url)} keeps its blobs in {recorded}, which does not "
-                    "exist; if they were moved, pass --blob-store NEW_DIR",
+                    "exist; if they were moved, pass --blobs NEW_DIR (alias --blob-store)",
                     1,
                 )
             if given is not None and given != recorded and has_blobs and record:
-                absent = [
-                    sha
-                    for sha in session.scalars(
-                        select(Blob.sha256).order_by(Blob.stored_at).limit(20)
-                    )
-                    if not BlobStore(given).exists(sha)
-                ]
+                if not isinstance(store, BlobStore):
+                    _check_store(store, write=False)
+                try:
+                    absent = [
+                        sha
+                        for sha in session.scalars(
+                            select(Blob.sha256).order_by(Blob.stored_at).limit(20)
+                        )
+                        if not store.exists(sha)
+                    ]
+                except BlobStoreUnavailable as exc:
+                    _refuse(str(exc), 1)
                 if absent:
                     _refuse(
-                        f"--blob-store {given} does not hold the blobs of {mask_url(url)} "
+                        f"--blobs {given} does not hold the blobs of {mask_url(url)} "
                         f"(e.g. {absent[0]} is missing; the database keeps them in "
                         f"{recorded or own}); copy them there first — nothing was changed",
                         1,
                     )
-            try:
-                check_writable(root)
-            except StorageError as exc:
-                _refuse(f"blob store {root}: {exc}", 1)
+            _check_store(store, write=True)
             directory.mkdir(parents=True, exist_ok=True)
-            previous = record_blob_store(session, root) if record else None
-            if previous is not None and previous != root:
-                notes.append(f"the blob store of {mask_url(url)} is now {root} (it was {previous})")
+            previous = record_blob_store(session, location) if record else None
+            if previous is not None and previous != location:
+                notes.append(
+                    f"the blob store of {mask_url(url)} is now {location} (it was {previous})"
+                )
         session.close()
-    recorded_now = (access == "blobs" and record) or (recorded is not None and root == recorded)
+    recorded_now = (access == "blobs" and record) or (recorded is not None and location == recorded)
     return Storage(
         url=url,
         data_dir=directory,
         engine=engine,
-        blobs=BlobStore(root),
+        blobs=store,
         notes=notes,
         blobs_recorded=recorded_now,
     )

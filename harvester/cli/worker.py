@@ -77,7 +77,7 @@ def worker(
             once=once,
             idle_timeout=idle_exit,
             say=lambda text: click.echo(text, err=True),
-            blob_root=env.blobs.root,
+            blob_location=env.blobs.location,
         )
     except Exception as exc:  # redis unreachable and the like: say so, without passwords
         raise click.ClickException(

@@ -24,13 +24,16 @@ from sqlalchemy.orm import Session
 from harvester.crawl.completion import PortalCompletion
 from harvester.crawl.revisit import RevisitPolicy, revisit_days
 from harvester.crawl.state import PortalInfo, PortalState
+from harvester.crawl_process import BLOB_STORE_ENV
 from harvester.discovery import Link
 from harvester.items import FetchedDocument, SeenReport
 from harvester.proxies import effective, global_proxy
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import Blobs
 from harvester.storage.db import make_engine, session_scope
 from harvester.storage.fetches import fetched_document
+from harvester.storage.location import recorded_blob_store
 from harvester.storage.models import Fetch, Portal
+from harvester.storage.stores import BLOBS_ENV, open_blob_store
 from harvester.storage.types import utcnow
 
 _CONTEXTS: weakref.WeakKeyDictionary[Crawler, CrawlContext] = weakref.WeakKeyDictionary()
@@ -74,7 +77,7 @@ class CrawlContext:
     ) -> None:
         self.engine = make_engine(db_url)
         # The parent command passes the blob store the database records (harvester.crawling).
-        self.blobs = BlobStore(os.environ.get("HARVESTER_BLOB_STORE") or Path(data_dir) / "blobs")
+        self.blobs: Blobs = open_blob_store(self._blob_location(data_dir))
         self.run_id = run_id
         self.max_list_pages = 3000  # the spider sets HARVESTER_MAX_LIST_PAGES here
         # Which known report pages are asked again (the spider sets HARVESTER_REVISIT_DAYS).
@@ -107,6 +110,16 @@ class CrawlContext:
         # run is closed and the lock released when the spider closes.
         self.own_run: str | None = None
         self._previous: dict[int | None, dict[str, FetchedDocument]] = {}
+
+    def _blob_location(self, data_dir: str | Path) -> str | Path:
+        """The store the parent command chose ($HARVESTER_BLOB_STORE), else (a bare `scrapy
+        crawl`) $HARVESTER_BLOBS, else the one the database records, else <data dir>/blobs.
+        A directory or s3://bucket/prefix (its endpoint and credentials: AWS_* variables)."""
+        chosen = os.environ.get(BLOB_STORE_ENV) or os.environ.get(BLOBS_ENV)
+        if chosen:
+            return chosen
+        with self.session() as session:
+            return recorded_blob_store(session) or Path(data_dir) / "blobs"
 
     @contextmanager
     def session(self) -> Iterator[Session]:

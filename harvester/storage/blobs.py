@@ -1,4 +1,6 @@
-"""Content-addressed raw bytes on disk: <root>/ab/cd/<sha256>, written atomically."""
+"""Content-addressed raw bytes: the blob-store interface (`Blobs`) and its local backend,
+a directory <root>/ab/cd/<sha256> written atomically. The S3 backend is in s3blobs.py; which
+one a location names is decided in stores.py."""
 
 from __future__ import annotations
 
@@ -8,12 +10,48 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 class BlobError(Exception):
     """A blob is missing, corrupt, or its name is not a sha256."""
+
+
+class BlobStoreUnavailable(Exception):
+    """The blob store itself cannot be used (unreachable endpoint, missing bucket, access
+    denied): the message is one line naming the store and what to do. Never a blob's fault."""
+
+
+class Blobs(Protocol):
+    """What every blob store offers: bytes stored once under their SHA-256, verified on read."""
+
+    @property
+    def location(self) -> str:
+        """Where the blobs live, as recorded and shown: a directory or s3://bucket/prefix."""
+        ...
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store `data`; (sha256, created). An intact existing blob is kept (created False)."""
+        ...
+
+    def get(self, sha: str) -> bytes:
+        """The bytes, hash checked; BlobError naming the blob when missing or corrupt."""
+        ...
+
+    def exists(self, sha: str) -> bool: ...
+
+    def verify(self, sha: str) -> bool:
+        """True when the blob exists and still hashes to its name."""
+        ...
+
+
+def blob_key(sha: str) -> str:
+    """The blob's name inside a store, ab/cd/<sha256>; BlobError unless `sha` is a sha256."""
+    if not SHA256_RE.match(sha or ""):
+        raise BlobError(f"expected a 64-character lowercase hex sha256, got {sha!r}")
+    return f"{sha[:2]}/{sha[2:4]}/{sha}"
 
 
 class BlobStore:
@@ -27,11 +65,13 @@ class BlobStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
     def path(self, sha: str) -> Path:
         """Where the blob with this hash lives (whether or not it exists)."""
-        if not SHA256_RE.match(sha or ""):
-            raise BlobError(f"expected a 64-character lowercase hex sha256, got {sha!r}")
-        return self.root / sha[:2] / sha[2:4] / sha
+        return self.root / blob_key(sha)
 
     def exists(self, sha: str) -> bool:
         return self.path(sha).is_file()

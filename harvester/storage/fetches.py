@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from harvester.items import FetchedDocument
 from harvester.normalize.sniff import media_type
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import Blobs
 from harvester.storage.models import FETCH_VIA, Blob, Fetch
 from harvester.storage.rows import insert_or_get
 from harvester.storage.types import utcnow
@@ -41,7 +41,7 @@ def _header_text(value: HeaderValue) -> str:
 
 
 def store_blob(
-    session: Session, blobs: BlobStore, data: bytes, declared_type: str | None = None
+    session: Session, blobs: Blobs, data: bytes, declared_type: str | None = None
 ) -> tuple[Blob, bool]:
     """Write bytes to the blob store and make sure their Blob row exists."""
     sha, _ = blobs.put(data)
@@ -59,7 +59,7 @@ def store_blob(
 
 def record_fetch(
     session: Session,
-    blobs: BlobStore,
+    blobs: Blobs,
     *,
     run_id: int | None,
     portal_id: int | None,

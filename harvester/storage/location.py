@@ -2,8 +2,9 @@
 
 The first command that stores blobs records the blob store's absolute path; every later
 command that opens the database reads its blobs from there, whatever its working directory
-or ``--data-dir``. ``--blob-store DIR`` overrides it explicitly (and a storing command then
-records DIR). See docs/storage.md.
+or ``--data-dir``. The store is a directory or an S3 bucket (``s3://bucket/prefix``).
+``--blobs DIR|URL`` (alias ``--blob-store``, or ``$HARVESTER_BLOBS``) overrides it explicitly
+(and a storing command then records it). See docs/storage.md.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from harvester.storage.blobs import BlobStoreUnavailable
 from harvester.storage.models import Setting
 from harvester.storage.types import utcnow
 
@@ -25,23 +27,24 @@ class StorageError(RuntimeError):
     """The blob store cannot be used: missing, not writable, out of space."""
 
 
-def recorded_blob_store(session: Session) -> Path | None:
-    """The blob store this database records, or None (a database that never stored one)."""
+def recorded_blob_store(session: Session) -> str | None:
+    """The blob store this database records (a directory or s3://bucket/prefix), or None
+    (a database that never stored one)."""
     row = session.get(Setting, BLOB_STORE_SETTING)
-    return Path(row.value) if row is not None and row.value else None
+    return row.value if row is not None and row.value else None
 
 
-def record_blob_store(session: Session, root: Path) -> Path | None:
-    """Record `root` as the database's blob store; the previously recorded one (or None)."""
-    value = str(Path(root).expanduser().resolve())
+def record_blob_store(session: Session, location: str) -> str | None:
+    """Record `location` (already normalised: stores.normalise_location) as the database's
+    blob store; the previously recorded one (or None)."""
     row = session.get(Setting, BLOB_STORE_SETTING)
     if row is None:
-        session.add(Setting(name=BLOB_STORE_SETTING, value=value, updated_at=utcnow()))
+        session.add(Setting(name=BLOB_STORE_SETTING, value=location, updated_at=utcnow()))
         session.flush()
         return None
-    previous = Path(row.value)
-    if row.value != value:
-        row.value = value
+    previous = row.value
+    if row.value != location:
+        row.value = location
         row.updated_at = utcnow()
         session.flush()
     return previous
@@ -80,11 +83,14 @@ _DATABASE_STORAGE_WORDS = (
 def storage_failure(exc: BaseException, database: str | None = None) -> str | None:
     """One line naming the path and the errno when `exc` (or what caused it) is a storage
     failure: a full, read-only or unwritable disk under the blob store or the database
-    (named by `database`, its file or URL, when given)."""
+    (named by `database`, its file or URL, when given), or an object store that cannot be
+    used (unreachable, missing bucket, access denied)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, BlobStoreUnavailable):
+            return str(current)
         if isinstance(current, OSError) and current.errno in STORAGE_ERRNOS:
             return describe_os_error(current, current.filename or "the blob store")
         text = str(current).lower()
@@ -100,10 +106,10 @@ def describe_os_error(exc: OSError, path: Path | str) -> str:
     """One line naming the path and the errno, with what to do."""
     code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
     hint = {
-        errno.ENOSPC: "free some space or point --blob-store / --data-dir at another disk",
-        errno.EDQUOT: "free some space or point --blob-store / --data-dir at another disk",
-        errno.EACCES: "make it writable or point --blob-store / --data-dir elsewhere",
-        errno.EPERM: "make it writable or point --blob-store / --data-dir elsewhere",
-        errno.EROFS: "the filesystem is read-only; point --blob-store / --data-dir elsewhere",
+        errno.ENOSPC: "free some space or point --blobs / --data-dir at another disk",
+        errno.EDQUOT: "free some space or point --blobs / --data-dir at another disk",
+        errno.EACCES: "make it writable or point --blobs / --data-dir elsewhere",
+        errno.EPERM: "make it writable or point --blobs / --data-dir elsewhere",
+        errno.EROFS: "the filesystem is read-only; point --blobs / --data-dir elsewhere",
     }.get(exc.errno or 0, "check the path")
     return f"cannot write to {exc.filename or path}: {exc.strerror or exc} ({code}); {hint}"

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import Blobs
 from harvester.web.data import WebState, readonly_engine, schema_revision
 from harvester.web.metadata import metadata
 
@@ -52,8 +52,8 @@ def check_database(path: Path) -> None:
         )
 
 
-def build(path: Path, blobs_root: Path) -> Any:
-    """The Datasette instance for the SQLite file at `path`, blobs under `blobs_root`."""
+def build(path: Path, blobs: Blobs) -> Any:
+    """The Datasette instance for the SQLite file at `path`, its documents from `blobs`."""
     from datasette.app import Datasette
     from datasette.plugins import pm
 
@@ -72,7 +72,7 @@ def build(path: Path, blobs_root: Path) -> Any:
     names = [key for key in datasette.databases if key != "_internal"]
     if names != [name]:
         raise ServeError(f"expected Datasette to name the database {name!r}, got {names}")
-    state = WebState(engine=readonly_engine(path), blobs=BlobStore(blobs_root), database=name)
+    state = WebState(engine=readonly_engine(path), blobs=blobs, database=name)
     setattr(datasette, plugin.STATE_ATTRIBUTE, state)
     return datasette
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from harvester.carryover import CARRYOVER_RULE, carryover_check, previous_year_record
-from harvester.storage.blobs import BlobStore
+from harvester.storage.blobs import Blobs
 from harvester.storage.models import (
     Blob,
     CrawlRun,
@@ -55,7 +55,7 @@ class WebState:
     database (for links to its table views)."""
 
     engine: Engine
-    blobs: BlobStore
+    blobs: Blobs
     database: str
 
 

@@ -101,7 +101,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "blob": (
-        "One row per stored byte string, kept under <data dir>/blobs/ab/cd/<sha256>.",
+        "One row per stored byte string, kept in the blob store (setting blob_store) as ab/cd/<sha256>.",
         {
             "sha256": "SHA-256 of the bytes (key); /-/blob/<sha256> serves them",
             "size": "length in bytes",

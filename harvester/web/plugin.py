@@ -16,7 +16,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from sqlalchemy.orm import Session
 
-from harvester.storage.blobs import BlobError
+from harvester.storage.blobs import BlobError, BlobStoreUnavailable
 from harvester.web import data
 from harvester.web.layout import record_grids, show, unplaced_failures
 
@@ -175,6 +175,8 @@ async def blob_view(datasette: Any, request: Any) -> Response:
         body = await asyncio.to_thread(state(datasette).blobs.get, sha)
     except BlobError as exc:
         return Response.text(f"the stored bytes cannot be served: {exc}", status=404)
+    except BlobStoreUnavailable as exc:
+        return Response.text(f"the blob store cannot be read: {exc}", status=503)
     media_type, filename = found
     headers = {
         "X-Content-Type-Options": "nosniff",
