@@ -210,10 +210,10 @@ def test_a_silent_correction_is_caught_once_its_cadence_has_passed(
 def test_an_unchanged_recrawl_of_a_full_list_makes_a_fifth_of_the_fetches(
     database_url: str, tmp_path: Path
 ) -> None:
-    """A county column listing twelve years of reports, as a user runs it: `scrape`, then
+    """A county column listing sixteen years of reports, as a user runs it: `scrape`, then
     the nightly `crawl` (default policy), then `crawl --revisit-after 0`."""
     env = cli_environment(database_url, tmp_path / "data")
-    years = range(2013, 2025)
+    years = range(2009, 2025)
     site = county_site("寿县", {year: report_page("寿县", year, "000") for year in years})
     with PortalServer(site) as server:
         first = harvester(env, "scrape", "寿县", "--url", server.url, "--json")
@@ -229,10 +229,10 @@ def test_an_unchanged_recrawl_of_a_full_list_makes_a_fifth_of_the_fetches(
         assert len(reports) == len(years) and again["outcome"] == "ok"
         assert {(r["status"], r["asked"]) for r in reports} == {("unchanged", False)}
         assert not [p for p, _status in server.answers if p.startswith("/xxgk/nb/20")]
-        assert (
-            run_fetches(database_url, again["run_id"])
-            <= run_fetches(database_url, scraped["run_id"]) / 5
-        )
+        first_fetches = run_fetches(database_url, scraped["run_id"])
+        recrawl_fetches = run_fetches(database_url, again["run_id"])
+        print(f"fetches: first {first_fetches}, re-crawl {recrawl_fetches}")
+        assert recrawl_fetches <= first_fetches / 5, (recrawl_fetches, first_fetches)
 
         server.answers.clear()
         every = harvester(env, "crawl", "--only", "寿县", "--revisit-after", "0", "--json")
