@@ -374,3 +374,58 @@ def test_workers_hold_each_hosts_politeness_together(
     assert agents == {"worker 1", "worker 2", "coordinator"}  # all three shared the run
     client = redis_client(redis_url)
     assert list(client.scan_iter(f"harvester:run{run_id}:*")) == []  # leases included
+
+
+def test_a_dead_workers_lease_expires_and_a_live_one_is_renewed(redis_url: str) -> None:
+    """Leases of one host in Redis: held ones block others, a lease never returned (its
+    worker killed) frees the host after its TTL, a renewed one does not expire, and a start
+    waits out the delay after the last start."""
+    import asyncio
+
+    import redis.asyncio
+
+    from harvester.crawl.politeness import FULL, Lease, SharedPace
+
+    host = "127.0.0.1:8080"
+
+    async def scenario() -> None:
+        server = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            killed = SharedPace(server, "harvester:run9:polite", ttl=0.5)
+            other = SharedPace(server, "harvester:run9:polite", ttl=30)
+            assert isinstance(await killed.try_acquire(host, 1, 0.0, 0.0), Lease)
+            assert await other.try_acquire(host, 1, 0.0, 0.0) == FULL
+            await asyncio.sleep(0.7)  # never returned
+            granted = await other.try_acquire(host, 1, 0.3, 0.3)
+            assert isinstance(granted, Lease)
+            await other.release(granted)
+            wait = await other.try_acquire(host, 1, 0.3, 0.3)  # free, but too soon
+            assert isinstance(wait, int) and 0 < wait <= 300
+            await asyncio.sleep(wait / 1000)
+            slow = await killed.try_acquire(host, 1, 0.0, 0.0)
+            assert isinstance(slow, Lease)
+            for _ in range(3):  # a download longer than the TTL, its worker alive
+                await asyncio.sleep(0.25)
+                await killed.renew([slow])
+            assert await other.try_acquire(host, 1, 0.0, 0.0) == FULL
+            await killed.release(slow)
+            assert isinstance(await other.try_acquire(host, 1, 0.0, 0.0), Lease)
+            # The keys name the host, nothing else.
+            assert sorted(k.decode() for k in await server.keys("harvester:run9:*")) == [
+                f"harvester:run9:polite:{host}:leases",
+                f"harvester:run9:polite:{host}:pace",
+            ]
+        finally:
+            await server.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_only_distributed_crawls_share_politeness() -> None:
+    from harvester.crawl_process import SHARED_POLITENESS, crawl_settings
+
+    alone = crawl_settings({}, None, run_id=4)
+    shared = crawl_settings({}, "redis://127.0.0.1:6379/0", run_id=4)
+    assert SHARED_POLITENESS not in alone.getdict("DOWNLOADER_MIDDLEWARES")
+    assert shared.getdict("DOWNLOADER_MIDDLEWARES")[SHARED_POLITENESS] == 990
+    assert shared.get("HARVESTER_POLITENESS_KEY") == "harvester:run4:polite"
