@@ -35,7 +35,6 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
-from scrapy.utils.defer import deferred_from_coro
 
 from harvester.crawl.politeness import FULL, Lease, SharedPace, host_key
 
@@ -89,10 +88,7 @@ class SharedPolitenessMiddleware:
             self._start_delay(),
         )
 
-    def spider_closed(self) -> Any:
-        return deferred_from_coro(self._close())
-
-    async def _close(self) -> None:
+    async def spider_closed(self) -> None:
         if self.renewer is not None:
             self.renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -120,7 +116,7 @@ class SharedPolitenessMiddleware:
         self.held[request] = (lease, gate)
         # Scheduled before the download (which Scrapy schedules next): it reaches Redis as
         # the request is sent.
-        stamp = asyncio.get_event_loop().create_task(self.pace.stamp(lease, gap))
+        stamp = asyncio.get_running_loop().create_task(self.pace.stamp(lease, gap))
         self.stamps.add(stamp)
         stamp.add_done_callback(self._stamped)
         self._open_local_slot(request)
@@ -210,7 +206,10 @@ class SharedPolitenessMiddleware:
         """The delay and jitter the local slot holds (AutoThrottle's, once it adjusted it)."""
         slot = self._slot(request)
         if slot is not None:
-            return float(slot.delay), float(slot.jitter)
+            jitter = getattr(slot, "jitter", None)  # Scrapy < 2.19: randomize_delay
+            if jitter is None:
+                jitter = 0.5 if getattr(slot, "randomize_delay", False) else 0.0
+            return float(slot.delay), float(jitter)
         own = self.settings.getdict("DOWNLOAD_SLOTS").get(self._slot_key(request), {})
         return float(own.get("delay", self._start_delay())), 0.0
 
@@ -221,7 +220,10 @@ class SharedPolitenessMiddleware:
         slot = self._slot(request)
         if slot is None:  # a new slot starts its first request at once
             return
-        if slot.latercall is not None:
-            slot.latercall.cancel()
+        later = slot.latercall
+        if later is not None:
+            # Scrapy < 2.14 keeps a Twisted DelayedCall, which refuses a second cancel().
+            if getattr(later, "active", lambda: True)():
+                later.cancel()
             slot.latercall = None
         slot.lastseen = float("-inf")
