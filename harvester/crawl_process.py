@@ -23,6 +23,7 @@ SETTINGS_ENV = "HARVESTER_SCRAPY_SETTINGS"  # JSON object of extra Scrapy settin
 DB_URL_ENV = "HARVESTER_DATABASE_URL"
 BLOB_STORE_ENV = "HARVESTER_BLOB_STORE"  # the blob store the database records
 REDIS_URL_ENV = "HARVESTER_REDIS_URL"  # with --distributed: the shared scheduler's Redis
+SHARED_POLITENESS = "middlewares.politeness.SharedPolitenessMiddleware"  # distributed only
 
 
 def url_password(url: str) -> str | None:
@@ -118,12 +119,17 @@ def crawl_settings(extra: dict[str, object], redis_url: str | None, run_id: int 
                 "SCHEDULER_QUEUE_KEY": f"harvester:run{run_id}:%(spider)s:requests",
                 "SCHEDULER_DUPEFILTER_KEY": f"harvester:run{run_id}:%(spider)s:dupefilter",
                 "REDIS_URL": redis_url,
+                # Per-host concurrency and delay held over all workers (leases in Redis).
+                "HARVESTER_POLITENESS_KEY": f"harvester:run{run_id}:polite",
             },
             priority="cmdline",
         )
         extensions = dict(settings.getdict("EXTENSIONS"))
         extensions["extensions.distributed.SharedRunKeeper"] = 600
         settings.set("EXTENSIONS", extensions, priority="cmdline")
+        middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+        middlewares.setdefault(SHARED_POLITENESS, 990)  # last before the downloader
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
     return settings
 
 

@@ -3,8 +3,9 @@
 Distributed runs (`distributed={"redis_url": …}`): the crawl process shares its request
 queue and duplicate filter through Redis (scrapy-redis), and the run is announced in Redis
 so that `harvester worker --redis URL` processes on other machines join it. The caller's
-own crawl process is one of the workers; `run_crawl` returns when every worker that joined
-the run has finished, then removes the run's Redis keys.
+own crawl process is one of the workers; each host's concurrency and delay hold over all
+of them (leases in Redis, middlewares/politeness.py). `run_crawl` returns when every
+worker that joined the run has finished, then removes the run's Redis keys.
 """
 
 from __future__ import annotations

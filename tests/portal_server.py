@@ -11,7 +11,9 @@ sent), `Redirect`, `NoLength` (a body without Content-Length), `Turns` (entries 
 request, e.g. a list API). A key ending in "?*" answers its path with any query; a `gate`
 may answer any request before the site does (e.g. an anti-bot challenge). Every request is
 counted in `PortalServer.hits` and logged in `PortalServer.log`; every answer's status is
-kept in `PortalServer.answers`.
+kept in `PortalServer.answers`; `PortalServer.served` holds (arrival, finished, path) of
+every request answered, finished being when the answer was written (how many requests one
+host had in flight at once).
 """
 
 from __future__ import annotations
@@ -171,6 +173,7 @@ class PortalServer:
         self.hits: Counter[str] = Counter()
         self.log: list[tuple[float, str, dict[str, str]]] = []
         self.answers: list[tuple[str, int]] = []
+        self.served: list[tuple[float, float, str]] = []
         self.lock = threading.Lock()
         owner = self
 
@@ -217,10 +220,18 @@ class PortalServer:
 
     # -- serving ----------------------------------------------------------------------------
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        arrived = time.time()
         with self.lock:
             self.hits[h.path] += 1
             hit = self.hits[h.path]
-            self.log.append((time.time(), h.path, dict(h.headers.items())))
+            self.log.append((arrived, h.path, dict(h.headers.items())))
+        try:
+            self._serve_hit(h, hit)
+        finally:
+            with self.lock:
+                self.served.append((arrived, time.time(), h.path))
+
+    def _serve_hit(self, h: BaseHTTPRequestHandler, hit: int) -> None:
         if self.latency:
             time.sleep(self.latency)
         entry = self.gate(self._request(h)) if self.gate else None

@@ -1,6 +1,7 @@
-"""Distributed crawling: a real redis-server, the coordinator's crawl process plus a
-`harvester worker` process sharing one queue and one database, against the same local
-portals crawled by one process. Both must store exactly the same reports."""
+"""Distributed crawling: a real redis-server, the coordinator's crawl process plus
+`harvester worker` processes sharing one queue and one database, against the same local
+portals crawled by one process. Both must store exactly the same reports, and the workers
+together must keep each host's politeness (concurrency and delay) as one process would."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ FAST = {
     "CONCURRENT_REQUESTS": 2,
     "LOG_LEVEL": "WARNING",
 }
+# Politeness the workers must hold together: one request at a time per host, 0.3 s apart.
+DELAY = 0.3
+POLITE = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": DELAY}
+START_SLACK = 0.05  # s: a request reaches the server a little after the worker started it
+FINISH_SLACK = 0.02  # s: the server notes an answer's end a little after sending it
 
 
 def free_port() -> int:
@@ -271,3 +277,155 @@ def test_two_workers_over_the_portal_world_find_what_one_process_finds(
             select(PortalRun.outcome).where(PortalRun.run_id == run_id)
         ).all()
     assert sorted(outcomes) == ["ok"] * len(specs)
+
+
+def most_in_flight(served: list[tuple[float, float, str]]) -> int:
+    """The most requests one server was answering at once (answers' last FINISH_SLACK
+    seconds not counted: the server notes their end after the client may have it)."""
+    events = sorted(
+        [(arrived, 1) for arrived, _finished, _path in served]
+        + [(finished - FINISH_SLACK, -1) for _arrived, finished, _path in served]
+    )
+    running = peak = 0
+    for _time, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def closest_starts(served: list[tuple[float, float, str]]) -> float:
+    starts = sorted(arrived for arrived, _finished, _path in served)
+    return min(b - a for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_workers_hold_each_hosts_politeness_together(
+    redis_url: str, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator and two `harvester worker` processes crawl four portals (distinct
+    ports) with one request per host at a time, 0.3 s apart: each server never answers two
+    requests at once and never sees two starts closer than the delay, whichever processes
+    sent them; and the run still stores what one process stores."""
+    sites = [county_site(f"{name}县", YEARS) for name in ("戊", "己", "庚", "辛")]
+    # Quick hosts: the delay decides when the next request may start; slow hosts (answers
+    # longer than the delay): the concurrency limit does.
+    servers = [
+        PortalServer(site, latency=lat)
+        for site, lat in zip(sites, (0.05, 0.05, 0.5, 0.5), strict=True)
+    ]
+    try:
+        single_url = f"sqlite:///{tmp_path / 'single.sqlite'}"
+        upgrade_to_head(single_url)
+        single = make_engine(single_url)
+        single_ids = add_portals(single, servers)
+        assert (
+            run_crawl(single_url, tmp_path / "single", single_ids, new_run(single), settings=FAST)
+            == 0
+        )
+        marks = [len(server.served) for server in servers]
+
+        upgrade_to_head(database_url)
+        shared = make_engine(database_url)
+        ids = add_portals(shared, servers)
+        data_dir = tmp_path / "shared"
+        workers = [
+            start_worker(
+                redis_url,
+                database_url,
+                data_dir,
+                {
+                    **os.environ,
+                    "HARVESTER_SCRAPY_SETTINGS": json.dumps({"USER_AGENT": f"worker {n}"}),
+                },
+            )
+            for n in (1, 2)
+        ]
+        time.sleep(1.5)  # the workers are polling Redis for a run
+        monkeypatch.setenv("HARVESTER_SCRAPY_SETTINGS", json.dumps({"USER_AGENT": "coordinator"}))
+        run_id = new_run(shared)
+        code = run_crawl(
+            database_url,
+            data_dir,
+            ids,
+            run_id,
+            distributed={"redis_url": redis_url},
+            settings=POLITE,
+        )
+        assert code == 0
+        for worker in workers:
+            _out, worker_log = worker.communicate(timeout=60)
+            assert worker.returncode == 0, worker_log
+            assert f"joining run {run_id}" in worker_log
+    finally:
+        for server in servers:
+            server.stop()
+
+    for server, mark in zip(servers, marks, strict=True):
+        served = server.served[mark:]
+        assert len(served) > len(YEARS) * 2  # robots.txt, home, column, articles, PDFs
+        assert most_in_flight(served) == 1, sorted(served)
+        assert closest_starts(served) >= DELAY - START_SLACK, sorted(served)
+    assert stored_reports(shared) == stored_reports(single)
+    assert len(stored_reports(shared)) == len(sites) * len(YEARS)
+    with session_scope(shared) as session:
+        agents = {
+            f.request_headers.get("User-Agent")
+            for f in session.scalars(select(Fetch).where(Fetch.run_id == run_id))
+        }
+    assert agents == {"worker 1", "worker 2", "coordinator"}  # all three shared the run
+    client = redis_client(redis_url)
+    assert list(client.scan_iter(f"harvester:run{run_id}:*")) == []  # leases included
+
+
+def test_a_dead_workers_lease_expires_and_a_live_one_is_renewed(redis_url: str) -> None:
+    """Leases of one host in Redis: held ones block others, a lease never returned (its
+    worker killed) frees the host after its TTL, a renewed one does not expire, and a start
+    waits out the delay after the last start."""
+    import asyncio
+
+    import redis.asyncio
+
+    from harvester.crawl.politeness import FULL, Lease, SharedPace
+
+    host = "127.0.0.1:8080"
+
+    async def scenario() -> None:
+        server = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            killed = SharedPace(server, "harvester:run9:polite", ttl=0.5)
+            other = SharedPace(server, "harvester:run9:polite", ttl=30)
+            assert isinstance(await killed.try_acquire(host, 1, 0.0, 0.0), Lease)
+            assert await other.try_acquire(host, 1, 0.0, 0.0) == FULL
+            await asyncio.sleep(0.7)  # never returned
+            granted = await other.try_acquire(host, 1, 0.3, 0.3)
+            assert isinstance(granted, Lease)
+            await other.release(granted)
+            wait = await other.try_acquire(host, 1, 0.3, 0.3)  # free, but too soon
+            assert isinstance(wait, int) and 0 < wait <= 300
+            await asyncio.sleep(wait / 1000)
+            slow = await killed.try_acquire(host, 1, 0.0, 0.0)
+            assert isinstance(slow, Lease)
+            for _ in range(3):  # a download longer than the TTL, its worker alive
+                await asyncio.sleep(0.25)
+                await killed.renew([slow])
+            assert await other.try_acquire(host, 1, 0.0, 0.0) == FULL
+            await killed.release(slow)
+            assert isinstance(await other.try_acquire(host, 1, 0.0, 0.0), Lease)
+            # The keys name the host, nothing else.
+            assert sorted(k.decode() for k in await server.keys("harvester:run9:*")) == [
+                f"harvester:run9:polite:{host}:leases",
+                f"harvester:run9:polite:{host}:pace",
+            ]
+        finally:
+            await server.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_only_distributed_crawls_share_politeness() -> None:
+    from harvester.crawl_process import SHARED_POLITENESS, crawl_settings
+
+    alone = crawl_settings({}, None, run_id=4)
+    shared = crawl_settings({}, "redis://127.0.0.1:6379/0", run_id=4)
+    assert SHARED_POLITENESS not in alone.getdict("DOWNLOADER_MIDDLEWARES")
+    assert shared.getdict("DOWNLOADER_MIDDLEWARES")[SHARED_POLITENESS] == 990
+    assert shared.get("HARVESTER_POLITENESS_KEY") == "harvester:run4:polite"

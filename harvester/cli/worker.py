@@ -4,7 +4,8 @@ Start one or more on each crawling machine, each with the same database and a da
 directory on storage shared with the coordinator (blobs are named by their hash, so
 several machines can write one store). Then `harvester crawl --distributed --redis URL`
 announces a run; every worker joins it with its own crawl process, sharing the request
-queue and duplicate filter, and the coordinator returns when all of them have finished.
+queue, the duplicate filter and each host's politeness (concurrency and delay held over all
+workers, middlewares/politeness.py), and the coordinator returns when all have finished.
 """
 
 from __future__ import annotations
