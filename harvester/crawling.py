@@ -107,7 +107,13 @@ def run_crawl(
     if not (distributed and distributed.get("redis_url")):
         return subprocess.run(command, env=env, check=False).returncode
     client = redis_client(str(distributed["redis_url"]))
-    job = {"run_id": run_id, "portal_ids": list(portal_ids), "since_year": since_year}
+    job: dict[str, Any] = {
+        "run_id": run_id,
+        "portal_ids": list(portal_ids),
+        "since_year": since_year,
+    }
+    if blob_location is not None:  # every worker stores the run's blobs where the run does
+        job["blobs"] = str(blob_location)
     shared = {k: v for k, v in (settings or {}).items() if k not in LOCAL_SETTINGS}
     if shared:
         job["settings"] = shared
@@ -184,7 +190,10 @@ def run_worker(
             done.add(run_id)
             say(f"joining run {run_id} ({len(job['portal_ids'])} portals)")
             distributed = {"redis_url": redis_url}
-            env = crawl_env(db_url, distributed, job.get("settings"), blob_location)
+            # The store this worker was pointed at (the run's, mounted or reached from here),
+            # else the one the run announced.
+            run_blobs = blob_location or job.get("blobs")
+            env = crawl_env(db_url, distributed, job.get("settings"), run_blobs)
             command = crawl_command(
                 db_url, data_dir, job["portal_ids"], run_id, job.get("since_year"), distributed
             )

@@ -35,6 +35,7 @@ from scrapy.statscollectors import StatsCollector
 
 from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.crawl.halt import halt_on_storage_failure
+from harvester.crawl.timing import TimedBlobs, count_record
 from harvester.crawl.wire import (
     CHALLENGED_META,
     REPLAY_META,
@@ -403,11 +404,13 @@ class FetchRecorderMiddleware:
     ) -> FetchedDocument | None:
         started = request.meta.get("_fetch_started", time.monotonic())
         fetched_at: datetime = request.meta.get("_fetch_started_at") or utcnow()
+        blobs = TimedBlobs(self.context.blobs)
+        recording = time.perf_counter()
         try:
             with self.context.session() as session:
                 fetch = record_fetch(
                     session,
-                    self.context.blobs,
+                    blobs,  # type: ignore[arg-type]  # the store, timed
                     run_id=self.context.run_id,
                     portal_id=request.meta.get("portal_id"),
                     url=url,
@@ -430,7 +433,9 @@ class FetchRecorderMiddleware:
                     proxy=request.meta.get(PROXY_META),
                     rendered=rendered,
                 )
-                return fetched_document(fetch)
+                document = fetched_document(fetch)
+            count_record(self.stats, time.perf_counter() - recording, blobs.put_seconds)
+            return document
         except Exception as exc:
             if not halt_on_storage_failure(self.crawler, exc):
                 log.exception("could not record the fetch of %s", request.url)

@@ -10,6 +10,7 @@ workers, middlewares/politeness.py), and the coordinator returns when all have f
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -22,6 +23,7 @@ from harvester.cli.common import (
     use_proxy,
 )
 from harvester.storage.db import mask_url
+from harvester.storage.stores import BLOBS_ENV
 
 
 @click.command()
@@ -66,6 +68,13 @@ def worker(
     use_proxy(proxy)
     env = open_env(db, data_dir, record_blob_store=False)
     env.engine.dispose()
+    # Given --blobs / $HARVESTER_BLOBS: this machine's way to the run's store. Otherwise
+    # each run's blobs go where its coordinator stores them (the run's announcement says).
+    context = click.get_current_context(silent=True)
+    explicit = bool(
+        (context is not None and context.meta.get("harvester.blob_store"))
+        or os.environ.get(BLOBS_ENV)
+    )
     click.echo(
         f"worker on {mask_url(redis_url)}, database {mask_url(env.db_url)}, data {env.data_dir}",
         err=True,
@@ -78,7 +87,7 @@ def worker(
             once=once,
             idle_timeout=idle_exit,
             say=lambda text: click.echo(text, err=True),
-            blob_location=env.blobs.location,
+            blob_location=env.blobs.location if explicit else None,
         )
     except Exception as exc:  # redis unreachable and the like: say so, without passwords
         raise click.ClickException(

@@ -165,8 +165,11 @@ def generated_profiles(count: int, seed: int) -> list[Profile]:
     names: set[str] = {p.county for p in PROFILES}
     out = []
     for n in range(count):
+        attempts = 0
         while True:
-            name = "".join(rng.sample(SYLLABLES, 2)) + "县"
+            # Two syllables give about 1,200 names; a national-size world needs three.
+            attempts += 1
+            name = "".join(rng.sample(SYLLABLES, 2 if attempts <= 200 else 3)) + "县"
             if name not in names:
                 names.add(name)
                 break

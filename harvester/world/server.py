@@ -55,6 +55,7 @@ class Sent:
     sha256: str  # of the body sent (empty body on a 304 or HEAD)
     bytes: int  # body bytes written
     headers: dict[str, str]  # the request's headers
+    at: float = 0.0  # when the request arrived (epoch seconds): politeness checks use it
 
 
 @dataclass
@@ -201,6 +202,7 @@ class WorldHandler(BaseHTTPRequestHandler):
         return request, fault, hop
 
     def _answer(self, head: bool = False) -> None:
+        self._arrived = time.time()
         request, query_fault, hop = self._request()
         site = self.site
         site.faults.hit(request.key)
@@ -312,6 +314,7 @@ class WorldHandler(BaseHTTPRequestHandler):
                 hashlib.sha256(body).hexdigest(),
                 len(body),
                 dict(self.headers.items()),
+                getattr(self, "_arrived", time.time()),
             )
         )
 
