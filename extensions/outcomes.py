@@ -36,12 +36,20 @@ class PortalOutcomes:
         self.check_every = check_every
         self.closed: set[int] = set()
         self._loop: LoopingCall | None = None
+        self.crawler: Crawler | None = None
+
+    def engine_closing(self) -> bool:
+        """The spider is being closed: requests dropped now are not a portal's end."""
+        engine = getattr(self.crawler, "engine", None) if self.crawler else None
+        slot = getattr(engine, "_slot", None)
+        return engine is None or slot is None or getattr(slot, "closing", None) is not None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PortalOutcomes:
         ext = cls(
             crawl_context(crawler), crawler.settings.getfloat("HARVESTER_PORTAL_CHECK_S", 1.0)
         )
+        ext.crawler = crawler
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
@@ -58,8 +66,8 @@ class PortalOutcomes:
         """Close the PortalRun of every portal whose crawl is over (the parent process
         parses its reports while the crawl of the others goes on)."""
         completion = self.context.completion
-        if completion is None:
-            return
+        if completion is None or self.engine_closing():
+            return  # a closing spider drops its queue: its portals close with its reason
         finished = completion.done()
         if not finished:
             return
