@@ -23,6 +23,7 @@ from twisted.python.failure import Failure as TwistedFailure
 from harvester.crawl.completion import PortalCompletion
 from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.crawl.launch import LOCK_NAME
+from harvester.crawl.shared_completion import SharedCompletion
 from harvester.crawl.state import Failure, PortalState
 from harvester.storage.models import PORTAL_FAMILIES, CrawlRun, Portal, PortalRun, Report
 from harvester.storage.repo import finish_portal_run, finish_run, release_lock, start_portal_run
@@ -56,6 +57,14 @@ class PortalOutcomes:
         if not ext.context.distributed:  # requests live in this process: count them
             ext.context.completion = PortalCompletion(ext.context.states)
             crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
+        elif crawler.settings.get("HARVESTER_LIVE_KEY") and crawler.settings.get("REDIS_URL"):
+            # The shared queue's requests are counted in Redis (its counting scheduler).
+            import redis
+
+            server = redis.Redis.from_url(crawler.settings["REDIS_URL"], socket_timeout=30)
+            ext.context.completion = SharedCompletion(
+                ext.context.states, server, crawler.settings["HARVESTER_LIVE_KEY"]
+            )
         return ext
 
     def request_scheduled(self, request: Request, spider: object = None) -> None:

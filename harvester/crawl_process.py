@@ -112,7 +112,10 @@ def crawl_settings(extra: dict[str, object], redis_url: str | None, run_id: int 
     if redis_url:
         settings.setdict(
             {
-                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                # scrapy-redis's scheduler, counting each portal's live requests in Redis
+                # so that portals close as they end (harvester.crawl.shared_completion).
+                "SCHEDULER": "harvester.crawl.shared_completion.CountingScheduler",
+                "HARVESTER_LIVE_KEY": f"harvester:run{run_id}:live:",
                 "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
                 # Workers of one run share a queue and a dupefilter; the next run starts clean.
                 "SCHEDULER_PERSIST": True,

@@ -8,8 +8,8 @@ children are counted first), after the duplicate filter dropped it, or after a r
 redirect replaced it. So the count reaches zero only when nothing of the portal is left.
 
 Requests serialised out of the process (scrapy-redis, a JOBDIR disk queue) would be
-uncounted too early, so a distributed crawl does not use this: its portals are closed when
-the spider closes, as before.
+uncounted too early, so a distributed crawl counts in Redis instead
+(harvester.crawl.shared_completion).
 """
 
 from __future__ import annotations
@@ -53,14 +53,17 @@ class PortalCompletion:
             for pid, state in self.states.items()
             if pid not in self.closed and state.started and not state.starting
         ]
-        if any(self.live[pid] > 0 for pid in waiting):
-            now = time.monotonic()
-            if now - self._last_gc >= GC_EVERY_S:
-                self._last_gc = now
-                gc.collect()
+        self.collect_garbage_if_waiting(any(self.live[pid] > 0 for pid in waiting))
         finished = [pid for pid in waiting if self.live[pid] <= 0]
         self.closed.update(finished)
         return finished
+
+    def collect_garbage_if_waiting(self, waiting: bool) -> None:
+        """Now and then a full collection, when portals wait on requests still alive."""
+        now = time.monotonic()
+        if waiting and now - self._last_gc >= GC_EVERY_S:
+            self._last_gc = now
+            gc.collect()
 
     def active(self) -> int:
         """Portals started and not yet done (the spider starts new ones below a window)."""
