@@ -25,7 +25,7 @@ def result_keys(rows: Rows) -> list[str]:
     return [k for k in rows if k not in NOT_RESULTS]
 
 
-def _all_num(row: list[Cell]) -> bool:
+def _all_num(row: list[Cell] | tuple[Cell, ...]) -> bool:
     return all(map(_NUMS.__contains__, map(type, row)))  # no Python-level loop: hot in align
 
 
@@ -94,8 +94,41 @@ def t3_missing(rows: Rows) -> dict[str, list[str]]:
     return out
 
 
+_SEVEN = {len(APPLICANT_COLUMNS)}
+
+
 def t3_score(rows: Rows) -> int:
-    return sum(len(bad) for _, bad in t3_violations(rows).values())
+    """The number of violations t3_violations finds, counted without its messages."""
+    if set(map(len, rows.values())) != _SEVEN:  # rows of another width: the full reading
+        return sum(len(bad) for _, bad in t3_violations(rows).values())
+    return t3_column_score(rows) + sum(map(row_sum_broken, rows.values()))
+
+
+def row_sum_broken(row: list[Cell]) -> bool:
+    """A row of 7 numbers whose total is not the sum of its applicant columns (t3_row_sum)."""
+    return _all_num(row) and sum(row[:6]) != row[6]
+
+
+def t3_column_score(rows: Rows) -> int:
+    """The t3_balance and t3_handled_sum violations of rows of 7 cells (no messages)."""
+    score = 0
+    if all(k in rows for k in BALANCE):
+        for a, b, h, f in zip(*[rows[k] for k in BALANCE], strict=True):
+            if (
+                type(a) in _NUMS
+                and type(b) in _NUMS
+                and type(h) in _NUMS
+                and type(f) in _NUMS
+                and a + b != h + f
+            ):
+                score += 1
+    handled = rows.get("handled_total")
+    results = [r for k, r in rows.items() if k not in NOT_RESULTS]
+    if handled is not None and results:
+        for h, parts in zip(handled, zip(*results, strict=True), strict=True):
+            if type(h) in _NUMS and _all_num(parts) and sum(parts) != h:
+                score += 1
+    return score
 
 
 def entry(

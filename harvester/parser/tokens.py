@@ -66,6 +66,9 @@ def cell_token(text: str, *, span: bool = False) -> Token:
         return Token("value", text, True)
     if not text:  # an empty cell (clean("") is a blank mark)
         return Token("blank", "", True)
+    stripped = text.strip()
+    if stripped.isdigit() and stripped.isascii():  # a count with white space around it
+        return Token("value", text, True)  # (clean(text) would be `stripped`: a value)
     c = clean(text)
     if c in BLANK_MARKS:
         return Token("blank", text, True)
@@ -115,6 +118,8 @@ def _free_line(line: str) -> list[Token]:
     stripped = line.strip(" \t\u00a0\u3000")
     if not stripped:
         return [END_TOKEN]
+    if stripped[-1] not in _VALUE_LAST:  # prose, a heading: its last piece is no value
+        return [text_token(stripped), END_TOKEN]
     parts = _unglue(_WS.split(stripped))
     n_values = 0
     while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
@@ -175,13 +180,15 @@ def _pipe_cells(line: str) -> list[str]:
 def text_tokens(text: str) -> list[Token]:
     """Tokens of plain text in any of the shapes above (the shape is decided per line).
 
-    Lines are read once each; a line seen before in the same text gives the same tokens
-    (one-cell lines: the same token object, which is never changed), so repeated cells
-    (`0`, `—`) cost one dictionary look-up."""
+    Lines are read once each; a one-cell or blank line seen before in the same text, and a
+    cell of a tab or pipe row seen before, give the same token object (tokens of text are
+    never changed), so repeated cells (`0`, `—`) cost one dictionary look-up. Nothing is
+    kept between calls."""
     out: list[Token] = []
     append = out.append
     extend = out.extend
-    seen: dict[str, Token | None] = {}  # one-cell line → its token (None: a page number)
+    seen: dict[str, Token | None] = {}  # one-cell or blank line → its token (None: a page number)
+    cells: dict[str, Token] = {}  # a cell of a tab or pipe row → its token
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     for raw in text.split("\n"):
@@ -212,14 +219,23 @@ def text_tokens(text: str) -> list[Token]:
         if n <= _PAGE_NUMBER_MAX and _PAGE_HINT.search(line) and _PAGE_NUMBER.match(line):
             continue
         if tabs:
-            extend([cell_token(c) for c in line.split("\t")])
+            for c in line.split("\t"):
+                token = cells.get(c)
+                if token is None:
+                    token = cells[c] = cell_token(c)
+                append(token)
             append(END_TOKEN)
         elif not n or line.isspace():
+            seen[raw] = END_TOKEN
             append(END_TOKEN)
         elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
             extend(one_line)
         elif line.count("|") >= 2:
-            extend([cell_token(c) for c in _pipe_cells(line)])
+            for c in _pipe_cells(line):
+                token = cells.get(c)
+                if token is None:
+                    token = cells[c] = cell_token(c)
+                append(token)
             append(END_TOKEN)
         else:
             extend(_free_line(line))
