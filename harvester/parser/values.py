@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 _FULLWIDTH = tuple(zip("０１２３４５６７８９＋－．，−﹢", "0123456789+-.,-+", strict=True))
-_HAS_FULLWIDTH = re.compile("[０-９＋－．，−﹢]")
 _SPACES = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _NUMBER = re.compile(r"^[+\-]?(\d+(\.\d+)?|\d{1,3}(,\d{3})+(\.\d+)?)$")
 _COUNT_UNIT = re.compile(r"(?<=\d)(件|条|个|项|次|人次|家)$")
@@ -17,9 +16,21 @@ BLANK_MARKS = {"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", 
 UNIT_FACTORS = {"亿元": 10**8, "亿": 10**8, "万元": 10**4, "万": 10**4, "元": 1}
 
 
+_HAS_FULLWIDTH = re.compile("[０-９＋－．，−﹢]")
+# Anything clean() changes: white space (as str.split sees it), full-width digits and signs,
+# zero-width characters. A short text without any is its own clean form (most labels); on
+# long text a character-class search is slower than the steps it would spare.
+_CHANGED_BY_CLEAN = re.compile("[\\s０-９＋－．，−﹢\u200b\ufeff]")
+_SHORT = 40
+
+
 @lru_cache(maxsize=16384)
 def clean(text: str) -> str:
     """A cell's text without any whitespace, with full-width digits and signs made ASCII."""
+    if len(text) <= _SHORT:
+        text = text.strip()  # (white space goes anyway)
+        if not _CHANGED_BY_CLEAN.search(text):
+            return text
     if _HAS_FULLWIDTH.search(text):  # replace() of the few present: far faster than translate()
         for wide, narrow in _FULLWIDTH:
             if wide in text:
@@ -73,6 +84,9 @@ def parse_number(text: str) -> int | float | None:
     """The number in a cell (`+325` → 325, `-14` → -14, `12,513` → 12513); None if blank."""
     if _plain_count(text):
         return int(text)
+    stripped = text.strip()
+    if _plain_count(stripped):  # a count with white space around it: clean() would give this
+        return int(stripped)
     c = clean(text)
     if c in BLANK_MARKS:
         return None
