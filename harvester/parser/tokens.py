@@ -72,9 +72,10 @@ def cell_token(text: str, *, span: bool = False) -> Token:
     c = clean(text)
     if c in BLANK_MARKS:
         return Token("blank", text, True)
-    if value_text(c):
+    first = c[0]  # (c is not empty: "" is a blank mark) a value starts with a digit or sign
+    if (first.isdigit() or first in "+-") and value_text(c):
         return Token("value", text, True)
-    return Token("text", text.strip(), True, False, False, c)  # clean() drops what strip() does
+    return Token("text", stripped, True, False, False, c)  # clean() drops what strip() does
 
 
 def grid_tokens(table: Table) -> list[Token]:
@@ -113,6 +114,19 @@ def _may_be_value(part: str) -> bool:
     return bool(part) and part[-1] in _VALUE_LAST and is_value(part)
 
 
+def _ws_split(text: str) -> list[str]:
+    """_WS.split(text), without the regular expression (slow on Chinese text) when the text
+    holds no white space at all (most lines)."""
+    if (
+        len(text.split(None, 1)) == 1  # no white space inside the text: none at its ends?
+        and text[0].strip()
+        and text[-1].strip()
+        and "\u200b" not in text  # the one character of _WS that is not white space
+    ):
+        return [text]
+    return _WS.split(text)
+
+
 def _free_line(line: str) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
     stripped = line.strip(" \t\u00a0\u3000")
@@ -120,7 +134,7 @@ def _free_line(line: str) -> list[Token]:
         return [END_TOKEN]
     if stripped[-1] not in _VALUE_LAST:  # prose, a heading: its last piece is no value
         return [text_token(stripped), END_TOKEN]
-    parts = _unglue(_WS.split(stripped))
+    parts = _unglue(_ws_split(stripped))
     n_values = 0
     while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
         n_values += 1
@@ -152,7 +166,7 @@ def _one_line_body(line: str) -> list[Token] | None:
     if len(line) < ONE_LINE_MIN or not _ONE_LINE_MARK.search(line):
         return None
     out: list[Token] = []
-    for part in _unglue(_WS.split(line.replace("|", " ").strip(" \t\u00a0\u3000"))):
+    for part in _unglue(_ws_split(line.replace("|", " ").strip(" \t\u00a0\u3000"))):
         if not part:
             continue
         if is_blank_mark(part) and part.strip():

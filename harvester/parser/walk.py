@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from operator import attrgetter
 
 from harvester.parser.tokens import END, Token
 
 MAX_LABEL = 80
 MAX_SKIP = 14  # tokens of text between a label and its first value (PDF label fragments)
 MAX_ENDS = 30  # line or row ends between a label and its first value
+_GRID = attrgetter("grid")
 
 
 @lru_cache(maxsize=256)
@@ -81,7 +83,7 @@ def trim(cells: list[Token], expected: int) -> list[Token]:
     blank cells); in text a blank at either end cannot be placed and is dropped.
     """
     out = list(cells)
-    grid = bool(out) and all(c.grid for c in out)
+    grid = bool(out) and all(map(_GRID, out))
     if grid and len(out) == expected:
         return out
     while out and out[0].kind == "blank" and out[0].span and len(out) > expected:
