@@ -7,7 +7,9 @@ is wrong.
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import chain
+from operator import is_not
 
 from harvester.parser.template import APPLICANT_COLUMNS, RESULT_COLUMNS, REVIEW_GROUPS
 from harvester.parser.types import Cell, Check, CheckDetail, Record
@@ -27,8 +29,11 @@ def result_keys(rows: Rows) -> list[str]:
     return [k for k in rows if k not in NOT_RESULTS]
 
 
+_NUM_TYPES = set(_NUMS)
+
+
 def _all_num(row: list[Cell] | tuple[Cell, ...]) -> bool:
-    return all(map(_NUMS.__contains__, map(type, row)))  # no Python-level loop: hot in align
+    return set(map(type, row)) <= _NUM_TYPES  # no Python-level loop: hot in align
 
 
 BALANCE = ("received", "carried_over", "handled_total", "carried_forward")
@@ -174,7 +179,8 @@ def entry(
     }
 
 
-_INT = {int}
+_INT_OR_NONE = {int, type(None)}
+_IS_SOME = partial(is_not, None)
 _NO_MISSING: dict[str, list[str]] = {"t3_balance": [], "t3_handled_sum": [], "t3_row_sum": []}
 
 
@@ -206,11 +212,14 @@ def run_checks(record: Record) -> list[Check]:
                 ]
                 checks.append(entry(f"t4_sum_{group}", 0, [], nulls))
     n, bad = 0, []
-    for section, key, row in _count_rows(record):
-        values = list(row.values())
-        if set(map(type, values)) == _INT and min(values) >= 0:  # most rows: all counts
-            n += len(values)
-            continue
+    rows = _count_rows(record)
+    cells = list(chain.from_iterable([row.values() for _, _, row in rows]))
+    if set(map(type, cells)) <= _INT_OR_NONE:  # most records: counts and blanks only
+        nulls = cells.count(None)
+        if min(filter(_IS_SOME, cells), default=0) >= 0:
+            rows = []  # every count holds: nothing more to ask
+            n = len(cells) - nulls
+    for section, key, row in rows:
         for col, value in row.items():
             if value is None:
                 continue
