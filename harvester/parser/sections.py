@@ -167,16 +167,19 @@ def read_applications(
 def read_review(tokens: list[Token], span: Span) -> tuple[Table | None, list[str]]:
     start, end = span
     cells: list[Token] = []
+    has_value = False  # a value among `cells`
     seen_header = False
     for t in tokens[start:end]:
-        if t.kind == "text":
-            if any(c.kind == "value" for c in cells):
+        kind = t.kind
+        if kind == "text":
+            if has_value:
                 break
-            if any(w in t.key for w in T4_HEADER_WORDS):
+            if not seen_header and any(w in t.key for w in T4_HEADER_WORDS):
                 seen_header = True
             cells = []
-        elif t.kind in ("value", "blank") and seen_header:
+        elif seen_header and (kind == "value" or kind == "blank"):
             cells.append(t)
+            has_value = has_value or kind == "value"
     width = len(REVIEW_GROUPS) * len(RESULT_COLUMNS)
     cells = trim(cells, width)
     n_values = sum(1 for c in cells if c.kind == "value")

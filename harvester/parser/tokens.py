@@ -66,6 +66,12 @@ def cell_token(text: str, *, span: bool = False) -> Token:
         return Token("value", text, True)
     if not text:  # an empty cell (clean("") is a blank mark)
         return Token("blank", "", True)
+    if text.isalpha():  # letters only (most labels): its own clean form, never a value
+        return (
+            Token("blank", text, True)
+            if text in BLANK_MARKS
+            else Token("text", text, True, False, False, text)
+        )
     stripped = text.strip()
     if stripped.isdigit() and stripped.isascii():  # a count with white space around it
         return Token("value", text, True)  # (clean(text) would be `stripped`: a value)
@@ -133,7 +139,7 @@ def _free_line(line: str) -> list[Token]:
     if not stripped:
         return [END_TOKEN]
     if stripped[-1] not in _VALUE_LAST:  # prose, a heading: its last piece is no value
-        return [text_token(stripped), END_TOKEN]
+        return [Token("text", stripped, False, False, False, clean(stripped)), END_TOKEN]
     parts = _unglue(_ws_split(stripped))
     n_values = 0
     while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
@@ -217,14 +223,16 @@ def text_tokens(text: str) -> list[Token]:
             cell = line[1:]
             if cell.isdigit() and cell.isascii():  # a plain count, most lines
                 token = Token("value", cell, True)
-            elif (
-                len(line) <= _PAGE_NUMBER_MAX
-                and _PAGE_HINT.search(line)
-                and _PAGE_NUMBER.match(line)
-            ):
-                token = None
             else:
                 token = cell_token(cell)
+                if (  # a page number (always a text token, and its key holds a digit)
+                    token.kind == "text"
+                    and len(line) <= _PAGE_NUMBER_MAX
+                    and not token.key.isalpha()
+                    and _PAGE_HINT.search(line)
+                    and _PAGE_NUMBER.match(line)
+                ):
+                    token = None
             seen[raw] = token
             if token is not None:
                 append(token)

@@ -49,31 +49,30 @@ def values_after(
     label of another row.
     """
     cells: list[Token] = []
+    append = cells.append
     started = False
-    skipped = 0
-    ends = 0
-    j = i + 1
-    while j < end:
+    skipped = ends = 0
+    for j in range(i + 1, end):
         t = tokens[j]
-        if t.kind == "value":
+        kind = t.kind
+        if kind == "value":
             started = True
-            cells.append(t)
-        elif t.kind == "blank":
-            cells.append(t)
-        elif t.kind == END:
+            append(t)
+        elif kind == "blank":
+            append(t)
+        elif kind == END:
             if started or (cells and len(cells) >= expected):
-                break
+                return cells, j
             ends += 1
             if ends > MAX_ENDS:
-                break
+                return cells, j
         else:  # text
             if started or (len(t.key) <= MAX_LABEL and stops.search(t.key)):
-                break
+                return cells, j
             skipped += 1
             if skipped > MAX_SKIP:
-                break
-        j += 1
-    return cells, j
+                return cells, j
+    return cells, max(end, i + 1)
 
 
 def trim(cells: list[Token], expected: int) -> list[Token]:
@@ -82,8 +81,10 @@ def trim(cells: list[Token], expected: int) -> list[Token]:
     In a grid a row that has the expected number of cells is kept as is (its blanks are
     blank cells); in text a blank at either end cannot be placed and is dropped.
     """
+    if not cells or (cells[0].kind != "blank" and cells[-1].kind != "blank"):
+        return list(cells)  # no blank at either end: nothing to drop (most rows)
     out = list(cells)
-    grid = bool(out) and all(map(_GRID, out))
+    grid = all(map(_GRID, out))
     if grid and len(out) == expected:
         return out
     while out and out[0].kind == "blank" and out[0].span and len(out) > expected:
