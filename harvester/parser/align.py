@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 
-from harvester.parser.checks import Rows, row_sum_broken, t3_column_score, t3_score
+from harvester.parser.checks import Rows, column_scorer, row_sum_broken, t3_score
 from harvester.parser.template import APPLICANT_COLUMNS
 from harvester.parser.types import Cell
 
@@ -115,13 +115,17 @@ def align(rows: Rows) -> tuple[Rows, list[str]]:
         for k in bad
     }
 
+    columns = column_scorer(fixed, options)
+
     def cost(sel: dict[str, int]) -> tuple[int, int]:
         broken, nulls = kept_broken, kept_nulls
+        replaced = {}
         for k in bad:
             b, n = scores[k][sel[k]]
             broken += b
             nulls += n
-        return (t3_column_score(assign(sel)) + broken, nulls)
+            replaced[k] = options[k][sel[k]][0]
+        return (columns(replaced) + broken, nulls)
 
     ties = 1  # readings as good as the chosen one
     searched = "all combinations"

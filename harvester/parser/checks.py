@@ -7,8 +7,9 @@ is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from functools import partial
-from itertools import chain
+from itertools import chain, repeat
 from operator import is_not
 
 from harvester.parser.template import APPLICANT_COLUMNS, RESULT_COLUMNS, REVIEW_GROUPS
@@ -142,6 +143,73 @@ def t3_column_score(rows: Rows) -> int:
     return score
 
 
+def column_scorer(rows: Rows, varying: Collection[str]) -> Callable[[Rows], int]:
+    """t3_column_score of `rows` (rows of 7 cells) with the rows named in `varying`
+    replaced, for scoring many readings of a few rows: the other rows' share of each column
+    is added up once. The scorer takes the replacement rows ({key: row})."""
+    result_keys = [k for k in rows if k not in NOT_RESULTS]
+    fixed_results = [rows[k] for k in result_keys if k not in varying]
+    varying_results = [k for k in result_keys if k in varying]
+    columns = list(zip(*fixed_results, strict=True)) if fixed_results else [()] * 7
+    fixed_num = [_all_num(col) for col in columns]
+    fixed_int = [set(map(type, col)) <= _INT for col in columns]
+    fixed_sum = [sum(col) if whole else 0 for col, whole in zip(columns, fixed_int, strict=True)]
+    balance = all(k in rows for k in BALANCE)
+    balance_varies = balance and any(k in varying for k in BALANCE)
+    handled_rule = "handled_total" in rows and bool(result_keys)
+    all_fixed_int = all(fixed_int)
+    constant = (
+        t3_column_score({k: rows[k] for k in BALANCE}) if balance and not balance_varies else 0
+    )
+
+    def score(replaced: Rows) -> int:
+        def row(k: str) -> list[Cell]:
+            return replaced[k] if k in replaced else rows[k]
+
+        total = constant
+        if balance_varies:
+            four = [row(k) for k in BALANCE]
+            if set(map(type, chain.from_iterable(four))) <= _INT:  # counts only: no type tests
+                for a, b, h, f in zip(*four, strict=True):
+                    if a + b != h + f:
+                        total += 1
+            else:
+                for a, b, h, f in zip(*four, strict=True):
+                    if (
+                        type(a) in _NUMS
+                        and type(b) in _NUMS
+                        and type(h) in _NUMS
+                        and type(f) in _NUMS
+                        and a + b != h + f
+                    ):
+                        total += 1
+        if not handled_rule:
+            return total
+        replaced_results = [replaced[k] for k in varying_results]
+        if all_fixed_int and set(map(type, chain.from_iterable(replaced_results))) <= _INT:
+            sums = map(sum, zip(*replaced_results, strict=True)) if replaced_results else repeat(0)
+            for h, fs, vs in zip(row("handled_total"), fixed_sum, sums, strict=False):
+                if type(h) in _NUMS and fs + vs != h:
+                    total += 1
+            return total
+        varied = list(zip(*replaced_results, strict=True))
+        for c, h in enumerate(row("handled_total")):
+            if type(h) not in _NUMS or not fixed_num[c]:
+                continue
+            parts = varied[c] if varied else ()
+            if not _all_num(parts):
+                continue
+            if fixed_int[c] and set(map(type, parts)) <= _INT:  # integers: any order
+                s = fixed_sum[c] + sum(parts)
+            else:  # floats: summed in the table's order, as t3_column_score does
+                s = sum(row(k)[c] for k in result_keys)
+            if s != h:
+                total += 1
+        return total
+
+    return score
+
+
 def entry(
     rule: str,
     evaluated: int,
@@ -179,6 +247,7 @@ def entry(
     }
 
 
+_INT = {int}
 _INT_OR_NONE = {int, type(None)}
 _IS_SOME = partial(is_not, None)
 _NO_MISSING: dict[str, list[str]] = {"t3_balance": [], "t3_handled_sum": [], "t3_row_sum": []}
