@@ -146,11 +146,16 @@ def published_from_text(lines: list[str]) -> str | None:
     for line in lines[:40]:
         if "日期" not in line and "时间" not in line:
             continue
+        if "：" not in line and ":" not in line:  # _DATE_LABEL needs the colon
+            continue
         m = _DATE_LABEL.search(squash(line))
         if m:
             return _iso(*m.groups())
     for line in reversed(lines):
         if not _may_be_date_line(line):
+            continue
+        bare = line.strip()
+        if bare[:1] != "2" or bare[-1:] != "日":  # what _DATE_LINE needs at either end
             continue
         m = _DATE_LINE.match(squash(line))
         if m:

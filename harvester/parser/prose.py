@@ -203,14 +203,28 @@ def _keyword_sentences(text: str) -> list[str]:
     each keyword found with str.find, the sentence around it cut out once."""
     spans: set[tuple[int, int]] = set()
     for word in KEYWORDS:
-        i = text.find(word)
+        i = _find(text, word, 0)
         while i >= 0:
             end = text.find("\n", i)
             if end < 0:
                 end = len(text)
             spans.add((text.rfind("\n", 0, i) + 1, end))
-            i = text.find(word, end)
+            i = _find(text, word, end)
     return [text[start:end] for start, end in sorted(spans)]
+
+
+def _find(text: str, word: str, start: int) -> int:
+    """text.find(word, start); a two-character word is found by its second character (on
+    Chinese text str.find of one character is several times faster than of two)."""
+    if len(word) != 2:
+        return text.find(word, start)
+    first, last = word
+    j = text.find(last, start + 1)
+    while j >= 0:
+        if text[j - 1] == first:
+            return j - 1
+        j = text.find(last, j + 1)
+    return -1
 
 
 def _shown(sentence: str, start: int, end: int) -> str:
