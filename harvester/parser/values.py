@@ -52,12 +52,16 @@ def _plain_count(text: str) -> bool:
 
 
 _UNIT_LAST = frozenset("件条个项次家")
+_VALUE_END = _UNIT_LAST | frozenset("元万亿")
 
 
 def value_text(c: str) -> bool:
     """A cleaned cell text that is a number, an amount of money or a count with its unit
     (each starts with a digit or a sign: anything else is decided at its first character)."""
     if not c or not (c[0].isdigit() or c[0] in "+-"):
+        return False
+    last = c[-1]  # and each ends with a digit, a unit of money or a count's unit
+    if not (last.isdigit() or last in _VALUE_END):
         return False
     if _NUMBER.match(c) or _MONEY.match(c):
         return True
