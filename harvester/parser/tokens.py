@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 
 from harvester.document import Document, Table
-from harvester.parser.values import BLANK_MARKS, clean, is_blank_mark, is_value, value_text
+from harvester.parser.values import (
+    BLANK_MARKS,
+    FullWidth,
+    clean,
+    clean_within,
+    full_width_in,
+    is_blank_mark,
+    is_value,
+    value_text,
+)
 
 _NOISE = re.compile(r"\[(bookmark|image|footnote|comment)[^\]]*\]", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(
@@ -133,13 +142,16 @@ def _ws_split(text: str) -> list[str]:
     return _WS.split(text)
 
 
-def _free_line(line: str) -> list[Token]:
+def _free_line(line: str, wide: FullWidth) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
     stripped = line.strip(" \t\u00a0\u3000")
     if not stripped:
         return [END_TOKEN]
     if stripped[-1] not in _VALUE_LAST:  # prose, a heading: its last piece is no value
-        return [Token("text", stripped, False, False, False, clean(stripped)), END_TOKEN]
+        return [
+            Token("text", stripped, False, False, False, clean_within(stripped, wide)),
+            END_TOKEN,
+        ]
     parts = _unglue(_ws_split(stripped))
     n_values = 0
     while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
@@ -211,6 +223,7 @@ def text_tokens(text: str) -> list[Token]:
     cells: dict[str, Token] = {}  # a cell of a tab or pipe row → its token
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    wide = full_width_in(text)  # (a line holds no full-width character the text lacks)
     for raw in text.split("\n"):
         if raw in seen:
             token = seen[raw]
@@ -260,7 +273,7 @@ def text_tokens(text: str) -> list[Token]:
                 append(token)
             append(END_TOKEN)
         else:
-            extend(_free_line(line))
+            extend(_free_line(line, wide))
     return out
 
 

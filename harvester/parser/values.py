@@ -41,6 +41,28 @@ def clean(text: str) -> str:
     return text
 
 
+FullWidth = tuple[tuple[str, str], ...]
+
+
+def full_width_in(text: str) -> FullWidth:
+    """The (full-width, ASCII) pairs of the characters clean() replaces that `text` holds."""
+    return tuple(pair for pair in _FULLWIDTH if pair[0] in text)
+
+
+def clean_within(text: str, wide: FullWidth) -> str:
+    """clean(text) for a piece of a longer text whose full_width_in() is `wide`: only
+    those characters are looked for (most texts hold one or two of the sixteen)."""
+    if text.isalpha():
+        return text
+    for full, ascii_ in wide:
+        if full in text:
+            text = text.replace(full, ascii_)
+    text = "".join(text.split())
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", "").replace("\ufeff", "")
+    return text
+
+
 def _strip_count_unit(c: str) -> str:
     """`24件` → `24`: a count printed with its unit."""
     return _COUNT_UNIT.sub("", c)
