@@ -148,10 +148,17 @@ def read_applications(
         if cells:
             found += 1
         texts = cell_texts(cells)
-        if is_run(texts):
+        if len(texts) == 1 and is_run(texts):
             runs[spec.key] = texts[0]
         raw[spec.key] = [
-            int(t) if t.isdigit() and t.isascii() else parse_number(t) if t else None for t in texts
+            int(t)
+            if t.isdigit() and t.isascii()
+            else int(bare)  # a padded count: parse_number would give the same
+            if (bare := t.strip()).isdigit() and bare.isascii()
+            else parse_number(t)
+            if t
+            else None
+            for t in texts
         ]
         pos = nxt
     if not found:
