@@ -108,20 +108,25 @@ def _to_number(text: str) -> int | float:
 
 def parse_number(text: str) -> int | float | None:
     """The number in a cell (`+325` → 325, `-14` → -14, `12,513` → 12513); None if blank."""
-    if _plain_count(text):
+    if text.isdigit() and text.isascii():
         return int(text)
     stripped = text.strip()
-    if _plain_count(stripped):  # a count with white space around it: clean() would give this
+    if stripped.isdigit() and stripped.isascii():  # a padded count: clean() would give this
         return int(stripped)
+    if not stripped:  # white space only: clean() gives "", a blank mark
+        return None
     c = clean(text)
     if c in BLANK_MARKS:
         return None
     m = _MONEY.match(c)
     if m:
         c = m.group(1)
-    c = _strip_count_unit(c)
+    elif c[-1] in _UNIT_LAST:  # (a unit can end the text only then)
+        c = _strip_count_unit(c)
     if not _NUMBER.match(c):
         return None
+    if "." not in c:  # an integer (signed, with thousands separators): no Decimal needed
+        return int(c.replace(",", ""))
     try:
         return _to_number(c)
     except InvalidOperation:
