@@ -40,15 +40,19 @@ def _all_num(row: list[Cell] | tuple[Cell, ...]) -> bool:
 BALANCE = ("received", "carried_over", "handled_total", "carried_forward")
 
 
-def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
-    """{rule: (cells evaluated, violation messages)} for the three section 三 rules."""
+def t3_violations(rows: Rows, *, numeric: bool | None = None) -> dict[str, tuple[int, list[str]]]:
+    """{rule: (cells evaluated, violation messages)} for the three section 三 rules.
+    `numeric`: whether every cell is a number, if the caller knows."""
     out: dict[str, tuple[int, list[str]]] = {}
+    every = _all_num(list(chain.from_iterable(rows.values()))) if numeric is None else numeric
     n, bad = 0, []
     if all(k in rows for k in BALANCE):
         ra, rb, rh, rf = (rows[k] for k in BALANCE)
         for c, col in enumerate(APPLICANT_COLUMNS):
             a, b, h, f = ra[c], rb[c], rh[c], rf[c]
-            if type(a) in _NUMS and type(b) in _NUMS and type(h) in _NUMS and type(f) in _NUMS:
+            if every or (
+                type(a) in _NUMS and type(b) in _NUMS and type(h) in _NUMS and type(f) in _NUMS
+            ):
                 n += 1
                 if a + b != h + f:
                     bad.append(f"{col}: 一 {a} + 二 {b} = {a + b} ≠ （七） {h} + 四 {f} = {h + f}")
@@ -60,19 +64,18 @@ def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
         columns: list[tuple[Cell, ...]] = []  # the results' cells column by column
         for c, col in enumerate(APPLICANT_COLUMNS):
             h = handled[c]
-            if type(h) not in _NUMS:
+            if not every and type(h) not in _NUMS:
                 continue
             if not columns:
                 columns = list(zip(*results))  # noqa: B905 (a row too short fails below, as r[c])
             parts = columns[c]
-            if _all_num(parts):
+            if every or _all_num(parts):
                 n += 1
                 s = sum(parts)
                 if s != h:
                     bad.append(f"{col}: （七）总计 {h} ≠ sum of results {s}")
     out["t3_handled_sum"] = (n, bad)
     n, bad = 0, []
-    every = _all_num(list(chain.from_iterable(rows.values())))  # most tables: one pass
     for key, row in rows.items():
         if every or _all_num(row):
             n += 1
@@ -260,7 +263,7 @@ def run_checks(record: Record) -> list[Check]:
         rows = {k: list(map(v.get, APPLICANT_COLUMNS)) for k, v in apps.items()}
         complete = _all_num(list(chain.from_iterable(rows.values())))
         missing = _NO_MISSING if complete else t3_missing(rows)
-        for rule, (n, bad) in t3_violations(rows).items():
+        for rule, (n, bad) in t3_violations(rows, numeric=complete).items():
             if n or missing[rule]:
                 checks.append(entry(rule, n, bad, missing[rule]))
     rl = record.get("review_litigation")
