@@ -13,6 +13,9 @@ MAX_LABEL = 80
 MAX_SKIP = 14  # tokens of text between a label and its first value (PDF label fragments)
 MAX_ENDS = 30  # line or row ends between a label and its first value
 _GRID = attrgetter("grid")
+_KIND = attrgetter("kind")
+_ROW_END = (END, "text")  # what ends a row once its values were read
+_VALUES = [["value"] * n for n in range(64)]
 
 
 @lru_cache(maxsize=256)
@@ -48,6 +51,11 @@ def values_after(
     the end of its line or row once a value was read, at text after the values, or at the
     label of another row.
     """
+    k = i + 1 + expected
+    if 0 < expected < len(_VALUES) and k <= end and (k == end or tokens[k].kind in _ROW_END):
+        row = tokens[i + 1 : k]  # the common row: exactly `expected` values, then its end
+        if list(map(_KIND, row)) == _VALUES[expected]:
+            return row, k
     cells: list[Token] = []
     append = cells.append
     started = False
