@@ -45,22 +45,23 @@ FullWidth = tuple[tuple[str, str], ...]
 
 
 def full_width_in(text: str) -> FullWidth:
-    """The (full-width, ASCII) pairs of the characters clean() replaces that `text` holds."""
-    return tuple(pair for pair in _FULLWIDTH if pair[0] in text)
+    """The (full-width, ASCII) pairs of the characters clean() replaces that `text` holds,
+    and the zero-width characters it holds (as pairs with "")."""
+    return tuple(pair for pair in _FULLWIDTH + _ZERO_WIDTH if pair[0] in text)
+
+
+_ZERO_WIDTH = (("\u200b", ""), ("\ufeff", ""))
 
 
 def clean_within(text: str, wide: FullWidth) -> str:
     """clean(text) for a piece of a longer text whose full_width_in() is `wide`: only
-    those characters are looked for (most texts hold one or two of the sixteen)."""
+    those characters are looked for (most texts hold one or two of the eighteen)."""
     if text.isalpha():
         return text
     for full, ascii_ in wide:
         if full in text:
             text = text.replace(full, ascii_)
-    text = "".join(text.split())
-    if "\u200b" in text or "\ufeff" in text:
-        text = text.replace("\u200b", "").replace("\ufeff", "")
-    return text
+    return "".join(text.split())
 
 
 def _strip_count_unit(c: str) -> str:
