@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 
-from harvester.parser.checks import Rows, t3_score
+from harvester.parser.checks import Rows, column_scorer, row_sum_broken, t3_score
 from harvester.parser.template import APPLICANT_COLUMNS
 from harvester.parser.types import Cell
 
@@ -29,43 +29,58 @@ def candidates(values: list[Cell]) -> list[tuple[list[Cell], str]]:
         return [(list(values), "")]
     if n == 0:
         return [([None] * WIDTH, "no numbers; all cells left null")]
-    out: list[tuple[list[Cell], str]] = []
+    # reading → [its first note, how many placements give it], in the order first found
+    groups: dict[tuple[Cell, ...], list] = {}
     if n < WIDTH and WIDTH - n <= 2:
+        values = list(values)
+        inferred: tuple[Cell, Cell] | None = None  # (the total, a missing applicant column)
+        if n == WIDTH - 1 and all(map(_num, values)):  # one gap: the row total tells its value
+            inferred = (sum(values[:6]), values[-1] - sum(values[:-1]))
         for gaps in itertools.combinations(range(WIDTH), WIDTH - n):
-            it = iter(values)
-            row = [None if i in gaps else next(it) for i in range(WIDTH)]
-            note = "missing cell at " + ", ".join(APPLICANT_COLUMNS[g] for g in gaps)
             if len(gaps) == 1:
                 g = gaps[0]
-                others = [v for i, v in enumerate(row) if i != g]
-                if all(_num(v) for v in others):
-                    value = sum(others[:6]) if g == 6 else others[-1] - sum(others[:-1])
+                row = values[:g] + [None] + values[g:]
+                if inferred is not None:
+                    value = inferred[0] if g == 6 else inferred[1]
                     if value >= 0:
                         row[g] = value
-                        note += f", inferred {value} from the row total"
-            out.append((row, note))
+                        key = tuple(row)
+                        if key in groups:
+                            groups[key][1] += 1
+                        else:
+                            note = f"missing cell at {APPLICANT_COLUMNS[g]}, inferred {value} from the row total"
+                            groups[key] = [note, 1]
+                        continue
+            else:
+                it = iter(values)
+                row = [None if i in gaps else next(it) for i in range(WIDTH)]
+            key = tuple(row)
+            if key in groups:
+                groups[key][1] += 1
+            else:
+                groups[key] = [
+                    "missing cell at " + ", ".join(APPLICANT_COLUMNS[g] for g in gaps),
+                    1,
+                ]
     elif n > WIDTH and n - WIDTH <= 2:
         for drop in itertools.combinations(range(n), n - WIDTH):
-            row = [v for i, v in enumerate(values) if i not in drop]
-            out.append((row, "dropped extra cell(s) " + ", ".join(str(values[d]) for d in drop)))
+            key = tuple(v for i, v in enumerate(values) if i not in drop)
+            if key in groups:
+                groups[key][1] += 1
+            else:
+                note = "dropped extra cell(s) " + ", ".join(str(values[d]) for d in drop)
+                groups[key] = [note, 1]
     else:
         # No placement can be justified: the cells stay null (never a guessed column).
         shown = ", ".join(str(v) for v in values)
-        out.append(
-            ([None] * WIDTH, f"{n} numbers ({shown}) cannot be placed in 7 cells; left null")
-        )
-    groups: dict[tuple[Cell, ...], list[str]] = {}
-    for row, note in out:
-        groups.setdefault(tuple(row), []).append(note)
-    unique = []
-    for key, notes in groups.items():
-        note = (
-            notes[0]
-            if len(notes) == 1
-            else f"{notes[0]}; {len(notes)} placements give this same row"
-        )
-        unique.append((list(key), note))
-    return unique
+        groups[(None,) * WIDTH] = [
+            f"{n} numbers ({shown}) cannot be placed in 7 cells; left null",
+            1,
+        ]
+    return [
+        (list(key), note if count == 1 else f"{note}; {count} placements give this same row")
+        for key, (note, count) in groups.items()
+    ]
 
 
 def _nulls(rows: Rows) -> int:
@@ -90,9 +105,27 @@ def align(rows: Rows) -> tuple[Rows, list[str]]:
             out[k] = options[k][sel[k]][0]
         return out
 
+    # t3_score and _nulls of an assignment: the rows that are not changed counted once,
+    # each candidate row once, and only the column rules per assignment
+    kept = [r for k, r in fixed.items() if k not in options]
+    kept_broken = sum(map(row_sum_broken, kept))
+    kept_nulls = _nulls({"": [v for r in kept for v in r]})
+    scores = {
+        k: [(row_sum_broken(row), sum(1 for v in row if v is None)) for row, _ in options[k]]
+        for k in bad
+    }
+
+    columns = column_scorer(fixed, options)
+
     def cost(sel: dict[str, int]) -> tuple[int, int]:
-        r = assign(sel)
-        return (t3_score(r), _nulls(r))
+        broken, nulls = kept_broken, kept_nulls
+        replaced = {}
+        for k in bad:
+            b, n = scores[k][sel[k]]
+            broken += b
+            nulls += n
+            replaced[k] = options[k][sel[k]][0]
+        return (columns(replaced) + broken, nulls)
 
     ties = 1  # readings as good as the chosen one
     searched = "all combinations"

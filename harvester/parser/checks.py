@@ -7,6 +7,11 @@ is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from functools import partial
+from itertools import chain, repeat
+from operator import is_not
+
 from harvester.parser.template import APPLICANT_COLUMNS, RESULT_COLUMNS, REVIEW_GROUPS
 from harvester.parser.types import Cell, Check, CheckDetail, Record
 
@@ -25,22 +30,29 @@ def result_keys(rows: Rows) -> list[str]:
     return [k for k in rows if k not in NOT_RESULTS]
 
 
-def _all_num(row: list[Cell]) -> bool:
-    return all(map(_NUMS.__contains__, map(type, row)))  # no Python-level loop: hot in align
+_NUM_TYPES = set(_NUMS)
+
+
+def _all_num(row: list[Cell] | tuple[Cell, ...]) -> bool:
+    return set(map(type, row)) <= _NUM_TYPES  # no Python-level loop: hot in align
 
 
 BALANCE = ("received", "carried_over", "handled_total", "carried_forward")
 
 
-def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
-    """{rule: (cells evaluated, violation messages)} for the three section 三 rules."""
+def t3_violations(rows: Rows, *, numeric: bool | None = None) -> dict[str, tuple[int, list[str]]]:
+    """{rule: (cells evaluated, violation messages)} for the three section 三 rules.
+    `numeric`: whether every cell is a number, if the caller knows."""
     out: dict[str, tuple[int, list[str]]] = {}
+    every = _all_num(list(chain.from_iterable(rows.values()))) if numeric is None else numeric
     n, bad = 0, []
     if all(k in rows for k in BALANCE):
         ra, rb, rh, rf = (rows[k] for k in BALANCE)
         for c, col in enumerate(APPLICANT_COLUMNS):
             a, b, h, f = ra[c], rb[c], rh[c], rf[c]
-            if _all_num([a, b, h, f]):
+            if every or (
+                type(a) in _NUMS and type(b) in _NUMS and type(h) in _NUMS and type(f) in _NUMS
+            ):
                 n += 1
                 if a + b != h + f:
                     bad.append(f"{col}: 一 {a} + 二 {b} = {a + b} ≠ （七） {h} + 四 {f} = {h + f}")
@@ -49,12 +61,15 @@ def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
     results = [rows[k] for k in rows if k not in NOT_RESULTS]
     handled = rows.get("handled_total")
     if handled is not None and results:
+        columns: list[tuple[Cell, ...]] = []  # the results' cells column by column
         for c, col in enumerate(APPLICANT_COLUMNS):
             h = handled[c]
-            if type(h) not in _NUMS:
+            if not every and type(h) not in _NUMS:
                 continue
-            parts = [r[c] for r in results]
-            if _all_num(parts):
+            if not columns:
+                columns = list(zip(*results))  # noqa: B905 (a row too short fails below, as r[c])
+            parts = columns[c]
+            if every or _all_num(parts):
                 n += 1
                 s = sum(parts)
                 if s != h:
@@ -62,7 +77,7 @@ def t3_violations(rows: Rows) -> dict[str, tuple[int, list[str]]]:
     out["t3_handled_sum"] = (n, bad)
     n, bad = 0, []
     for key, row in rows.items():
-        if _all_num(row):
+        if every or _all_num(row):
             n += 1
             s = sum(row[:6])
             if s != row[6]:
@@ -94,8 +109,108 @@ def t3_missing(rows: Rows) -> dict[str, list[str]]:
     return out
 
 
+_SEVEN = {len(APPLICANT_COLUMNS)}
+
+
 def t3_score(rows: Rows) -> int:
-    return sum(len(bad) for _, bad in t3_violations(rows).values())
+    """The number of violations t3_violations finds, counted without its messages."""
+    if set(map(len, rows.values())) != _SEVEN:  # rows of another width: the full reading
+        return sum(len(bad) for _, bad in t3_violations(rows).values())
+    return t3_column_score(rows) + sum(map(row_sum_broken, rows.values()))
+
+
+def row_sum_broken(row: list[Cell]) -> bool:
+    """A row of 7 numbers whose total is not the sum of its applicant columns (t3_row_sum)."""
+    return _all_num(row) and sum(row[:6]) != row[6]
+
+
+def t3_column_score(rows: Rows) -> int:
+    """The t3_balance and t3_handled_sum violations of rows of 7 cells (no messages)."""
+    score = 0
+    if all(k in rows for k in BALANCE):
+        for a, b, h, f in zip(*[rows[k] for k in BALANCE], strict=True):
+            if (
+                type(a) in _NUMS
+                and type(b) in _NUMS
+                and type(h) in _NUMS
+                and type(f) in _NUMS
+                and a + b != h + f
+            ):
+                score += 1
+    handled = rows.get("handled_total")
+    results = [r for k, r in rows.items() if k not in NOT_RESULTS]
+    if handled is not None and results:
+        for h, parts in zip(handled, zip(*results, strict=True), strict=True):
+            if type(h) in _NUMS and _all_num(parts) and sum(parts) != h:
+                score += 1
+    return score
+
+
+def column_scorer(rows: Rows, varying: Collection[str]) -> Callable[[Rows], int]:
+    """t3_column_score of `rows` (rows of 7 cells) with the rows named in `varying`
+    replaced, for scoring many readings of a few rows: the other rows' share of each column
+    is added up once. The scorer takes the replacement rows ({key: row})."""
+    result_keys = [k for k in rows if k not in NOT_RESULTS]
+    fixed_results = [rows[k] for k in result_keys if k not in varying]
+    varying_results = [k for k in result_keys if k in varying]
+    columns = list(zip(*fixed_results, strict=True)) if fixed_results else [()] * 7
+    fixed_num = [_all_num(col) for col in columns]
+    fixed_int = [set(map(type, col)) <= _INT for col in columns]
+    fixed_sum = [sum(col) if whole else 0 for col, whole in zip(columns, fixed_int, strict=True)]
+    balance = all(k in rows for k in BALANCE)
+    balance_varies = balance and any(k in varying for k in BALANCE)
+    handled_rule = "handled_total" in rows and bool(result_keys)
+    all_fixed_int = all(fixed_int)
+    constant = (
+        t3_column_score({k: rows[k] for k in BALANCE}) if balance and not balance_varies else 0
+    )
+
+    def score(replaced: Rows) -> int:
+        def row(k: str) -> list[Cell]:
+            return replaced[k] if k in replaced else rows[k]
+
+        total = constant
+        if balance_varies:
+            four = [row(k) for k in BALANCE]
+            if set(map(type, chain.from_iterable(four))) <= _INT:  # counts only: no type tests
+                for a, b, h, f in zip(*four, strict=True):
+                    if a + b != h + f:
+                        total += 1
+            else:
+                for a, b, h, f in zip(*four, strict=True):
+                    if (
+                        type(a) in _NUMS
+                        and type(b) in _NUMS
+                        and type(h) in _NUMS
+                        and type(f) in _NUMS
+                        and a + b != h + f
+                    ):
+                        total += 1
+        if not handled_rule:
+            return total
+        replaced_results = [replaced[k] for k in varying_results]
+        if all_fixed_int and set(map(type, chain.from_iterable(replaced_results))) <= _INT:
+            sums = map(sum, zip(*replaced_results, strict=True)) if replaced_results else repeat(0)
+            for h, fs, vs in zip(row("handled_total"), fixed_sum, sums, strict=False):
+                if type(h) in _NUMS and fs + vs != h:
+                    total += 1
+            return total
+        varied = list(zip(*replaced_results, strict=True))
+        for c, h in enumerate(row("handled_total")):
+            if type(h) not in _NUMS or not fixed_num[c]:
+                continue
+            parts = varied[c] if varied else ()
+            if not _all_num(parts):
+                continue
+            if fixed_int[c] and set(map(type, parts)) <= _INT:  # integers: any order
+                s = fixed_sum[c] + sum(parts)
+            else:  # floats: summed in the table's order, as t3_column_score does
+                s = sum(row(k)[c] for k in result_keys)
+            if s != h:
+                total += 1
+        return total
+
+    return score
 
 
 def entry(
@@ -135,6 +250,9 @@ def entry(
     }
 
 
+_INT = {int}
+_INT_OR_NONE = {int, type(None)}
+_IS_SOME = partial(is_not, None)
 _NO_MISSING: dict[str, list[str]] = {"t3_balance": [], "t3_handled_sum": [], "t3_row_sum": []}
 
 
@@ -143,9 +261,9 @@ def run_checks(record: Record) -> list[Check]:
     apps = record.get("applications")
     if apps:
         rows = {k: list(map(v.get, APPLICANT_COLUMNS)) for k, v in apps.items()}
-        complete = all(map(_all_num, rows.values()))
+        complete = _all_num(list(chain.from_iterable(rows.values())))
         missing = _NO_MISSING if complete else t3_missing(rows)
-        for rule, (n, bad) in t3_violations(rows).items():
+        for rule, (n, bad) in t3_violations(rows, numeric=complete).items():
             if n or missing[rule]:
                 checks.append(entry(rule, n, bad, missing[rule]))
     rl = record.get("review_litigation")
@@ -166,7 +284,14 @@ def run_checks(record: Record) -> list[Check]:
                 ]
                 checks.append(entry(f"t4_sum_{group}", 0, [], nulls))
     n, bad = 0, []
-    for section, key, row in _count_rows(record):
+    rows = _count_rows(record)
+    cells = list(chain.from_iterable([row.values() for _, _, row in rows]))
+    if set(map(type, cells)) <= _INT_OR_NONE:  # most records: counts and blanks only
+        nulls = cells.count(None)
+        if min(filter(_IS_SOME, cells), default=0) >= 0:
+            rows = []  # every count holds: nothing more to ask
+            n = len(cells) - nulls
+    for section, key, row in rows:
         for col, value in row.items():
             if value is None:
                 continue

@@ -111,8 +111,11 @@ _REPORT_END = re.compile(r"信息公开.{0,6}(报告|年报)$")
 def find_title(lines: list[str]) -> str | None:
     """The report title: a short early line naming the report (joined with the line above
     when the body's name is on a line of its own), or a title quoted in the text."""
-    head = [strip_label(x) for x in lines[:40]]
-    for i, line in enumerate(head):
+    head: list[str] = []  # the first 40 lines without labels, made as far as needed
+    for raw in lines[:40]:
+        i = len(head)
+        line = strip_label(raw)
+        head.append(line)
         if 6 <= len(line) <= 60 and "报" in line and _REPORT_END.search(line):
             if title_identity(line):
                 return line
@@ -143,11 +146,16 @@ def published_from_text(lines: list[str]) -> str | None:
     for line in lines[:40]:
         if "日期" not in line and "时间" not in line:
             continue
+        if "：" not in line and ":" not in line:  # _DATE_LABEL needs the colon
+            continue
         m = _DATE_LABEL.search(squash(line))
         if m:
             return _iso(*m.groups())
     for line in reversed(lines):
         if not _may_be_date_line(line):
+            continue
+        bare = line.strip()
+        if bare[:1] != "2" or bare[-1:] != "日":  # what _DATE_LINE needs at either end
             continue
         m = _DATE_LINE.match(squash(line))
         if m:

@@ -148,10 +148,17 @@ def read_applications(
         if cells:
             found += 1
         texts = cell_texts(cells)
-        if is_run(texts):
+        if len(texts) == 1 and is_run(texts):
             runs[spec.key] = texts[0]
         raw[spec.key] = [
-            int(t) if t.isdigit() and t.isascii() else parse_number(t) if t else None for t in texts
+            int(t)
+            if t.isdigit() and t.isascii()
+            else int(bare)  # a padded count: parse_number would give the same
+            if (bare := t.strip()).isdigit() and bare.isascii()
+            else parse_number(t)
+            if t
+            else None
+            for t in texts
         ]
         pos = nxt
     if not found:
@@ -167,16 +174,19 @@ def read_applications(
 def read_review(tokens: list[Token], span: Span) -> tuple[Table | None, list[str]]:
     start, end = span
     cells: list[Token] = []
+    has_value = False  # a value among `cells`
     seen_header = False
     for t in tokens[start:end]:
-        if t.kind == "text":
-            if any(c.kind == "value" for c in cells):
+        kind = t.kind
+        if kind == "text":
+            if has_value:
                 break
-            if any(w in t.key for w in T4_HEADER_WORDS):
+            if not seen_header and any(w in t.key for w in T4_HEADER_WORDS):
                 seen_header = True
             cells = []
-        elif t.kind in ("value", "blank") and seen_header:
+        elif seen_header and (kind == "value" or kind == "blank"):
             cells.append(t)
+            has_value = has_value or kind == "value"
     width = len(REVIEW_GROUPS) * len(RESULT_COLUMNS)
     cells = trim(cells, width)
     n_values = sum(1 for c in cells if c.kind == "value")

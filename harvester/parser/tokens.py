@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 
 from harvester.document import Document, Table
-from harvester.parser.values import BLANK_MARKS, clean, is_blank_mark, is_value, value_text
+from harvester.parser.values import (
+    BLANK_MARKS,
+    FullWidth,
+    clean,
+    clean_within,
+    full_width_in,
+    is_blank_mark,
+    is_value,
+    value_text,
+)
 
 _NOISE = re.compile(r"\[(bookmark|image|footnote|comment)[^\]]*\]", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(
@@ -66,12 +75,22 @@ def cell_token(text: str, *, span: bool = False) -> Token:
         return Token("value", text, True)
     if not text:  # an empty cell (clean("") is a blank mark)
         return Token("blank", "", True)
+    if text.isalpha():  # letters only (most labels): its own clean form, never a value
+        return (
+            Token("blank", text, True)
+            if text in BLANK_MARKS
+            else Token("text", text, True, False, False, text)
+        )
+    stripped = text.strip()
+    if stripped.isdigit() and stripped.isascii():  # a count with white space around it
+        return Token("value", text, True)  # (clean(text) would be `stripped`: a value)
     c = clean(text)
     if c in BLANK_MARKS:
         return Token("blank", text, True)
-    if value_text(c):
+    first = c[0]  # (c is not empty: "" is a blank mark) a value starts with a digit or sign
+    if (first.isdigit() or first in "+-") and value_text(c):
         return Token("value", text, True)
-    return Token("text", text.strip(), True, False, False, c)  # clean() drops what strip() does
+    return Token("text", stripped, True, False, False, c)  # clean() drops what strip() does
 
 
 def grid_tokens(table: Table) -> list[Token]:
@@ -110,12 +129,30 @@ def _may_be_value(part: str) -> bool:
     return bool(part) and part[-1] in _VALUE_LAST and is_value(part)
 
 
-def _free_line(line: str) -> list[Token]:
+def _ws_split(text: str) -> list[str]:
+    """_WS.split(text), without the regular expression (slow on Chinese text) when the text
+    holds no white space at all (most lines)."""
+    if (
+        len(text.split(None, 1)) == 1  # no white space inside the text: none at its ends?
+        and text[0].strip()
+        and text[-1].strip()
+        and "\u200b" not in text  # the one character of _WS that is not white space
+    ):
+        return [text]
+    return _WS.split(text)
+
+
+def _free_line(line: str, wide: FullWidth) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
     stripped = line.strip(" \t\u00a0\u3000")
     if not stripped:
         return [END_TOKEN]
-    parts = _unglue(_WS.split(stripped))
+    if stripped[-1] not in _VALUE_LAST:  # prose, a heading: its last piece is no value
+        return [
+            Token("text", stripped, False, False, False, clean_within(stripped, wide)),
+            END_TOKEN,
+        ]
+    parts = _unglue(_ws_split(stripped))
     n_values = 0
     while n_values < len(parts) and _may_be_value(parts[len(parts) - 1 - n_values]):
         n_values += 1
@@ -144,10 +181,10 @@ def _one_line_body(line: str) -> list[Token] | None:
     """A report body flattened onto one line (web-archive page texts, browser copy-paste):
     every space-separated piece becomes its own token, so headings, row labels and cells
     are found by their labels and order instead of by line starts."""
-    if len(line) < ONE_LINE_MIN or not _ONE_LINE_MARK.search(line):
+    if len(line) < ONE_LINE_MIN or not any(map(line.__contains__, _ONE_LINE_MARKS)):
         return None
     out: list[Token] = []
-    for part in _unglue(_WS.split(line.replace("|", " ").strip(" \t\u00a0\u3000"))):
+    for part in _unglue(_ws_split(line.replace("|", " ").strip(" \t\u00a0\u3000"))):
         if not part:
             continue
         if is_blank_mark(part) and part.strip():
@@ -160,7 +197,7 @@ def _one_line_body(line: str) -> list[Token] | None:
     return out
 
 
-_ONE_LINE_MARK = re.compile(r"第二十条|本年新收|行政复议|主动公开")
+_ONE_LINE_MARKS = ("第二十条", "本年新收", "行政复议", "主动公开")  # (str `in`: no regex scan)
 
 
 def _pipe_cells(line: str) -> list[str]:
@@ -175,15 +212,18 @@ def _pipe_cells(line: str) -> list[str]:
 def text_tokens(text: str) -> list[Token]:
     """Tokens of plain text in any of the shapes above (the shape is decided per line).
 
-    Lines are read once each; a line seen before in the same text gives the same tokens
-    (one-cell lines: the same token object, which is never changed), so repeated cells
-    (`0`, `—`) cost one dictionary look-up."""
+    Lines are read once each; a one-cell or blank line seen before in the same text, and a
+    cell of a tab or pipe row seen before, give the same token object (tokens of text are
+    never changed), so repeated cells (`0`, `—`) cost one dictionary look-up. Nothing is
+    kept between calls."""
     out: list[Token] = []
     append = out.append
     extend = out.extend
-    seen: dict[str, Token | None] = {}  # one-cell line → its token (None: a page number)
+    seen: dict[str, Token | None] = {}  # one-cell or blank line → its token (None: a page number)
+    cells: dict[str, Token] = {}  # a cell of a tab or pipe row → its token
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    wide = full_width_in(text)  # (a line holds no full-width character the text lacks)
     for raw in text.split("\n"):
         if raw in seen:
             token = seen[raw]
@@ -196,14 +236,16 @@ def text_tokens(text: str) -> list[Token]:
             cell = line[1:]
             if cell.isdigit() and cell.isascii():  # a plain count, most lines
                 token = Token("value", cell, True)
-            elif (
-                len(line) <= _PAGE_NUMBER_MAX
-                and _PAGE_HINT.search(line)
-                and _PAGE_NUMBER.match(line)
-            ):
-                token = None
             else:
                 token = cell_token(cell)
+                if (  # a page number (always a text token, and its key holds a digit)
+                    token.kind == "text"
+                    and len(line) <= _PAGE_NUMBER_MAX
+                    and not token.key.isalpha()
+                    and _PAGE_HINT.search(line)
+                    and _PAGE_NUMBER.match(line)
+                ):
+                    token = None
             seen[raw] = token
             if token is not None:
                 append(token)
@@ -212,17 +254,26 @@ def text_tokens(text: str) -> list[Token]:
         if n <= _PAGE_NUMBER_MAX and _PAGE_HINT.search(line) and _PAGE_NUMBER.match(line):
             continue
         if tabs:
-            extend([cell_token(c) for c in line.split("\t")])
+            for c in line.split("\t"):
+                token = cells.get(c)
+                if token is None:
+                    token = cells[c] = cell_token(c)
+                append(token)
             append(END_TOKEN)
         elif not n or line.isspace():
+            seen[raw] = END_TOKEN
             append(END_TOKEN)
         elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
             extend(one_line)
         elif line.count("|") >= 2:
-            extend([cell_token(c) for c in _pipe_cells(line)])
+            for c in _pipe_cells(line):
+                token = cells.get(c)
+                if token is None:
+                    token = cells[c] = cell_token(c)
+                append(token)
             append(END_TOKEN)
         else:
-            extend(_free_line(line))
+            extend(_free_line(line, wide))
     return out
 
 

@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 _FULLWIDTH = tuple(zip("０１２３４５６７８９＋－．，−﹢", "0123456789+-.,-+", strict=True))
-_HAS_FULLWIDTH = re.compile("[０-９＋－．，−﹢]")
 _SPACES = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _NUMBER = re.compile(r"^[+\-]?(\d+(\.\d+)?|\d{1,3}(,\d{3})+(\.\d+)?)$")
 _COUNT_UNIT = re.compile(r"(?<=\d)(件|条|个|项|次|人次|家)$")
@@ -17,17 +16,52 @@ BLANK_MARKS = {"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", 
 UNIT_FACTORS = {"亿元": 10**8, "亿": 10**8, "万元": 10**4, "万": 10**4, "元": 1}
 
 
+# Anything clean() changes: white space (as str.split sees it), full-width digits and signs,
+# zero-width characters. A short text without any is its own clean form (most labels); on
+# long text a character-class search is slower than the steps it would spare.
+_CHANGED_BY_CLEAN = re.compile("[\\s０-９＋－．，−﹢\u200b\ufeff]")
+_SHORT = 40
+
+
 @lru_cache(maxsize=16384)
 def clean(text: str) -> str:
     """A cell's text without any whitespace, with full-width digits and signs made ASCII."""
-    if _HAS_FULLWIDTH.search(text):  # replace() of the few present: far faster than translate()
-        for wide, narrow in _FULLWIDTH:
-            if wide in text:
-                text = text.replace(wide, narrow)
+    if text.isalpha():  # letters only: nothing to change (white space, digits and signs are none)
+        return text
+    if len(text) <= _SHORT:
+        text = text.strip()  # (white space goes anyway)
+        if not _CHANGED_BY_CLEAN.search(text):
+            return text
+    for wide, narrow in _FULLWIDTH:  # `in` per character: far faster than a regular
+        if wide in text:  # expression (or translate()) on Chinese text
+            text = text.replace(wide, narrow)
     text = "".join(text.split())  # every Unicode white space (\s, \u00a0, \u3000), in C
     if "\u200b" in text or "\ufeff" in text:  # not white space to str.split
         text = text.replace("\u200b", "").replace("\ufeff", "")
     return text
+
+
+FullWidth = tuple[tuple[str, str], ...]
+
+
+def full_width_in(text: str) -> FullWidth:
+    """The (full-width, ASCII) pairs of the characters clean() replaces that `text` holds,
+    and the zero-width characters it holds (as pairs with "")."""
+    return tuple(pair for pair in _FULLWIDTH + _ZERO_WIDTH if pair[0] in text)
+
+
+_ZERO_WIDTH = (("\u200b", ""), ("\ufeff", ""))
+
+
+def clean_within(text: str, wide: FullWidth) -> str:
+    """clean(text) for a piece of a longer text whose full_width_in() is `wide`: only
+    those characters are looked for (most texts hold one or two of the eighteen)."""
+    if text.isalpha():
+        return text
+    for full, ascii_ in wide:
+        if full in text:
+            text = text.replace(full, ascii_)
+    return "".join(text.split())
 
 
 def _strip_count_unit(c: str) -> str:
@@ -41,12 +75,16 @@ def _plain_count(text: str) -> bool:
 
 
 _UNIT_LAST = frozenset("件条个项次家")
+_VALUE_END = _UNIT_LAST | frozenset("元万亿")
 
 
 def value_text(c: str) -> bool:
     """A cleaned cell text that is a number, an amount of money or a count with its unit
     (each starts with a digit or a sign: anything else is decided at its first character)."""
     if not c or not (c[0].isdigit() or c[0] in "+-"):
+        return False
+    last = c[-1]  # and each ends with a digit, a unit of money or a count's unit
+    if not (last.isdigit() or last in _VALUE_END):
         return False
     if _NUMBER.match(c) or _MONEY.match(c):
         return True
@@ -71,17 +109,25 @@ def _to_number(text: str) -> int | float:
 
 def parse_number(text: str) -> int | float | None:
     """The number in a cell (`+325` → 325, `-14` → -14, `12,513` → 12513); None if blank."""
-    if _plain_count(text):
+    if text.isdigit() and text.isascii():
         return int(text)
+    stripped = text.strip()
+    if stripped.isdigit() and stripped.isascii():  # a padded count: clean() would give this
+        return int(stripped)
+    if not stripped:  # white space only: clean() gives "", a blank mark
+        return None
     c = clean(text)
     if c in BLANK_MARKS:
         return None
     m = _MONEY.match(c)
     if m:
         c = m.group(1)
-    c = _strip_count_unit(c)
+    elif c[-1] in _UNIT_LAST:  # (a unit can end the text only then)
+        c = _strip_count_unit(c)
     if not _NUMBER.match(c):
         return None
+    if "." not in c:  # an integer (signed, with thousands separators): no Decimal needed
+        return int(c.replace(",", ""))
     try:
         return _to_number(c)
     except InvalidOperation:

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from operator import attrgetter
 
 from harvester.parser.tokens import END, Token
 
 MAX_LABEL = 80
 MAX_SKIP = 14  # tokens of text between a label and its first value (PDF label fragments)
 MAX_ENDS = 30  # line or row ends between a label and its first value
+_GRID = attrgetter("grid")
+_KIND = attrgetter("kind")
+_ROW_END = (END, "text")  # what ends a row once its values were read
+_VALUES = [["value"] * n for n in range(64)]
 
 
 @lru_cache(maxsize=256)
@@ -46,32 +51,36 @@ def values_after(
     the end of its line or row once a value was read, at text after the values, or at the
     label of another row.
     """
+    k = i + 1 + expected
+    if 0 < expected < len(_VALUES) and k <= end and (k == end or tokens[k].kind in _ROW_END):
+        row = tokens[i + 1 : k]  # the common row: exactly `expected` values, then its end
+        if list(map(_KIND, row)) == _VALUES[expected]:
+            return row, k
     cells: list[Token] = []
+    append = cells.append
     started = False
-    skipped = 0
-    ends = 0
-    j = i + 1
-    while j < end:
+    skipped = ends = 0
+    for j in range(i + 1, end):
         t = tokens[j]
-        if t.kind == "value":
+        kind = t.kind
+        if kind == "value":
             started = True
-            cells.append(t)
-        elif t.kind == "blank":
-            cells.append(t)
-        elif t.kind == END:
+            append(t)
+        elif kind == "blank":
+            append(t)
+        elif kind == END:
             if started or (cells and len(cells) >= expected):
-                break
+                return cells, j
             ends += 1
             if ends > MAX_ENDS:
-                break
+                return cells, j
         else:  # text
             if started or (len(t.key) <= MAX_LABEL and stops.search(t.key)):
-                break
+                return cells, j
             skipped += 1
             if skipped > MAX_SKIP:
-                break
-        j += 1
-    return cells, j
+                return cells, j
+    return cells, max(end, i + 1)
 
 
 def trim(cells: list[Token], expected: int) -> list[Token]:
@@ -80,8 +89,10 @@ def trim(cells: list[Token], expected: int) -> list[Token]:
     In a grid a row that has the expected number of cells is kept as is (its blanks are
     blank cells); in text a blank at either end cannot be placed and is dropped.
     """
+    if not cells or (cells[0].kind != "blank" and cells[-1].kind != "blank"):
+        return list(cells)  # no blank at either end: nothing to drop (most rows)
     out = list(cells)
-    grid = bool(out) and all(c.grid for c in out)
+    grid = all(map(_GRID, out))
     if grid and len(out) == expected:
         return out
     while out and out[0].kind == "blank" and out[0].span and len(out) > expected:
