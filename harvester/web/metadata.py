@@ -166,6 +166,20 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "run_id": "the run (crawl or reparse) that made this parse",
         },
     ),
+    "listed_report": (
+        "Report pages as the portals' lists show them, and when each was last fetched whole: "
+        "what the revisit policy decides a re-crawl's requests by.",
+        {
+            "id": "key",
+            "portal_id": "the portal whose list links the page",
+            "url_key": "sha256 of the URL (URLs may be long)",
+            "url": "the report page as the list links it",
+            "entry": "the list entry's text, whitespace collapsed",
+            "report_id": "the report the page is",
+            "checked_at": "when the page and its documents were last fetched whole (UTC)",
+            "checked_run": "the run that did",
+        },
+    ),
     "setting": (
         "Facts about this database by name; blob_store is where its raw bytes live.",
         {
