@@ -9,21 +9,19 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from cli_run import cli_environment
 from portal_server import PortalServer
-from s3_server import S3Server, start_s3_server
+from s3_server import S3Server
 from sqlalchemy import create_engine, select
 from stored_reports import harvester
 from test_cli_jobs import county_site, report_page
 from test_distributed import redis_url  # noqa: F401 - the fixture
+from test_storage_s3 import BUCKET, s3  # noqa: F401 - the fixture and its bucket
 
 from harvester.storage.models import Blob, Fetch
 
-BUCKET = "harvester-distributed"
 PREFIX = "national"
 YEARS = range(2018, 2024)
 # One request at a time per process, answers taking 0.3 s: the queue in Redis fills up and
@@ -31,19 +29,9 @@ YEARS = range(2018, 2024)
 SETTINGS = {"DOWNLOAD_DELAY": 0.02, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 1}
 
 
-@pytest.fixture
-def s3(tmp_path: Path) -> Iterator[S3Server]:
-    server = start_s3_server(tmp_path / "moto.log")
-    try:
-        server.make_bucket(BUCKET)
-        yield server
-    finally:
-        server.stop()
-
-
 def test_a_workers_blobs_go_to_the_runs_bucket(
     redis_url: str,  # noqa: F811 - the fixture
-    s3: S3Server,
+    s3: S3Server,  # noqa: F811 - the fixture
     database_url: str,
     tmp_path: Path,
 ) -> None:

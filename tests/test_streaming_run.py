@@ -110,24 +110,15 @@ def test_each_portal_is_parsed_as_soon_as_its_crawl_is_over(portals: dict) -> No
     assert max(fast_parsed) < last_slow_fetch, (max(fast_parsed), last_slow_fetch)
 
 
-def test_a_killed_crawl_is_resumed_without_walking_the_finished_portal(portals: dict) -> None:
-    engine: Engine = portals["engine"]
-    env, fast_server, slow_server = portals["env"], portals["fast"], portals["slow"]
+def kill_after_the_fast_portal_closed(
+    engine: Engine, env: dict[str, str], slow_reports: int = 0
+) -> int:
+    """Start `harvester crawl` of both portals, kill -9 it once 寿县's run is closed (and
+    霍邱县 has `slow_reports` reports), return the killed run's id."""
     fast, slow = portal_id(engine, "寿县"), portal_id(engine, "霍邱县")
+    command = ["crawl", "--only", "寿县", "--only", "霍邱县", "--quiet"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harvester",
-            "crawl",
-            "--only",
-            "寿县",
-            "--only",
-            "霍邱县",
-            "--quiet",
-        ],
-        env=env,
-        start_new_session=True,
+        [sys.executable, "-m", "harvester", *command], env=env, start_new_session=True
     )
     try:
         deadline = time.time() + 90
@@ -138,10 +129,10 @@ def test_a_killed_crawl_is_resumed_without_walking_the_finished_portal(portals: 
                         PortalRun.portal_id == fast, PortalRun.finished_at.is_not(None)
                     )
                 )
-                slow_reports = connection.scalar(
+                stored = connection.scalar(
                     select(func.count(Report.id)).where(Report.portal_id == slow)
                 )
-            if closed and slow_reports >= 2:
+            if closed and stored >= slow_reports:
                 break
             time.sleep(0.2)
         else:
@@ -150,7 +141,15 @@ def test_a_killed_crawl_is_resumed_without_walking_the_finished_portal(portals: 
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     with engine.connect() as connection:
-        killed_run = connection.scalar(select(func.max(CrawlRun.id)))
+        return int(connection.scalar(select(func.max(CrawlRun.id))))
+
+
+def test_a_killed_crawl_is_resumed_without_walking_the_finished_portal(portals: dict) -> None:
+    engine: Engine = portals["engine"]
+    env, fast_server, slow_server = portals["env"], portals["fast"], portals["slow"]
+    fast, slow = portal_id(engine, "寿县"), portal_id(engine, "霍邱县")
+    killed_run = kill_after_the_fast_portal_closed(engine, env, slow_reports=2)
+    with engine.connect() as connection:
         assert connection.scalar(
             select(func.count(Report.id)).where(Report.portal_id == slow)
         ) < len(SLOW_YEARS)
@@ -186,36 +185,7 @@ def test_a_killed_crawl_is_resumed_without_walking_the_finished_portal(portals: 
 def test_fresh_walks_the_portals_an_interrupted_run_finished(portals: dict) -> None:
     engine: Engine = portals["engine"]
     env, fast_server = portals["env"], portals["fast"]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harvester",
-            "crawl",
-            "--only",
-            "寿县",
-            "--only",
-            "霍邱县",
-            "--quiet",
-        ],
-        env=env,
-        start_new_session=True,
-    )
-    fast = portal_id(engine, "寿县")
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            with engine.connect() as connection:
-                if connection.scalar(
-                    select(func.count(PortalRun.id)).where(
-                        PortalRun.portal_id == fast, PortalRun.finished_at.is_not(None)
-                    )
-                ):
-                    break
-            time.sleep(0.2)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    kill_after_the_fast_portal_closed(engine, env)
     portals["slow"].latency = 0
     fast_server.answers.clear()
     fresh = crawl_json(env, "--fresh")
