@@ -305,6 +305,10 @@ def crawl(
       harvester crawl --province 安徽省 --since-year 2021
       harvester crawl --only 寿县 --only 象山县 --json
     """
+    try:  # a bad $HARVESTER_REVISIT_DAYS is said before anything is opened
+        days = revisit_days(revisit_after)
+    except ValueError as exc:
+        fail(str(exc))
     proxy_name = use_proxy(proxy)
     env = open_env(db, data_dir, quiet, as_json)
     _ensure_registry(env)
@@ -329,10 +333,6 @@ def crawl(
         fail(
             f"every matching portal was found dead within {skip_dead_days} days; check again (`harvester portals check`) or pass --force"
         )
-    try:
-        days = revisit_days(revisit_after)
-    except ValueError as exc:
-        fail(str(exc))
     env.say(f"crawling {len(portal_ids)} portals")
     result = _run(
         env,

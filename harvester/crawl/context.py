@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvester.crawl.completion import PortalCompletion
-from harvester.crawl.revisit import RevisitPolicy, revisit_days
+from harvester.crawl.revisit import DEFAULT_REVISIT_DAYS, RevisitPolicy
 from harvester.crawl.state import PortalInfo, PortalState
 from harvester.crawl_process import BLOB_STORE_ENV
 from harvester.discovery import Link
@@ -80,8 +80,9 @@ class CrawlContext:
         self.blobs: Blobs = open_blob_store(self._blob_location(data_dir))
         self.run_id = run_id
         self.max_list_pages = 3000  # the spider sets HARVESTER_MAX_LIST_PAGES here
-        # Which known report pages are asked again (the spider sets HARVESTER_REVISIT_DAYS).
-        self.revisit = RevisitPolicy(revisit_days())
+        # Which known report pages are asked again: the spider sets the cadence from the
+        # HARVESTER_REVISIT_DAYS setting (`harvester crawl` passes --revisit-after there).
+        self.revisit = RevisitPolicy(DEFAULT_REVISIT_DAYS)
         # Portals whose crawl is over are closed as they end (extensions.outcomes), and at
         # most `portal_window` are in flight (HARVESTER_PORTAL_WINDOW; 0: all at once).
         self.completion: PortalCompletion | None = None

@@ -4,8 +4,10 @@ List pages are read on every run. A report page the lists linked before is asked
 (with its attachments) only when
 
 - its list entry changed (a corrected report is usually re-listed with a new title or date),
-- its last full fetch is older than the cadence (``--revisit-after DAYS``, default 7; 0 asks
-  every known page on every run, as before this policy), or
+- its last full fetch is older than the cadence (``harvester crawl --revisit-after DAYS``,
+  else ``$HARVESTER_REVISIT_DAYS``, default 7; 0 asks every known page on every run, as
+  before this policy; the crawl process takes it as the Scrapy setting
+  ``HARVESTER_REVISIT_DAYS``), or
 - its last fetch was incomplete (an attachment that failed, a truncated page).
 
 Otherwise the report is counted as seen by this run, unchanged, without a request. The
