@@ -161,6 +161,7 @@ def run_job(
     failures: list[Failure] = []
     portal_outcomes: dict[int, str] = {}
     exit_code = -1
+    carried_ids = set(carried)  # finished by the interrupted run: not crawled again
     reserve = make_reserve(engine, run_id)
     try:
         with lock_heartbeat(engine, holder, stale_after):
@@ -171,7 +172,7 @@ def run_job(
                 blobs,
                 run_id=run_id,
                 portal_ids=portal_ids,
-                crawl_ids=[pid for pid in portal_ids if pid not in set(carried)],
+                crawl_ids=[pid for pid in portal_ids if pid not in carried_ids],
                 since_year=since_year,
                 distributed=distributed,
                 progress=progress,

@@ -124,19 +124,26 @@ def row_sum_broken(row: list[Cell]) -> bool:
     return _all_num(row) and sum(row[:6]) != row[6]
 
 
+def _balance_breaks(four: list[list[Cell]]) -> int:
+    """Columns where 一 + 二 ≠ (七) + 四 with all four cells numbers (the BALANCE rows)."""
+    breaks = 0
+    for a, b, h, f in zip(*four, strict=True):
+        if (
+            type(a) in _NUMS
+            and type(b) in _NUMS
+            and type(h) in _NUMS
+            and type(f) in _NUMS
+            and a + b != h + f
+        ):
+            breaks += 1
+    return breaks
+
+
 def t3_column_score(rows: Rows) -> int:
     """The t3_balance and t3_handled_sum violations of rows of 7 cells (no messages)."""
     score = 0
     if all(k in rows for k in BALANCE):
-        for a, b, h, f in zip(*[rows[k] for k in BALANCE], strict=True):
-            if (
-                type(a) in _NUMS
-                and type(b) in _NUMS
-                and type(h) in _NUMS
-                and type(f) in _NUMS
-                and a + b != h + f
-            ):
-                score += 1
+        score += _balance_breaks([rows[k] for k in BALANCE])
     handled = rows.get("handled_total")
     results = [r for k, r in rows.items() if k not in NOT_RESULTS]
     if handled is not None and results:
@@ -177,15 +184,7 @@ def column_scorer(rows: Rows, varying: Collection[str]) -> Callable[[Rows], int]
                     if a + b != h + f:
                         total += 1
             else:
-                for a, b, h, f in zip(*four, strict=True):
-                    if (
-                        type(a) in _NUMS
-                        and type(b) in _NUMS
-                        and type(h) in _NUMS
-                        and type(f) in _NUMS
-                        and a + b != h + f
-                    ):
-                        total += 1
+                total += _balance_breaks(four)
         if not handled_rule:
             return total
         replaced_results = [replaced[k] for k in varying_results]
