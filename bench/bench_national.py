@@ -1,7 +1,7 @@
 """A simulated national crawl: ≈2,850 generated portals, two workers, PostgreSQL, Redis
 and an S3-protocol blob store, all on this machine.
 
-    python3 bench/bench_national.py [--portals 2850] [--delay 0.25] [--recrawl]
+    python3 bench/bench_national.py [--portals 2850] [--years 0] [--delay 0.25] [--recrawl]
 
 Starts its own servers on loopback: PostgreSQL (scripts/pg-test-server.sh, a new
 database), redis-server, moto's S3 server (a bucket for the blobs) and the local world with
@@ -311,6 +311,9 @@ def crawl_once(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--portals", type=int, default=2850)
+    parser.add_argument(
+        "--years", type=int, default=0, help="years of reports in each body's column (0: few)"
+    )
     parser.add_argument("--delay", type=float, default=0.25, help="DOWNLOAD_DELAY per host")
     parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS")
     parser.add_argument("--recrawl", action="store_true", help="then crawl again unchanged")
@@ -322,7 +325,9 @@ def main() -> int:
     data_dir = workdir / "data"
     data_dir.mkdir()
     started = time.monotonic()
-    world = start_world(generated=args.portals, special=False, base=False)
+    world = start_world(
+        generated=args.portals, generated_years=args.years, special=False, base=False
+    )
     print(
         f"world of {len(world.portals)} portals up in {time.monotonic() - started:.0f} s",
         file=sys.stderr,
@@ -357,7 +362,15 @@ def main() -> int:
     finally:
         servers.stop()
         world.stop()
-    report = {"portals": args.portals, "delay_s": args.delay, "settings": settings, "runs": results}
+    if len(results) == 2 and results[0]["fetches"]:
+        results[1]["share_of_first"] = round(results[1]["fetches"] / results[0]["fetches"], 3)
+    report = {
+        "portals": args.portals,
+        "years": args.years,
+        "delay_s": args.delay,
+        "settings": settings,
+        "runs": results,
+    }
     print(json.dumps(report, ensure_ascii=False, indent=2))
     for run in results:
         for n, w in enumerate(run["workers"], 1):

@@ -25,6 +25,7 @@ from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.crawl.launch import LOCK_NAME
 from harvester.crawl.shared_completion import SharedCompletion
 from harvester.crawl.state import Failure, PortalState
+from harvester.crawl.walks import record_walk
 from harvester.storage.models import PORTAL_FAMILIES, CrawlRun, Portal, PortalRun, Report
 from harvester.storage.repo import finish_portal_run, finish_run, release_lock, start_portal_run
 
@@ -137,6 +138,11 @@ class PortalOutcomes:
             outcome=outcome,
         )
         log.info("portal %s: %s %s %s", state.portal.name, outcome, state.counts(), failures[:3])
+        if state.walk_notes and (not state.replayed or state.rewalked):
+            # Where this walk entered the lists: the next re-crawl may start there.
+            record_walk(
+                session, state.portal.id, context.run_id, state.portal.home_url, state.walk_notes
+            )
         portal = session.get(Portal, state.portal.id)
         if portal is None:
             return

@@ -53,6 +53,8 @@ TWISTED_DNS_RESOLVER = "harvester.crawl.resolver.GuardedResolver"
 DNS_TIMEOUT = 20
 
 DOWNLOADER_MIDDLEWARES = {
+    # First: a robots.txt answered from its copy of the last 24 h goes nowhere else.
+    "middlewares.robots_cache.RobotsCacheMiddleware": 40,
     "middlewares.slots.HostPortSlotMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "middlewares.retry.BackoffRetryMiddleware": 550,

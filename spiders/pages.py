@@ -13,7 +13,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from harvester import discovery
-from harvester.items import FetchedDocument
+from harvester.discovery import Link
+from harvester.items import FetchedDocument, ReportDocument
 from harvester.normalize.charset import decode_text, norm_charset
 from harvester.normalize.sniff import sniff
 
@@ -67,3 +68,25 @@ def failure_message(failure: Failure) -> str:
     if response is not None and hasattr(response, "status"):
         return f"HTTP {response.status}"
     return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+
+
+def page_documents(page: ReportDocument) -> tuple[ReportDocument, ...]:
+    """A report page, and after it the DOM the browser rendered from it when that DOM shows
+    what the server's bytes do not (the page's text exists only after its scripts)."""
+    if page.document.rendered_sha256 and page.document.rendered_digest:
+        return (page, ReportDocument("rendered", page.url, page.document))
+    return (page,)
+
+
+def is_report_candidate(link: Link) -> bool:
+    """A list's link worth asking: a report title, or a title cut short ("…2023年政府信息公…")
+    or absent (script lists) on an article URL (then the page itself is judged)."""
+    if discovery.is_report_link(link):
+        return True
+    text = link.text
+    truncated = text.endswith(("...", "…")) or not text
+    return (
+        truncated
+        and discovery.is_article_url(link.url)
+        and not discovery.is_lookalike(text, link.url)
+    )

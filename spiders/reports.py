@@ -32,6 +32,7 @@ from harvester.crawl.context import CrawlContext, attach_context
 from harvester.crawl.launch import SpiderArguments, open_context
 from harvester.crawl.revisit import RevisitPolicy
 from harvester.crawl.state import PortalState
+from harvester.crawl.walks import HOST, WalkNote
 from harvester.discovery import Link
 from harvester.items import ReportDocument, ReportItem, fetched
 from harvester.normalize.links import continuation_urls, extract_attachments
@@ -46,7 +47,15 @@ from spiders.browser import (
     with_cookies,
 )
 from spiders.families.base import MAX_LIST_PAGES
-from spiders.pages import failure_message, is_html, page_title, response_text
+from spiders.known_walk import KnownWalkStarter
+from spiders.pages import (
+    failure_message,
+    is_html,
+    is_report_candidate,
+    page_documents,
+    page_title,
+    response_text,
+)
 from spiders.units import UNITS_JSON, UnitWalker
 
 MAX_HUB_DEPTH = 2
@@ -56,15 +65,7 @@ MAX_SUBCOLUMN_DEPTH = 3
 MAX_COLUMNS = 4
 
 
-def page_documents(page: ReportDocument) -> tuple[ReportDocument, ...]:
-    """A report page, and after it the DOM the browser rendered from it when that DOM shows
-    what the server's bytes do not (the page's text exists only after its scripts)."""
-    if page.document.rendered_sha256 and page.document.rendered_digest:
-        return (page, ReportDocument("rendered", page.url, page.document))
-    return (page,)
-
-
-class AnnualReportSpider(UnitWalker, scrapy.Spider):
+class AnnualReportSpider(KnownWalkStarter, UnitWalker, scrapy.Spider):
     name = "reports"
 
     def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
@@ -146,6 +147,9 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
                 for url in portal.column_urls:
                     state.columns.append(url)
                     yield self._request(url, self.parse_list, state, kind="html", column_depth=0)
+            elif portal.home_url and (known := self._known_walk_requests(state)) is not None:
+                for request in known:  # within the revisit cadence: no home page, no hubs
+                    yield request
             elif portal.home_url:
                 yield self._request(portal.home_url, self.parse_home, state, hub_depth=0, home=True)
             else:
@@ -160,12 +164,14 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             # The portal moved (its home page redirects to another host): follow it there.
             self.logger.warning("portal %s moved to %s", state.portal.name, response.url)
             state.portal.allowed_hosts.append(moved_to)
+            state.walk_notes.append(WalkNote(HOST, moved_to))
         html = self._page_text(response, state)
         for request in self._unit_requests(state, html, response.url):
             yield request
         if discovery.page_is_report_column(html, response.url):
             if response.url not in state.columns:
                 state.columns.append(response.url)
+            self._note_list(state, response.url, kind="html", column_depth=0)
             async for out in self.parse_list(response):
                 yield out
             return
@@ -177,6 +183,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
         found = found[:MAX_COLUMNS]
         for cand in found:
             state.columns.append(cand.url)
+            self._note_list(state, cand.url, kind="html", column_depth=0, column_text=cand.text)
             self.logger.info(
                 "portal %s: 年报 column %s (%s)",
                 state.portal.name,
@@ -233,9 +240,7 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             inside = "".join(Selector(text=html).css(list_selector).getall())
             links = discovery.extract_links(inside, response.url) if inside else []
         reports = [
-            link
-            for link in links
-            if self.allowed(state, link.url) and self._is_report_candidate(link)
+            link for link in links if self.allowed(state, link.url) and is_report_candidate(link)
         ]
         subcolumns = []
         # Not meta["depth"]: Scrapy's DepthMiddleware owns that key and counts every hop
@@ -332,18 +337,6 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
                 year_hint=sub_year,
                 dont_filter=known is not None,
             )
-
-    def _is_report_candidate(self, link: Link) -> bool:
-        if discovery.is_report_link(link):
-            return True
-        # Titles cut short ("…2023年政府信息公…") or absent (script lists): judge by the page.
-        text = link.text
-        truncated = text.endswith(("...", "…")) or not text
-        return (
-            truncated
-            and discovery.is_article_url(link.url)
-            and not discovery.is_lookalike(text, link.url)
-        )
 
     @page_callback
     async def parse_article(self, response: Response, state: PortalState) -> AsyncIterator[Any]:
@@ -494,3 +487,6 @@ class AnnualReportSpider(UnitWalker, scrapy.Spider):
             state.coverage_gap(f"report page not fetched: {message}", request.url)
         else:
             state.fail(f"fetch failed: {message}", request.url)
+        if request.meta.get("known_entry"):
+            for home in self._walk_from_home(state, message):
+                self.crawler.engine.crawl(home)

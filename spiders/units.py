@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from harvester import discovery
 from harvester.crawl.state import PortalState
+from harvester.crawl.walks import UNIT_LIST, WalkNote, list_note
 from harvester.units import Unit, find_unit_lists, units_from_json
 from spiders.browser import browser_retry, challenge_failed, is_challenge, release_page
 from spiders.pages import failure_message
@@ -37,7 +38,10 @@ class UnitWalker:
             if not any(c.get("reason") == reason for c in state.coverage):
                 state.coverage_gap(reason, where)
         for json_url in found.json_urls:
+            if json_url in state.known_unit_lists:
+                continue  # read by the last walk, its units' columns known (crawl.walks)
             if self.allowed(state, json_url) and json_url not in state.units.values():
+                state.walk_notes.append(WalkNote(UNIT_LIST, json_url))
                 state.units.setdefault(f"json:{json_url}", "")
                 yield self._request(json_url, self.parse_unit_list, state, kind=UNITS_JSON)
         yield from self._visit_units(state, [u for u in found.units if u.url not in skip])
@@ -93,6 +97,12 @@ class UnitWalker:
         html = self._page_text(response, state)
         if discovery.page_is_report_column(html, response.url):
             state.units_walked.add(unit_url)
+            state.walk_notes.append(
+                list_note(
+                    unit_url,
+                    {**meta, "unit": [unit_url, name], "column": False, "kind": "html"},
+                )
+            )
             async for out in self.parse_list(response):
                 yield out
             return
@@ -110,6 +120,10 @@ class UnitWalker:
         best = candidates[0].score
         for cand in [c for c in candidates if c.score >= best / 2][:MAX_UNIT_COLUMNS]:
             state.columns.append(cand.url)
+            hints = {"column_depth": 1, "body_hint": name, "column_text": cand.text}
+            state.walk_notes.append(
+                list_note(cand.url, {**hints, "kind": "html", "unit": [unit_url, name]})
+            )
             yield self._request(
                 cand.url,
                 self.parse_list,

@@ -33,6 +33,7 @@ from harvester.storage.models import (
     Report,
     ReportVersion,
     VersionDocument,
+    WalkEntry,
 )
 from harvester.storage.repo import start_run
 from harvester.world import World, start_world
@@ -131,6 +132,9 @@ def test_an_unchanged_recrawl_reads_the_lists_and_asks_no_known_report(
         assert seen == len(spec.expected)
         asked = {f.url for f in fetches(engine, second, portal_id)}
         assert not asked & pages, f"{name}: known report pages asked again: {asked & pages}"
+        # Within the cadence the walk starts at the lists the first walk reached.
+        assert spec.home_url in {f.url for f in fetches(engine, first, portal_id)}
+        assert spec.home_url not in asked, f"{name}: home page asked again"
         # What is asked is the lists and the pages leading to them, never a document.
         documents = {f.url for f in fetches(engine, first, portal_id)} - lists_and_hubs(
             engine, first, portal_id
@@ -205,6 +209,59 @@ def test_a_silent_correction_is_caught_once_its_cadence_has_passed(
     fifth = crawl(world_db["url"], world_db["data_dir"], engine, ids)
     assert new_versions(engine, fifth) == [report_id]
     assert portal_runs(engine, fifth)[portal_id].outcome == "ok"
+
+
+def walk_entries(engine: Engine, portal_id: int) -> list[WalkEntry]:
+    with session_scope(engine) as session:
+        return list(session.scalars(select(WalkEntry).where(WalkEntry.portal_id == portal_id)))
+
+
+def test_the_home_page_is_walked_again_once_the_cadence_has_passed(
+    world_db: dict[str, Any],
+) -> None:
+    world: World = world_db["world"]
+    engine, ids = world_db["engine"], list(world_db["ids"].values())
+    portal_id = world_db["ids"]["寿县"]
+    home = next(p.home_url for p in world.portals if p.county == "寿县")
+    walked = walk_entries(engine, portal_id)
+    assert {e.found_run for e in walked} == {world_db["runs"][0]}, "only full walks are kept"
+    assert [e for e in walked if e.kind == "list"]
+    with session_scope(engine) as session:
+        for row in session.scalars(select(WalkEntry).where(WalkEntry.portal_id == portal_id)):
+            row.found_at -= timedelta(days=8)
+    full = crawl(world_db["url"], world_db["data_dir"], engine, ids)
+    assert home in {f.url for f in fetches(engine, full, portal_id)}
+    assert {e.found_run for e in walk_entries(engine, portal_id)} == {full}
+    assert portal_runs(engine, full)[portal_id].outcome == "ok"
+    within = crawl(world_db["url"], world_db["data_dir"], engine, ids)
+    assert home not in {f.url for f in fetches(engine, within, portal_id)}
+    assert (
+        portal_runs(engine, within)[portal_id].reports_found
+        == portal_runs(engine, full)[portal_id].reports_found
+    )
+
+
+def test_a_known_list_that_fails_sends_the_walk_back_to_the_home_page(
+    world_db: dict[str, Any],
+) -> None:
+    world: World = world_db["world"]
+    engine, ids = world_db["engine"], list(world_db["ids"].values())
+    portal_id = world_db["ids"]["象山县"]
+    home = next(p.home_url for p in world.portals if p.county == "象山县")
+    known = [e for e in walk_entries(engine, portal_id) if e.kind == "list"]
+    assert known
+    gone = urlsplit(known[0].url).path
+    world.set_fault("象山县", gone, "status:404:1000")
+    try:
+        run_id = crawl(world_db["url"], world_db["data_dir"], engine, ids)
+    finally:
+        world.clear_faults()
+    asked = {f.url for f in fetches(engine, run_id, portal_id)}
+    assert home in asked, "the walk did not go back to the home page"
+    failures = portal_runs(engine, run_id)[portal_id].failures
+    assert any("404" in str(f.get("reason")) for f in failures), failures
+    # This run walked from the home page: its walk is the one kept.
+    assert {e.found_run for e in walk_entries(engine, portal_id)} == {run_id}
 
 
 def test_an_unchanged_recrawl_of_a_full_list_makes_a_fifth_of_the_fetches(

@@ -389,7 +389,7 @@ def rendered_page(
         rendered=dom.encode(),
     )
     document = replace(fetched_document(row), rendered_digest=render_digest(dom))
-    from spiders.reports import page_documents
+    from spiders.pages import page_documents
 
     return page_documents(ReportDocument("page", row.url, document))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harvester.crawl.walks import WalkNote
 from harvester.storage.types import Failure
 
 
@@ -52,6 +53,10 @@ class PortalState:
     coverage: list[Failure] = field(default_factory=list)  # unit lists not walked, …
     agencies: set[str] = field(default_factory=set)  # bodies of the reports stored
     not_reasked: set[str] = field(default_factory=set)  # known report pages left unasked
+    walk_notes: list[WalkNote] = field(default_factory=list)  # lists the navigation reached
+    replayed: bool = False  # started at the lists of the last walk (harvester.crawl.walks)
+    rewalked: bool = False  # …and walked from the home page after all (a known list failed)
+    known_unit_lists: set[str] = field(default_factory=set)  # JSON unit lists not re-read
     started: bool = False  # the spider began handing over its start requests
     starting: bool = False  # …and has not handed over all of them yet
 

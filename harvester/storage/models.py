@@ -291,9 +291,27 @@ class ListedReport(Base):
     entry: Mapped[str] = mapped_column(Text)  # the list entry's text, whitespace-normalised
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)  # page + documents fetched
-    checked_run: Mapped[int | None] = mapped_column(
-        ForeignKey("crawl_run.id", ondelete="SET NULL")
-    )
+    checked_run: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+
+
+class WalkEntry(Base):
+    """Where a portal's last full walk entered its lists: a 年报 list the home page, a hub or
+    a unit page led to (``list``), a JSON unit list read on the way (``unit_list``), a host
+    the portal moved to (``host``). A re-crawl within the revisit cadence starts at these
+    lists instead of walking the home page and hubs again (harvester.crawl.walks)."""
+
+    __tablename__ = "walk_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portal.id", ondelete="CASCADE"), index=True)
+    found_run: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+    home_url: Mapped[str] = mapped_column(Text)  # the registry's home page walked from
+    kind: Mapped[str] = mapped_column(String(16))  # list | unit_list | host
+    url: Mapped[str] = mapped_column(Text)
+    # The list request's hints: kind, column_depth, body_hint, year_hint, column_text, and
+    # for a unit's column the unit ([page URL, name]) and whether it counts as a column.
+    meta: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
 
 class Setting(Base):

@@ -156,6 +156,7 @@ def start_world(
     port: int = 0,
     *,
     generated: int = 0,
+    generated_years: int = 0,
     faults: dict[str, str] | None = None,
     seed: int = DEFAULT_SEED,
     special: bool = True,
@@ -165,7 +166,8 @@ def start_world(
 ) -> World:
     """Build and serve the world; `port` 0 picks free ports, else portals use port, port+1 …
 
-    `base=False` leaves out the nine built portals (only `generated` ones), `special=False`
+    `base=False` leaves out the nine built portals (only `generated` ones; `generated_years`
+    years of reports in each body's column, see catalog.generated_profiles), `special=False`
     the GBK, script-list and challenge portals; `counties` keeps only the built portals of
     those names (e.g. the browser portals 德清县 and 临朐县); `outside=True` also serves the
     body outside the registry (`World.outside`, harvester.world.outside). `cache_dir` keeps LibreOffice conversions between runs (when None: $HARVESTER_WORLD_CACHE,
@@ -189,7 +191,7 @@ def start_world(
     plans = [factory.plan(p) for p in profiles]
     renderer.convert_pending()
     cheap = ContentFactory(renderer, seed + 1, html_only=True)
-    gen = generated_profiles(generated, seed)
+    gen = generated_profiles(generated, seed, generated_years)
     plans += [cheap.plan(p) for p in gen]
     try:
         for n, plan in enumerate(plans):

@@ -159,8 +159,11 @@ GENERATED_FAMILIES = ("trs", "hanweb", "lonsun", "vsb", "shandong", "gkmlpt")
 SYLLABLES = "安平临清河阳泉山川宁远丰城华容武陵永和东兴西乡南漳北流长乐青田新化云梦"
 
 
-def generated_profiles(count: int, seed: int) -> list[Profile]:
-    """Small cheap portals cycling the families (benchmarks): HTML-only reports."""
+def generated_profiles(count: int, seed: int, years: int = 0) -> list[Profile]:
+    """Small cheap portals cycling the families (benchmarks): HTML-only reports. `years` > 0
+    gives every body's column that many years of reports (2023 back), as real columns list
+    them; 0 keeps the smallest portals (two years of the government, one of each body)."""
+    span = tuple(range(2023, 2023 - years, -1))
     rng = random.Random(seed)
     names: set[str] = {p.county for p in PROFILES}
     out = []
@@ -179,9 +182,10 @@ def generated_profiles(count: int, seed: int) -> list[Profile]:
                 name, "模拟省", "模拟市", f"99{n // 100 % 100:02d}{n % 100:02d}", family, f"g{n:04d}",
                 ("城关镇",),
                 depts=("教育局",),
-                gov_years=(2023, 2022),
-                office_years=(2023,),
-                dept_years=(2023,),
+                gov_years=span or (2023, 2022),
+                office_years=span or (2023,),
+                dept_years=span or (2023,),
+                town_years=span or (2023,),
                 notices=2,
             )
         )  # fmt: skip
