@@ -160,6 +160,9 @@ def portal_summary(
                     session, portal, run_id, failures, names[portal.county] == 1
                 ),
                 "outcome": portal_run.outcome if portal_run else None,
+                # "home page", "known lists" (the last full walk's, within the revisit
+                # cadence: home page and hubs not asked) or "registry columns"
+                "walked_from": portal_run.walked_from if portal_run else None,
                 # what the platform lists and the run did not reach (PortalState.coverage_problems)
                 "coverage": [
                     f
@@ -205,6 +208,11 @@ def render_summary(console: Console, summary: list[dict[str, object]]) -> None:
             console.print(
                 f"[yellow]coverage:[/yellow] {len(unread)} report(s) whose tables could not be "
                 "read (see the records' warnings: pictures needing OCR, unreadable files)"
+            )
+        if portal.get("walked_from") == "known lists":
+            console.print(
+                "[dim]walked from the lists of the last full walk (within the revisit "
+                "cadence; home page and hubs not asked)[/dim]"
             )
         for gap in portal.get("coverage", []):
             where = f" {gap['url']}" if gap.get("url") else ""

@@ -1,6 +1,8 @@
 """The revisit policy over the local world: an unchanged re-crawl reads the lists and asks
 no known report page again; a report re-listed under a new title is asked and its correction
 stored; a report corrected without a new list entry is caught once its cadence has passed.
+Within the cadence the walk starts at the lists the last full walk reached (no home page,
+no hubs); once the cadence has passed, or when a known list fails, it starts at home.
 
 Real crawls (Scrapy in a subprocess) of two plain portals of the local world (寿县 Lonsun,
 象山县 Hanweb), with the policy's default cadence of 7 days.
@@ -135,6 +137,8 @@ def test_an_unchanged_recrawl_reads_the_lists_and_asks_no_known_report(
         # Within the cadence the walk starts at the lists the first walk reached.
         assert spec.home_url in {f.url for f in fetches(engine, first, portal_id)}
         assert spec.home_url not in asked, f"{name}: home page asked again"
+        assert before[portal_id].walked_from == "home page"
+        assert after[portal_id].walked_from == "known lists"
         # What is asked is the lists and the pages leading to them, never a document.
         documents = {f.url for f in fetches(engine, first, portal_id)} - lists_and_hubs(
             engine, first, portal_id
@@ -258,6 +262,7 @@ def test_a_known_list_that_fails_sends_the_walk_back_to_the_home_page(
         world.clear_faults()
     asked = {f.url for f in fetches(engine, run_id, portal_id)}
     assert home in asked, "the walk did not go back to the home page"
+    assert portal_runs(engine, run_id)[portal_id].walked_from == "home page"
     failures = portal_runs(engine, run_id)[portal_id].failures
     assert any("404" in str(f.get("reason")) for f in failures), failures
     # This run walked from the home page: its walk is the one kept.
@@ -286,6 +291,10 @@ def test_an_unchanged_recrawl_of_a_full_list_makes_a_fifth_of_the_fetches(
         assert len(reports) == len(years) and again["outcome"] == "ok"
         assert {(r["status"], r["asked"]) for r in reports} == {("unchanged", False)}
         assert not [p for p, _status in server.answers if p.startswith("/xxgk/nb/20")]
+        # The walk began at the column the scrape's walk reached, not at the home page.
+        assert scraped["portals"][0]["walked_from"] == "home page"
+        assert again["portals"][0]["walked_from"] == "known lists"
+        assert "/" not in {p for p, _status in server.answers}
         first_fetches = run_fetches(database_url, scraped["run_id"])
         recrawl_fetches = run_fetches(database_url, again["run_id"])
         print(f"fetches: first {first_fetches}, re-crawl {recrawl_fetches}")
@@ -296,6 +305,7 @@ def test_an_unchanged_recrawl_of_a_full_list_makes_a_fifth_of_the_fetches(
         assert every.returncode == 0, every.stderr[-3000:]
         asked = {p for p, status in server.answers if p.startswith("/xxgk/nb/20")}
         assert asked == {f"/xxgk/nb/{year}.html" for year in years}
+        assert json.loads(every.stdout)["portals"][0]["walked_from"] == "home page"
         rows = json.loads(every.stdout)["portals"][0]["reports"]
         assert {(r["status"], r["asked"]) for r in rows} == {("unchanged", True)}
 

@@ -141,6 +141,9 @@ class PortalRun(Base):
     failures: Mapped[list[Failure]] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+    # Where the walk began: "home page", "known lists" (those the last full walk reached,
+    # within the revisit cadence: harvester.crawl.walks) or "registry columns".
+    walked_from: Mapped[str | None] = mapped_column(String(16))
 
 
 class Blob(Base):

@@ -8,6 +8,8 @@ Create Date: 2026-12-07
   a portal's last full walk reached from its home page, hubs and unit pages, the JSON unit
   lists it read on the way and the hosts it moved to. A re-crawl within the revisit cadence
   starts at these lists (harvester.crawl.walks); the lists themselves are read every run.
+- ``portal_run.walked_from``: where a portal's walk began in the run ("home page", "known
+  lists", "registry columns"; NULL for runs before this migration).
 """
 
 from __future__ import annotations
@@ -49,8 +51,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_walk_entry")),
     )
     op.create_index(op.f("ix_walk_entry_portal_id"), "walk_entry", ["portal_id"])
+    with op.batch_alter_table("portal_run") as batch:
+        batch.add_column(sa.Column("walked_from", sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("portal_run") as batch:
+        batch.drop_column("walked_from")
     op.drop_index(op.f("ix_walk_entry_portal_id"), table_name="walk_entry")
     op.drop_table("walk_entry")
