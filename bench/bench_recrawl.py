@@ -1,6 +1,6 @@
 """Re-crawl cost of browser portals beside plain ones, measured in one run.
 
-    python3 bench/bench_recrawl.py [--cache /tmp/bench-world]
+    python3 bench/bench_recrawl.py [--cache /tmp/bench-world] [--revisit-after 7] [--all]
 
 Serves the local world's browser portals (德清县: a list only JavaScript fills; 临朐县: every
 page behind a 412 cookie challenge) and two plain ones (寿县 Lonsun, 舞阳县 TRS), crawls them
@@ -44,9 +44,12 @@ def main() -> None:
     parser.add_argument(
         "--revisit-after", type=float, default=7.0, help="the re-crawl's cadence in days"
     )
+    parser.add_argument(
+        "--all", action="store_true", help="every built portal of the world, not only four"
+    )
     args = parser.parse_args()
     settings = {**SETTINGS, "HARVESTER_REVISIT_DAYS": args.revisit_after}
-    world = start_world(cache_dir=args.cache, counties=set(PORTALS))
+    world = start_world(cache_dir=args.cache, counties=None if args.all else set(PORTALS))
     data_dir = Path(tempfile.mkdtemp(prefix="bench-recrawl-"))
     url = f"sqlite:///{data_dir / 'harvester.sqlite'}"
     upgrade_to_head(url)
@@ -79,10 +82,34 @@ def main() -> None:
             runs.append(run_id)
             marks.append({n: len(world.sent(n)) for n in ids})
         rows = [_row(world, engine, name, ids[name], runs, marks) for name in ids]
+        with session_scope(engine) as session:
+            # robots.txt asks no portal (its fetch row has none): counted for the whole run
+            robots = [
+                int(
+                    session.scalar(
+                        select(func.count(Fetch.id)).where(
+                            Fetch.run_id == run, Fetch.portal_id.is_(None)
+                        )
+                    )
+                    or 0
+                )
+                for run in runs
+            ]
     finally:
         engine.dispose()
         world.stop()
-    print(json.dumps({"seconds": seconds, "portals": rows}, ensure_ascii=False, indent=2))
+    totals = [sum(r["fetches"][n] for r in rows) + robots[n] for n in range(2)]
+    print(
+        json.dumps(
+            {"seconds": seconds, "portals": rows, "robots_txt": robots, "total_fetches": totals},
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    print(
+        f"\nall portals, robots.txt included: {totals[0]} → {totals[1]} fetches "
+        f"({totals[1] / totals[0]:.0%}); robots.txt {robots[0]} → {robots[1]}"
+    )
     print(
         "\n| portal | kind | fetches | first crawl | re-crawl | share | 304s | browser loads "
         "| new versions |"
