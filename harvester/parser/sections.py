@@ -17,7 +17,7 @@ from harvester.parser.template import (
     T4_HEADER_WORDS,
 )
 from harvester.parser.tokens import Token
-from harvester.parser.types import Proactive, ProactiveRow, Table
+from harvester.parser.types import Cell, Proactive, ProactiveRow, Table
 from harvester.parser.values import parse_money, parse_number
 from harvester.parser.walk import (
     any_of,
@@ -127,6 +127,23 @@ def _proactive_row(
     return row
 
 
+def _numbers(texts: list[str]) -> list[Cell]:
+    """The numbers of a row's cell texts ("" is a blank cell: None)."""
+    joined = "".join(texts)
+    if joined.isdigit() and joined.isascii() and all(texts):  # plain counts only (most rows):
+        return list(map(int, texts))  # each text is ASCII digits, as the loop below tests
+    return [
+        int(t)
+        if t.isdigit() and t.isascii()
+        else int(bare)  # a padded count: parse_number would give the same
+        if (bare := t.strip()).isdigit() and bare.isascii()
+        else parse_number(t)
+        if t
+        else None
+        for t in texts
+    ]
+
+
 def read_applications(
     tokens: list[Token], span: Span, era: str
 ) -> tuple[Table | None, list[str], int]:
@@ -150,16 +167,7 @@ def read_applications(
         texts = cell_texts(cells)
         if len(texts) == 1 and is_run(texts):
             runs[spec.key] = texts[0]
-        raw[spec.key] = [
-            int(t)
-            if t.isdigit() and t.isascii()
-            else int(bare)  # a padded count: parse_number would give the same
-            if (bare := t.strip()).isdigit() and bare.isascii()
-            else parse_number(t)
-            if t
-            else None
-            for t in texts
-        ]
+        raw[spec.key] = _numbers(texts)
         pos = nxt
     if not found:
         return None, [], start

@@ -68,7 +68,9 @@ def text_token(text: str, *, cell: bool = False) -> Token:
     return Token("text", text, cell, False, False, clean(text))
 
 
-def cell_token(text: str, *, span: bool = False) -> Token:
+def cell_token(text: str, *, span: bool = False, wide: FullWidth | None = None) -> Token:
+    """The token of a table cell; `wide`: full_width_in() of the text the cell is from,
+    if known (clean_within is then clean, without the search for what it may change)."""
     if span:
         return Token("blank", "", True, True)
     if text.isdigit() and text.isascii():  # most cells: a plain count
@@ -84,7 +86,7 @@ def cell_token(text: str, *, span: bool = False) -> Token:
     stripped = text.strip()
     if stripped.isdigit() and stripped.isascii():  # a count with white space around it
         return Token("value", text, True)  # (clean(text) would be `stripped`: a value)
-    c = clean(text)
+    c = clean(text) if wide is None else clean_within(text, wide)
     if c in BLANK_MARKS:
         return Token("blank", text, True)
     first = c[0]  # (c is not empty: "" is a blank mark) a value starts with a digit or sign
@@ -142,9 +144,12 @@ def _ws_split(text: str) -> list[str]:
     return _WS.split(text)
 
 
+_LINE_SPACE = " \t\u00a0\u3000"  # stripped from a free line's ends
+
+
 def _free_line(line: str, wide: FullWidth) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
-    stripped = line.strip(" \t\u00a0\u3000")
+    stripped = line.strip(_LINE_SPACE)
     if not stripped:
         return [END_TOKEN]
     if stripped[-1] not in _VALUE_LAST:  # prose, a heading: its last piece is no value
@@ -224,20 +229,22 @@ def text_tokens(text: str) -> list[Token]:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     wide = full_width_in(text)  # (a line holds no full-width character the text lacks)
+    # whether the text holds a tab, a pipe, a `[` at all: when not, no line is searched for one
+    tab, pipe, noise = "\t" in text, "|" in text, "[" in text
     for raw in text.split("\n"):
         if raw in seen:
             token = seen[raw]
             if token is not None:
                 append(token)
             continue
-        line = _NOISE.sub("", raw) if "[" in raw else raw
-        tabs = line.count("\t")
+        line = _NOISE.sub("", raw) if noise and "[" in raw else raw
+        tabs = line.count("\t") if tab and "\t" in line else 0  # (`in` is the faster test)
         if tabs == 1 and line[0] == "\t":  # one cell per line
             cell = line[1:]
             if cell.isdigit() and cell.isascii():  # a plain count, most lines
                 token = Token("value", cell, True)
             else:
-                token = cell_token(cell)
+                token = cell_token(cell, wide=wide)
                 if (  # a page number (always a text token, and its key holds a digit)
                     token.kind == "text"
                     and len(line) <= _PAGE_NUMBER_MAX
@@ -257,7 +264,7 @@ def text_tokens(text: str) -> list[Token]:
             for c in line.split("\t"):
                 token = cells.get(c)
                 if token is None:
-                    token = cells[c] = cell_token(c)
+                    token = cells[c] = cell_token(c, wide=wide)
                 append(token)
             append(END_TOKEN)
         elif not n or line.isspace():
@@ -265,15 +272,20 @@ def text_tokens(text: str) -> list[Token]:
             append(END_TOKEN)
         elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
             extend(one_line)
-        elif line.count("|") >= 2:
+        elif pipe and line.count("|") >= 2:
             for c in _pipe_cells(line):
                 token = cells.get(c)
                 if token is None:
-                    token = cells[c] = cell_token(c)
+                    token = cells[c] = cell_token(c, wide=wide)
                 append(token)
             append(END_TOKEN)
-        else:
-            extend(_free_line(line, wide))
+        else:  # a free line; prose or a heading (its last character no value's) read here
+            stripped = line.strip(_LINE_SPACE)  # (what _free_line would do, without its call)
+            if stripped and stripped[-1] not in _VALUE_LAST:
+                append(Token("text", stripped, False, False, False, clean_within(stripped, wide)))
+                append(END_TOKEN)
+            else:
+                extend(_free_line(line, wide))
     return out
 
 
