@@ -10,6 +10,7 @@ is one line ending in numbers. Word artefacts and page-number lines are dropped.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from harvester.document import Document, Table
 from harvester.parser.values import (
@@ -42,7 +43,7 @@ class Token:
         self,
         kind: str,  # "text" | "value" | "blank" | "end"
         text: str = "",
-        cell: bool = False,  # a table cell (as opposed to a free line of text)
+        cell: bool = False,  # a table cell, not free text (every value and blank is a cell)
         span: bool = False,  # the blank copy of a merged cell
         grid: bool = False,  # from a Document grid: the cell's column position is trustworthy
         key: str = "",  # a text token's text as labels are matched: clean(text)
@@ -56,6 +57,21 @@ class Token:
 
     def __repr__(self) -> str:
         return f"Token({self.kind!r}, {self.text!r}, cell={self.cell}, span={self.span}, grid={self.grid})"
+
+
+class Loose(NamedTuple):
+    """The tokens outside table cells, in order — free text (kind "text") and row ends;
+    every value and blank token is a cell — and their indices in the token list."""
+
+    at: list[int]
+    tokens: list[Token]
+
+
+def loose_tokens(tokens: list[Token]) -> Loose:
+    """The tokens that are no table cell: the one pass over every token that the readers
+    of free text (metadata lines, headings, prose) share."""
+    at = [i for i, t in enumerate(tokens) if not t.cell]
+    return Loose(at, list(map(tokens.__getitem__, at)))
 
 
 END = "end"
