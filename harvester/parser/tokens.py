@@ -19,7 +19,6 @@ from harvester.parser.values import (
     clean,
     clean_within,
     full_width_in,
-    is_blank_mark,
     is_value,
     value_text,
 )
@@ -198,22 +197,26 @@ def _looks_like_row(label: str, values: list[str]) -> bool:
 ONE_LINE_MIN = 300  # a free line this long holding table labels is a whole flattened body
 
 
-def _one_line_body(line: str) -> list[Token] | None:
+def _one_line_body(line: str, wide: FullWidth) -> list[Token] | None:
     """A report body flattened onto one line (web-archive page texts, browser copy-paste):
     every space-separated piece becomes its own token, so headings, row labels and cells
-    are found by their labels and order instead of by line starts."""
+    are found by their labels and order instead of by line starts. `wide`: full_width_in()
+    of the text."""
     if len(line) < ONE_LINE_MIN or not any(map(line.__contains__, _ONE_LINE_MARKS)):
         return None
     out: list[Token] = []
     for part in _unglue(_ws_split(line.replace("|", " ").strip(" \t\u00a0\u3000"))):
         if not part:
             continue
-        if is_blank_mark(part) and part.strip():
+        # is_blank_mark, is_value and text_token, with clean(part) made once, as clean_within
+        plain = part.isdigit() and part.isascii()
+        c = part if plain else clean_within(part, wide)
+        if not plain and c in BLANK_MARKS and part.strip():
             out.append(Token("blank", part, True))
-        elif is_value(part):
+        elif plain or value_text(c):
             out.append(Token("value", part, True))
         else:
-            out.append(text_token(part))
+            out.append(Token("text", part, False, False, False, c))
     out.append(END_TOKEN)
     return out
 
@@ -286,7 +289,7 @@ def text_tokens(text: str) -> list[Token]:
         elif not n or line.isspace():
             seen[raw] = END_TOKEN
             append(END_TOKEN)
-        elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
+        elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line, wide)):
             extend(one_line)
         elif pipe and line.count("|") >= 2:
             for c in _pipe_cells(line):
