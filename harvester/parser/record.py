@@ -59,12 +59,13 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: Context) -> Rec
         warnings.insert(0, "OCR needed: the report's tables are images and no OCR was run")
     loose = loose_tokens(tokens)
     lines = _lines(loose)
-    title = ctx.get("title") or (doc.title if doc and doc.title else None) or meta.find_title(lines)
-    identity = meta.title_identity(title) if title else None
-    if identity is None:  # a page title such as 政府信息公开_某县人民政府: ask the text itself
-        text_title = meta.find_title(lines)
-        identity = meta.title_identity(text_title) if text_title else None
-        title = title or text_title
+    given = ctx.get("title") or (doc.title if doc and doc.title else None)
+    if given:
+        title, identity = given, meta.title_identity(given)
+        if identity is None:  # a page title such as 政府信息公开_某县人民政府: ask the text itself
+            identity = meta.find_title_identity(lines)[1]
+    else:  # the title found in the text, with its identity
+        title, identity = meta.find_title_identity(lines)
     year = identity[1] if identity else None
     stated = meta.report_year_from_text(lines)
     if year is None:
