@@ -109,6 +109,9 @@ def _to_number(text: str) -> int | float:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
+_SIGNS = ("+", "-")
+
+
 def parse_number(text: str) -> int | float | None:
     """The number in a cell (`+325` → 325, `-14` → -14, `12,513` → 12513); None if blank."""
     n = COUNTS.get(text)
@@ -116,6 +119,8 @@ def parse_number(text: str) -> int | float | None:
         return n
     if text.isdigit() and text.isascii():
         return int(text)
+    if text[:1] in _SIGNS and (digits := text[1:]).isdigit() and digits.isascii():
+        return int(text)  # a signed count (`+325`, `-14`): what the regular expressions give
     stripped = text.strip()
     if stripped.isdigit() and stripped.isascii():  # a padded count: clean() would give this
         return int(stripped)
