@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 
-from harvester.parser.checks import Rows, column_scorer, row_sum_broken, t3_score
+from harvester.parser.checks import Rows, column_scorer, row_sum_broken
 from harvester.parser.template import APPLICANT_COLUMNS
 from harvester.parser.types import Cell
 
@@ -64,7 +64,10 @@ def candidates(values: list[Cell]) -> list[tuple[list[Cell], str]]:
                 ]
     elif n > WIDTH and n - WIDTH <= 2:
         for drop in itertools.combinations(range(n), n - WIDTH):
-            key = tuple(v for i, v in enumerate(values) if i not in drop)
+            if len(drop) == 1:  # one extra cell (most rows): the row without it, by slices
+                key = (*values[: drop[0]], *values[drop[0] + 1 :])
+            else:
+                key = tuple(v for i, v in enumerate(values) if i not in drop)
             if key in groups:
                 groups[key][1] += 1
             else:
@@ -81,10 +84,6 @@ def candidates(values: list[Cell]) -> list[tuple[list[Cell], str]]:
         (list(key), note if count == 1 else f"{note}; {count} placements give this same row")
         for key, (note, count) in groups.items()
     ]
-
-
-def _nulls(rows: Rows) -> int:
-    return sum(1 for r in rows.values() for v in r if v is None)
 
 
 def align(rows: Rows) -> tuple[Rows, list[str]]:
@@ -105,15 +104,12 @@ def align(rows: Rows) -> tuple[Rows, list[str]]:
             out[k] = options[k][sel[k]][0]
         return out
 
-    # t3_score and _nulls of an assignment: the rows that are not changed counted once,
+    # t3_score and the null cells of an assignment: the rows that are not changed counted once,
     # each candidate row once, and only the column rules per assignment
     kept = [r for k, r in fixed.items() if k not in options]
     kept_broken = sum(map(row_sum_broken, kept))
-    kept_nulls = _nulls({"": [v for r in kept for v in r]})
-    scores = {
-        k: [(row_sum_broken(row), sum(1 for v in row if v is None)) for row, _ in options[k]]
-        for k in bad
-    }
+    kept_nulls = sum(r.count(None) for r in kept)  # (cells are numbers or None: == is `is`)
+    scores = {k: [(row_sum_broken(row), row.count(None)) for row, _ in options[k]] for k in bad}
 
     columns = column_scorer(fixed, options)
 
@@ -139,7 +135,7 @@ def align(rows: Rows) -> tuple[Rows, list[str]]:
             elif c == best[0]:
                 ties += 1
         assert best is not None
-        choice = best[1]
+        chosen, choice = best
     else:  # coordinate descent: improve one row at a time
         searched = "a greedy search (too many combinations to try all)"
         current = cost(choice)
@@ -153,8 +149,10 @@ def align(rows: Rows) -> tuple[Rows, list[str]]:
                         current, choice, improved = c, trial, True
             if not improved:
                 break
+        chosen = current
     result = assign(choice)
-    remaining = t3_score(result)
+    # t3_score(result), already known: the chosen reading's cost counts the same violations
+    remaining = chosen[0]
     warnings = []
     certainty = "all checks hold" if remaining == 0 else f"{remaining} check violation(s) remain"
     if ties > 1:

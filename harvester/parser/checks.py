@@ -8,9 +8,8 @@ is wrong.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from functools import partial
 from itertools import chain, repeat
-from operator import is_not
+from operator import itemgetter
 
 from harvester.parser.template import APPLICANT_COLUMNS, RESULT_COLUMNS, REVIEW_GROUPS
 from harvester.parser.types import Cell, Check, CheckDetail, Record
@@ -38,6 +37,8 @@ def _all_num(row: list[Cell] | tuple[Cell, ...]) -> bool:
 
 
 BALANCE = ("received", "carried_over", "handled_total", "carried_forward")
+_APPLICANTS = itemgetter(slice(0, 6))  # a section 三 row's applicant columns
+_TOTAL = itemgetter(6)  # and its total
 
 
 def t3_violations(rows: Rows, *, numeric: bool | None = None) -> dict[str, tuple[int, list[str]]]:
@@ -76,6 +77,11 @@ def t3_violations(rows: Rows, *, numeric: bool | None = None) -> dict[str, tuple
                     bad.append(f"{col}: （七）总计 {h} ≠ sum of results {s}")
     out["t3_handled_sum"] = (n, bad)
     n, bad = 0, []
+    if every:  # numbers only: every row's sum compared with its total at once
+        sums = list(map(sum, map(_APPLICANTS, rows.values())))
+        if sums == list(map(_TOTAL, rows.values())):  # all hold (most tables)
+            out["t3_row_sum"] = (len(rows), bad)
+            return out
     for key, row in rows.items():
         if every or _all_num(row):
             n += 1
@@ -251,7 +257,6 @@ def entry(
 
 _INT = {int}
 _INT_OR_NONE = {int, type(None)}
-_IS_SOME = partial(is_not, None)
 _NO_MISSING: dict[str, list[str]] = {"t3_balance": [], "t3_handled_sum": [], "t3_row_sum": []}
 
 
@@ -287,7 +292,7 @@ def run_checks(record: Record) -> list[Check]:
     cells = list(chain.from_iterable([row.values() for _, _, row in rows]))
     if set(map(type, cells)) <= _INT_OR_NONE:  # most records: counts and blanks only
         nulls = cells.count(None)
-        if min(filter(_IS_SOME, cells), default=0) >= 0:
+        if min(set(cells) - {None}, default=0) >= 0:  # (the smallest count, distinct ones only)
             rows = []  # every count holds: nothing more to ask
             n = len(cells) - nulls
     for section, key, row in rows:

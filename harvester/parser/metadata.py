@@ -111,23 +111,29 @@ _REPORT_END = re.compile(r"信息公开.{0,6}(报告|年报)$")
 def find_title(lines: list[str]) -> str | None:
     """The report title: a short early line naming the report (joined with the line above
     when the body's name is on a line of its own), or a title quoted in the text."""
+    return find_title_identity(lines)[0]
+
+
+def find_title_identity(lines: list[str]) -> tuple[str | None, tuple[str, int] | None]:
+    """(find_title(lines), title_identity() of that title): the identity is known once the
+    title is found, so it is not read twice."""
     head: list[str] = []  # the first 40 lines without labels, made as far as needed
     for raw in lines[:40]:
         i = len(head)
         line = strip_label(raw)
         head.append(line)
         if 6 <= len(line) <= 60 and "报" in line and _REPORT_END.search(line):
-            if title_identity(line):
-                return line
+            if identity := title_identity(line):
+                return line, identity
             prev = next((head[j] for j in range(i - 1, max(-1, i - 4), -1) if head[j]), "")
-            if prev and len(prev) <= 30 and title_identity(prev + line):
-                return prev + line
-            return line
+            if prev and len(prev) <= 30 and (identity := title_identity(prev + line)):
+                return prev + line, identity
+            return line, None  # (the line's own identity: None, as just found)
     for line in lines[:60]:
         m = _QUOTED_TITLE.search(strip_label(line))
         if m:
-            return m.group(1)
-    return None
+            return m.group(1), title_identity(m.group(1))
+    return None, None
 
 
 def report_year_from_text(lines: list[str]) -> int | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harvester.parser.tokens import END, Token
+from harvester.parser.tokens import Loose, Token, loose_tokens
 from harvester.parser.types import Number, ProseFigure
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
@@ -176,16 +176,10 @@ def _number(text: str) -> Number | None:
 _ENDS = "。；;！!？?"  # SENTENCE_END but the line end
 
 
-def _prose_text(tokens: list[Token]) -> str:
+def _prose_text(loose: Loose) -> str:
     """The free text of the report (table cells left out), read as labels are, with every
-    sentence end made a line end."""
-    text = "".join(
-        [
-            t.key if t.kind == "text" else "\n"
-            for t in tokens
-            if t.kind == END or (t.kind == "text" and not t.cell)
-        ]
-    )
+    row end and sentence end made a line end."""
+    text = "".join([t.key if t.kind == "text" else "\n" for t in loose.tokens])
     for end in _ENDS:  # str.replace per end: far faster than a regular expression split
         if end in text:
             text = text.replace(end, "\n")
@@ -195,7 +189,7 @@ def _prose_text(tokens: list[Token]) -> str:
 def prose_sentences(tokens: list[Token]) -> list[str]:
     """The free text of the report (table cells left out) as sentences, read as labels
     are: white space removed, full-width digits and signs (and ，) made ASCII."""
-    return [s for s in _prose_text(tokens).split("\n") if s]
+    return [s for s in _prose_text(loose_tokens(tokens)).split("\n") if s]
 
 
 def _keyword_sentences(text: str) -> list[str]:
@@ -262,11 +256,13 @@ def _matches(sentence: str) -> list[Match]:
     return found
 
 
-def read_prose(tokens: list[Token]) -> list[ProseFigure]:
+def read_prose(tokens: list[Token], loose: Loose | None = None) -> list[ProseFigure]:
     """Every figure the prose states, in text order. A piece of text is read once: where
-    two phrasings overlap, the first in priority wins."""
+    two phrasings overlap, the first in priority wins. `loose`: loose_tokens(tokens), if
+    already made."""
     out: list[ProseFigure] = []
-    for sentence in _keyword_sentences(_prose_text(tokens)):
+    text = _prose_text(loose_tokens(tokens) if loose is None else loose)
+    for sentence in _keyword_sentences(text):
         if not _MAY_STATE.search(sentence):
             continue
         kept: list[Match] = []

@@ -11,13 +11,13 @@ from harvester.parser.prose import read_prose
 from harvester.parser.sections import fallback_four, read_applications, read_proactive, read_review
 from harvester.parser.segment import section_ranges
 from harvester.parser.textcheck import legacy_tables, text_vs_table
-from harvester.parser.tokens import Token
+from harvester.parser.tokens import Loose, Token, loose_tokens
 from harvester.parser.types import Context, Record
 from harvester.parser.version import PARSER_VERSION
 
 
-def _lines(tokens: list[Token]) -> list[str]:
-    return [t.text for t in tokens if t.kind == "text" and not t.cell]
+def _lines(loose: Loose) -> list[str]:
+    return [t.text for t in loose.tokens if t.kind == "text"]
 
 
 def _choose_era(
@@ -57,13 +57,15 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: Context) -> Rec
         )
     elif doc is not None and doc.needs_ocr:
         warnings.insert(0, "OCR needed: the report's tables are images and no OCR was run")
-    lines = _lines(tokens)
-    title = ctx.get("title") or (doc.title if doc and doc.title else None) or meta.find_title(lines)
-    identity = meta.title_identity(title) if title else None
-    if identity is None:  # a page title such as 政府信息公开_某县人民政府: ask the text itself
-        text_title = meta.find_title(lines)
-        identity = meta.title_identity(text_title) if text_title else None
-        title = title or text_title
+    loose = loose_tokens(tokens)
+    lines = _lines(loose)
+    given = ctx.get("title") or (doc.title if doc and doc.title else None)
+    if given:
+        title, identity = given, meta.title_identity(given)
+        if identity is None:  # a page title such as 政府信息公开_某县人民政府: ask the text itself
+            identity = meta.find_title_identity(lines)[1]
+    else:  # the title found in the text, with its identity
+        title, identity = meta.find_title_identity(lines)
     year = identity[1] if identity else None
     stated = meta.report_year_from_text(lines)
     if year is None:
@@ -89,7 +91,7 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: Context) -> Rec
                 warnings.append(f"publication date {source!r} is not a date; ignored")
     published = published or meta.published_from_text(lines)
 
-    ranges, seg_warnings = section_ranges(tokens)
+    ranges, seg_warnings = section_ranges(tokens, loose)
     warnings.extend(seg_warnings)
     era, evidence, template = _choose_era(tokens, ranges)
     record: Record = {
@@ -130,7 +132,7 @@ def build_record(tokens: list[Token], doc: Document | None, ctx: Context) -> Rec
     for key, label in (("proactive", "二"), ("applications", "三"), ("review_litigation", "四")):
         if key not in record and era in ("2019", "2021"):
             warnings.append(f"section {label}: no table found")
-    figures = read_prose(tokens)
+    figures = read_prose(tokens, loose)
     if figures:
         record["prose_figures"] = figures
     if era == "legacy" and figures:  # no fixed tables: the prose is the only source

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from operator import attrgetter
 
 from harvester.parser.align import align
 from harvester.parser.checks import Rows
@@ -17,8 +18,8 @@ from harvester.parser.template import (
     T4_HEADER_WORDS,
 )
 from harvester.parser.tokens import Token
-from harvester.parser.types import Proactive, ProactiveRow, Table
-from harvester.parser.values import parse_money, parse_number
+from harvester.parser.types import Cell, Proactive, ProactiveRow, Table
+from harvester.parser.values import COUNTS, parse_money, parse_number
 from harvester.parser.walk import (
     any_of,
     cell_texts,
@@ -29,6 +30,7 @@ from harvester.parser.walk import (
 )
 
 Span = tuple[int, int]
+_TEXT = attrgetter("text")
 
 
 Expressions = tuple[re.Pattern[str], re.Pattern[str]]  # a row's label, the labels ending it
@@ -127,6 +129,23 @@ def _proactive_row(
     return row
 
 
+def _numbers(cells: list[Token]) -> list[Cell]:
+    """The numbers of a row's value cells (a blank cell: None)."""
+    counts = list(map(COUNTS.get, map(str.strip, map(_TEXT, cells))))
+    if None not in counts:  # small counts only, maybe padded (most rows): what the loop gives
+        return counts  # (and every cell a value: a blank's text is never a count)
+    return [
+        int(t)
+        if t.isdigit() and t.isascii()
+        else int(bare)  # a padded count: parse_number would give the same
+        if (bare := t.strip()).isdigit() and bare.isascii()
+        else parse_number(t)
+        if t
+        else None
+        for t in cell_texts(cells)
+    ]
+
+
 def read_applications(
     tokens: list[Token], span: Span, era: str
 ) -> tuple[Table | None, list[str], int]:
@@ -147,19 +166,9 @@ def read_applications(
             continue
         if cells:
             found += 1
-        texts = cell_texts(cells)
-        if len(texts) == 1 and is_run(texts):
+        if len(cells) == 1 and is_run(texts := cell_texts(cells)):
             runs[spec.key] = texts[0]
-        raw[spec.key] = [
-            int(t)
-            if t.isdigit() and t.isascii()
-            else int(bare)  # a padded count: parse_number would give the same
-            if (bare := t.strip()).isdigit() and bare.isascii()
-            else parse_number(t)
-            if t
-            else None
-            for t in texts
-        ]
+        raw[spec.key] = _numbers(cells)
         pos = nxt
     if not found:
         return None, [], start

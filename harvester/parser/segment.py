@@ -9,7 +9,7 @@ the section's table is found by its anchor labels instead.
 from __future__ import annotations
 
 from harvester.parser.template import SECTION_KEYWORDS
-from harvester.parser.tokens import Token
+from harvester.parser.tokens import Loose, Token, loose_tokens
 from harvester.parser.walk import any_of
 
 MAX_HEADING = 40
@@ -29,12 +29,15 @@ def _matches(token: Token, patterns: tuple[str, ...], *, heading: bool) -> bool:
     return any_of(patterns).search(c) is not None
 
 
-def find_headings(tokens: list[Token]) -> dict[str, int]:
+def find_headings(tokens: list[Token], loose: Loose | None = None) -> dict[str, int]:
+    """{section: index of its heading}; `loose`: loose_tokens(tokens), if already made."""
     heads: dict[str, int] = {}
-    candidates = [
+    if loose is None:
+        loose = loose_tokens(tokens)
+    candidates = [  # short free text lines: their indices in `tokens`
         i
-        for i, t in enumerate(tokens)
-        if t.kind == "text" and not t.cell and len(t.key) <= MAX_HEADING
+        for i, t in zip(loose.at, loose.tokens, strict=True)
+        if t.kind == "text" and len(t.key) <= MAX_HEADING
     ]
     at = 0  # index into candidates
     for key, patterns in SECTION_KEYWORDS:
@@ -47,9 +50,12 @@ def find_headings(tokens: list[Token]) -> dict[str, int]:
     return heads
 
 
-def section_ranges(tokens: list[Token]) -> tuple[dict[str, tuple[int, int]], list[str]]:
-    """(ranges of sections two, three and four as token index spans, warnings)."""
-    heads = find_headings(tokens)
+def section_ranges(
+    tokens: list[Token], loose: Loose | None = None
+) -> tuple[dict[str, tuple[int, int]], list[str]]:
+    """(ranges of sections two, three and four as token index spans, warnings); `loose`:
+    loose_tokens(tokens), if already made."""
+    heads = find_headings(tokens, loose)
     warnings: list[str] = []
     starts = dict(heads)
     after = 0

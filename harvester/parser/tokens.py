@@ -10,6 +10,7 @@ is one line ending in numbers. Word artefacts and page-number lines are dropped.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from harvester.document import Document, Table
 from harvester.parser.values import (
@@ -18,7 +19,6 @@ from harvester.parser.values import (
     clean,
     clean_within,
     full_width_in,
-    is_blank_mark,
     is_value,
     value_text,
 )
@@ -42,7 +42,7 @@ class Token:
         self,
         kind: str,  # "text" | "value" | "blank" | "end"
         text: str = "",
-        cell: bool = False,  # a table cell (as opposed to a free line of text)
+        cell: bool = False,  # a table cell, not free text (every value and blank is a cell)
         span: bool = False,  # the blank copy of a merged cell
         grid: bool = False,  # from a Document grid: the cell's column position is trustworthy
         key: str = "",  # a text token's text as labels are matched: clean(text)
@@ -58,6 +58,21 @@ class Token:
         return f"Token({self.kind!r}, {self.text!r}, cell={self.cell}, span={self.span}, grid={self.grid})"
 
 
+class Loose(NamedTuple):
+    """The tokens outside table cells, in order — free text (kind "text") and row ends;
+    every value and blank token is a cell — and their indices in the token list."""
+
+    at: list[int]
+    tokens: list[Token]
+
+
+def loose_tokens(tokens: list[Token]) -> Loose:
+    """The tokens that are no table cell: the one pass over every token that the readers
+    of free text (metadata lines, headings, prose) share."""
+    at = [i for i, t in enumerate(tokens) if not t.cell]
+    return Loose(at, list(map(tokens.__getitem__, at)))
+
+
 END = "end"
 # One shared end-of-row token: tokens are never changed once made, except a grid cell's
 # `grid` flag (set on cell tokens only), so every row can end with the same object.
@@ -68,7 +83,9 @@ def text_token(text: str, *, cell: bool = False) -> Token:
     return Token("text", text, cell, False, False, clean(text))
 
 
-def cell_token(text: str, *, span: bool = False) -> Token:
+def cell_token(text: str, *, span: bool = False, wide: FullWidth | None = None) -> Token:
+    """The token of a table cell; `wide`: full_width_in() of the text the cell is from,
+    if known (clean_within is then clean, without the search for what it may change)."""
     if span:
         return Token("blank", "", True, True)
     if text.isdigit() and text.isascii():  # most cells: a plain count
@@ -84,7 +101,7 @@ def cell_token(text: str, *, span: bool = False) -> Token:
     stripped = text.strip()
     if stripped.isdigit() and stripped.isascii():  # a count with white space around it
         return Token("value", text, True)  # (clean(text) would be `stripped`: a value)
-    c = clean(text)
+    c = clean(text) if wide is None else clean_within(text, wide)
     if c in BLANK_MARKS:
         return Token("blank", text, True)
     first = c[0]  # (c is not empty: "" is a blank mark) a value starts with a digit or sign
@@ -142,9 +159,12 @@ def _ws_split(text: str) -> list[str]:
     return _WS.split(text)
 
 
+_LINE_SPACE = " \t\u00a0\u3000"  # stripped from a free line's ends
+
+
 def _free_line(line: str, wide: FullWidth) -> list[Token]:
     """A line that is not a table row of a known shape: prose, a heading or a PDF row."""
-    stripped = line.strip(" \t\u00a0\u3000")
+    stripped = line.strip(_LINE_SPACE)
     if not stripped:
         return [END_TOKEN]
     if stripped[-1] not in _VALUE_LAST:  # prose, a heading: its last piece is no value
@@ -177,22 +197,26 @@ def _looks_like_row(label: str, values: list[str]) -> bool:
 ONE_LINE_MIN = 300  # a free line this long holding table labels is a whole flattened body
 
 
-def _one_line_body(line: str) -> list[Token] | None:
+def _one_line_body(line: str, wide: FullWidth) -> list[Token] | None:
     """A report body flattened onto one line (web-archive page texts, browser copy-paste):
     every space-separated piece becomes its own token, so headings, row labels and cells
-    are found by their labels and order instead of by line starts."""
+    are found by their labels and order instead of by line starts. `wide`: full_width_in()
+    of the text."""
     if len(line) < ONE_LINE_MIN or not any(map(line.__contains__, _ONE_LINE_MARKS)):
         return None
     out: list[Token] = []
     for part in _unglue(_ws_split(line.replace("|", " ").strip(" \t\u00a0\u3000"))):
         if not part:
             continue
-        if is_blank_mark(part) and part.strip():
+        # is_blank_mark, is_value and text_token, with clean(part) made once, as clean_within
+        plain = part.isdigit() and part.isascii()
+        c = part if plain else clean_within(part, wide)
+        if not plain and c in BLANK_MARKS and part.strip():
             out.append(Token("blank", part, True))
-        elif is_value(part):
+        elif plain or value_text(c):
             out.append(Token("value", part, True))
         else:
-            out.append(text_token(part))
+            out.append(Token("text", part, False, False, False, c))
     out.append(END_TOKEN)
     return out
 
@@ -224,20 +248,22 @@ def text_tokens(text: str) -> list[Token]:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     wide = full_width_in(text)  # (a line holds no full-width character the text lacks)
+    # whether the text holds a tab, a pipe, a `[` at all: when not, no line is searched for one
+    tab, pipe, noise = "\t" in text, "|" in text, "[" in text
     for raw in text.split("\n"):
         if raw in seen:
             token = seen[raw]
             if token is not None:
                 append(token)
             continue
-        line = _NOISE.sub("", raw) if "[" in raw else raw
-        tabs = line.count("\t")
+        line = _NOISE.sub("", raw) if noise and "[" in raw else raw
+        tabs = line.count("\t") if tab and "\t" in line else 0  # (`in` is the faster test)
         if tabs == 1 and line[0] == "\t":  # one cell per line
             cell = line[1:]
             if cell.isdigit() and cell.isascii():  # a plain count, most lines
                 token = Token("value", cell, True)
             else:
-                token = cell_token(cell)
+                token = cell_token(cell, wide=wide)
                 if (  # a page number (always a text token, and its key holds a digit)
                     token.kind == "text"
                     and len(line) <= _PAGE_NUMBER_MAX
@@ -257,23 +283,28 @@ def text_tokens(text: str) -> list[Token]:
             for c in line.split("\t"):
                 token = cells.get(c)
                 if token is None:
-                    token = cells[c] = cell_token(c)
+                    token = cells[c] = cell_token(c, wide=wide)
                 append(token)
             append(END_TOKEN)
         elif not n or line.isspace():
             seen[raw] = END_TOKEN
             append(END_TOKEN)
-        elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line)):
+        elif n >= ONE_LINE_MIN and (one_line := _one_line_body(line, wide)):
             extend(one_line)
-        elif line.count("|") >= 2:
+        elif pipe and line.count("|") >= 2:
             for c in _pipe_cells(line):
                 token = cells.get(c)
                 if token is None:
-                    token = cells[c] = cell_token(c)
+                    token = cells[c] = cell_token(c, wide=wide)
                 append(token)
             append(END_TOKEN)
-        else:
-            extend(_free_line(line, wide))
+        else:  # a free line; prose or a heading (its last character no value's) read here
+            stripped = line.strip(_LINE_SPACE)  # (what _free_line would do, without its call)
+            if stripped and stripped[-1] not in _VALUE_LAST:
+                append(Token("text", stripped, False, False, False, clean_within(stripped, wide)))
+                append(END_TOKEN)
+            else:
+                extend(_free_line(line, wide))
     return out
 
 

@@ -14,6 +14,8 @@ _MONEY = re.compile(r"^(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?)(亿元|万�
 # Cells that mean "nothing entered": read as blank (null), never as zero.
 BLANK_MARKS = {"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", "null", "/-"}
 UNIT_FACTORS = {"亿元": 10**8, "亿": 10**8, "万元": 10**4, "万": 10**4, "元": 1}
+# "0" … "999" → their number: most cells, read with one look-up (int() is several times slower)
+COUNTS: dict[str, int] = {str(n): n for n in range(1000)}
 
 
 # Anything clean() changes: white space (as str.split sees it), full-width digits and signs,
@@ -107,10 +109,18 @@ def _to_number(text: str) -> int | float:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
+_SIGNS = ("+", "-")
+
+
 def parse_number(text: str) -> int | float | None:
     """The number in a cell (`+325` → 325, `-14` → -14, `12,513` → 12513); None if blank."""
+    n = COUNTS.get(text)
+    if n is not None:  # a small count as int() prints it (what the next test would give)
+        return n
     if text.isdigit() and text.isascii():
         return int(text)
+    if text[:1] in _SIGNS and (digits := text[1:]).isdigit() and digits.isascii():
+        return int(text)  # a signed count (`+325`, `-14`): what the regular expressions give
     stripped = text.strip()
     if stripped.isdigit() and stripped.isascii():  # a padded count: clean() would give this
         return int(stripped)
