@@ -72,6 +72,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "failures": "JSON list of {url, reason}",
             "started_at": "start (UTC)",
             "finished_at": "end (UTC)",
+            "walked_from": "where the walk began: home page, known lists (the last full "
+            "walk's, within the revisit cadence) or registry columns",
         },
     ),
     "fetch": (
@@ -178,6 +180,20 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "report_id": "the report the page is",
             "checked_at": "when the page and its documents were last fetched whole (UTC)",
             "checked_run": "the run that did",
+        },
+    ),
+    "walk_entry": (
+        "Where a portal's last full walk entered its lists: a re-crawl within the revisit "
+        "cadence starts there instead of the home page.",
+        {
+            "id": "key",
+            "portal_id": "the portal",
+            "found_run": "the run whose walk found it",
+            "found_at": "when (UTC)",
+            "home_url": "the registry home page the walk began at",
+            "kind": "list, unit_list (a JSON unit list read on the way) or host (moved to)",
+            "url": "the list, unit list or host",
+            "meta": "the list request's hints: body, year, depth, its unit",
         },
     ),
     "setting": (
