@@ -261,8 +261,9 @@ def scrape(
     default=None,
     metavar="DAYS",
     help="Ask a known report page (and its attachments) again only when its list entry "
-    "changed or its last full fetch is DAYS old; 0 asks every one on every run "
-    "[default: $HARVESTER_REVISIT_DAYS or 7].",
+    "changed or its last full fetch is DAYS old, and walk from the home page and hubs once "
+    "the last full walk is DAYS old (until then from the lists it reached); 0 asks every "
+    "one and walks from home on every run [default: $HARVESTER_REVISIT_DAYS or 7].",
 )
 @proxy_option
 @database_options
@@ -289,7 +290,9 @@ def crawl(
     List pages are read on every run. A known report page whose list entry is unchanged is
     asked again (conditionally, ETag / Last-Modified, with its attachments) once its last
     full fetch is --revisit-after days old; a new report version is stored only when its
-    content changed. One run
+    content changed. Within the same cadence a portal is walked from the lists its last
+    full walk reached (home page and hubs not asked); robots.txt is reused for 24 hours.
+    One run
     at a time per database; a killed or interrupted run is resumed by the next one, which
     does not walk again the portals it had finished (--fresh walks them). Portals that
     `harvester portals check` found dead in the last --skip-dead-days days are skipped
