@@ -139,13 +139,7 @@ class PortalOutcomes:
         )
         log.info("portal %s: %s %s %s", state.portal.name, outcome, state.counts(), failures[:3])
         if portal_run.walked_from != "home page":  # one worker went home: the run did
-            portal_run.walked_from = (
-                "registry columns"
-                if state.portal.column_urls
-                else "known lists"
-                if state.replayed and not state.rewalked
-                else "home page"
-            )
+            portal_run.walked_from = state.walked_from()
         if state.walk_notes and (not state.replayed or state.rewalked):
             # Where this walk entered the lists: the next re-crawl may start there.
             record_walk(

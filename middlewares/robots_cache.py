@@ -45,7 +45,9 @@ class RobotsCacheMiddleware:
         try:
             hours = float(raw) if raw not in (None, "") else DEFAULT_HOURS
         except ValueError:
-            log.error("%s must be a number of hours, got %r: using %g", HOURS_SETTING, raw, 24)
+            log.error(
+                "%s must be a number of hours, got %r: using %g", HOURS_SETTING, raw, DEFAULT_HOURS
+            )
             hours = DEFAULT_HOURS
         if hours <= 0 or not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured("robots.txt cache off")

@@ -19,12 +19,19 @@ class KnownWalkStarter:
     context: Any
     logger: Any
 
-    def _request(self, url: str, callback: Any, state: PortalState, **meta: Any) -> Request:
-        raise NotImplementedError
+    def _note_list(
+        self, state: PortalState, url: str, unit: list[str] | None = None, **hints: object
+    ) -> None:
+        """A list the navigation (home page, hub, unit page) led to; `unit`: [its page URL,
+        its name] when a unit's page led there (or is the list itself: `column=False`)."""
+        state.walk_notes.append(list_note(url, {**hints, "unit": unit}))
 
-    def _note_list(self, state: PortalState, url: str, **hints: object) -> None:
-        """A list the navigation (home page, hub, unit page) led to."""
-        state.walk_notes.append(list_note(url, hints))
+    def _noted_list_request(
+        self, state: PortalState, url: str, unit: list[str] | None = None, **hints: Any
+    ) -> Request:
+        """The request for a list the navigation found, noted for the next re-crawl."""
+        self._note_list(state, url, unit, **hints)
+        return self._request(url, self.parse_list, state, **hints)  # type: ignore[attr-defined]
 
     def _known_walk_requests(self, state: PortalState) -> list[Request] | None:
         """The requests of the known lists when the revisit policy lets this run start at
@@ -62,12 +69,8 @@ class KnownWalkStarter:
         if meta.pop("column", True) and note.url not in state.columns:
             state.columns.append(note.url)
         state.walk_notes.append(note)  # kept if this run walks from the home page after all
-        return self._request(
-            note.url,
-            self.parse_list,
-            state,
-            known_entry=True,
-            **meta,  # type: ignore[attr-defined]
+        return self._request(  # type: ignore[attr-defined]
+            note.url, self.parse_list, state, known_entry=True, **meta
         )
 
     def _walk_from_home(self, state: PortalState, why: str) -> Iterator[Request]:
@@ -80,7 +83,7 @@ class KnownWalkStarter:
             state.portal.name,
             why,
         )
-        yield self._request(
+        yield self._request(  # type: ignore[attr-defined]
             state.portal.home_url,
             self.parse_home,  # type: ignore[attr-defined]
             state,

@@ -183,15 +183,14 @@ class AnnualReportSpider(KnownWalkStarter, UnitWalker, scrapy.Spider):
         found = found[:MAX_COLUMNS]
         for cand in found:
             state.columns.append(cand.url)
-            self._note_list(state, cand.url, kind="html", column_depth=0, column_text=cand.text)
             self.logger.info(
                 "portal %s: 年报 column %s (%s)",
                 state.portal.name,
                 cand.url,
                 "; ".join(cand.reasons),
             )
-            yield self._request(
-                cand.url, self.parse_list, state, kind="html", column_depth=0, column_text=cand.text
+            yield self._noted_list_request(
+                state, cand.url, kind="html", column_depth=0, column_text=cand.text
             )
         if state.columns:
             return

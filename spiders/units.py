@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from harvester import discovery
 from harvester.crawl.state import PortalState
-from harvester.crawl.walks import UNIT_LIST, WalkNote, list_note
+from harvester.crawl.walks import UNIT_LIST, WalkNote
 from harvester.units import Unit, find_unit_lists, units_from_json
 from spiders.browser import browser_retry, challenge_failed, is_challenge, release_page
 from spiders.pages import failure_message
@@ -97,11 +97,14 @@ class UnitWalker:
         html = self._page_text(response, state)
         if discovery.page_is_report_column(html, response.url):
             state.units_walked.add(unit_url)
-            state.walk_notes.append(
-                list_note(
-                    unit_url,
-                    {**meta, "unit": [unit_url, name], "column": False, "kind": "html"},
-                )
+            self._note_list(  # type: ignore[attr-defined]
+                state,
+                unit_url,
+                [unit_url, name],
+                column=False,
+                kind="html",
+                column_depth=meta.get("column_depth"),
+                body_hint=meta.get("body_hint"),
             )
             async for out in self.parse_list(response):
                 yield out
@@ -120,14 +123,10 @@ class UnitWalker:
         best = candidates[0].score
         for cand in [c for c in candidates if c.score >= best / 2][:MAX_UNIT_COLUMNS]:
             state.columns.append(cand.url)
-            hints = {"column_depth": 1, "body_hint": name, "column_text": cand.text}
-            state.walk_notes.append(
-                list_note(cand.url, {**hints, "kind": "html", "unit": [unit_url, name]})
-            )
-            yield self._request(
-                cand.url,
-                self.parse_list,
+            yield self._noted_list_request(  # type: ignore[attr-defined]
                 state,
+                cand.url,
+                [unit_url, name],
                 kind="html",
                 column_depth=1,
                 body_hint=name,

@@ -96,6 +96,12 @@ class PortalState:
             )
         return out
 
+    def walked_from(self) -> str:
+        """Where this process began the portal's walk (``portal_run.walked_from``)."""
+        if self.portal.column_urls:
+            return "registry columns"
+        return "known lists" if self.replayed and not self.rewalked else "home page"
+
     def fail(self, reason: str, url: str | None = None) -> None:
         entry: Failure = {"reason": reason}
         if url:
