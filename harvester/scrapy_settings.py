@@ -69,9 +69,10 @@ ITEM_PIPELINES = {"pipelines.reports.StoreReportPipeline": 300}
 EXTENSIONS = {"extensions.outcomes.PortalOutcomes": 500}
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# scrapy-playwright's handler, noting when each transfer starts (the fetch row's time).
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "harvester.crawl.transfer.TimedDownloadHandler",
+    "https": "harvester.crawl.transfer.TimedDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {

@@ -36,6 +36,7 @@ from scrapy.statscollectors import StatsCollector
 from harvester.crawl.context import CrawlContext, crawl_context
 from harvester.crawl.halt import halt_on_storage_failure
 from harvester.crawl.timing import TimedBlobs, count_record
+from harvester.crawl.transfer import STARTED_AT_META, STARTED_META, forget_transfer_start
 from harvester.crawl.wire import (
     CHALLENGED_META,
     REPLAY_META,
@@ -170,6 +171,7 @@ class FetchRecorderMiddleware:
     def process_request(self, request: Request, spider: object = None) -> None:
         request.meta["_fetch_started"] = time.monotonic()
         request.meta["_fetch_started_at"] = utcnow()
+        forget_transfer_start(request)
         request.meta.pop(FETCHED_META, None)
         request.meta.pop(PREVIOUS_META, None)
         portal_id = request.meta.get("portal_id")
@@ -402,8 +404,14 @@ class FetchRecorderMiddleware:
         request_headers: dict[str, str] | None = None,
         rendered: bytes | None = None,
     ) -> FetchedDocument | None:
-        started = request.meta.get("_fetch_started", time.monotonic())
-        fetched_at: datetime = request.meta.get("_fetch_started_at") or utcnow()
+        # When the handler sent it (not when it joined its host's queue); a request that
+        # never reached the handler (refused on the way) has the middleware's time.
+        started = request.meta.get(STARTED_META) or request.meta.get(
+            "_fetch_started", time.monotonic()
+        )
+        fetched_at: datetime = (
+            request.meta.get(STARTED_AT_META) or request.meta.get("_fetch_started_at") or utcnow()
+        )
         blobs = TimedBlobs(self.context.blobs)
         recording = time.perf_counter()
         try:
