@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -116,6 +117,39 @@ def test_a_missing_bucket_and_a_dead_endpoint_are_one_clear_error(
     assert message.startswith(f"blob store {STORE} (endpoint http://127.0.0.1:{port}): ")
     assert "cannot be reached; check AWS_ENDPOINT_URL" in message
     assert "\n" not in message and SECRET_KEY not in message
+
+
+def _free_port_with_403() -> int:
+    """A free local port whose number holds "403" (40300-40399)."""
+    for port in range(40300, 40400):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip("no free port in 40300-40399")
+
+
+def test_a_dead_endpoint_is_not_called_access_denied_for_the_digits_in_its_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CI once said "access denied" of an endpoint that had died: its port was 40361, and
+    # the message's URL holds the port and the object's hash, either of which may read 403.
+    port = _free_port_with_403()
+    for name, value in s3_environment(f"http://127.0.0.1:{port}").items():
+        monkeypatch.setenv(name, value)
+    data = next(
+        payload
+        for n in range(10_000)
+        if "403" in hashlib.sha256(payload := f"report {n}".encode()).hexdigest()
+    )
+    with pytest.raises(BlobStoreUnavailable) as caught:
+        S3BlobStore(STORE).put(data)
+    message = str(caught.value)
+    assert hashlib.sha256(data).hexdigest() in message and f":{port}" in message
+    assert "cannot be reached; check AWS_ENDPOINT_URL" in message, message
+    assert "access denied" not in message
 
 
 def test_scrape_into_s3_then_reparse_export_status_and_serve_from_db_alone(

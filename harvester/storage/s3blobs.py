@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +70,19 @@ def endpoint_name() -> str:
         return "AWS S3 (no AWS_ENDPOINT_URL set)"
     parts = urlsplit(raw)
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+
+
+_STATUS = re.compile(r"status code: (\d{3})\b")
+
+
+def _http_status(text: str) -> int | None:
+    """The HTTP status an obstore error reports (``... status code: 403 Forbidden``), if any.
+
+    Only that phrase counts: the endpoint's port and the object's hash in the same message
+    (``127.0.0.1:40361``, ``.../ab403f...``) are digits too.
+    """
+    found = _STATUS.search(text)
+    return int(found.group(1)) if found else None
 
 
 def _scrub(text: str) -> str:
@@ -210,8 +224,8 @@ class S3BlobStore:
             )
         elif (
             isinstance(exc, PermissionDeniedError | UnauthenticatedError)
+            or _http_status(text) in (401, 403)
             or "accessdenied" in text
-            or "403" in text
             or "invalidaccesskeyid" in text
             or "signaturedoesnotmatch" in text
         ):
